@@ -1,0 +1,165 @@
+"""The Flask application factory: one call builds a mock with its own state."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from .config import MockConfig
+from .errors import ApiError, envelope
+from .runtime import Runtime, attach, current_runtime
+from .spec import API_VERSION_PATH, spec_text
+from .store import now_iso
+from .validation import parse_json
+
+log = logging.getLogger("mock_1flow")
+
+UNJOURNALED_PREFIXES = ("/__admin", "/openapi.yaml")
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
+    """Build a mock. ``options`` are :class:`MockConfig` fields (``projects_file``,
+    ``error_profile``, ``host_regions``, ``journal_cap``, ``admin_allow``, ``faults``)."""
+    if config is None:
+        if options.get("projects_file") is not None:
+            options["projects_file"] = Path(options["projects_file"])
+        config = MockConfig(**options)
+    app = Flask("mock_1flow")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    attach(app, Runtime.build(config))
+
+    from .routes import admin, faults, sdk
+
+    for module in (admin, faults, sdk):
+        module.init_app(app)
+    app.add_url_rule("/openapi.yaml", "spec", _serve_spec)
+    app.before_request(_before)
+    app.after_request(_journal)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def _serve_spec() -> Response:
+    return Response(spec_text(), mimetype="application/yaml")
+
+
+def split_api_path(path: str) -> tuple[str | None, str]:
+    """``/us/api/2021-06-15/v3/track`` -> (``us``, ``/v3/track``); other paths unchanged."""
+    head, sep, rest = path.partition(API_VERSION_PATH + "/")
+    if not sep:
+        return None, path
+    region = head.strip("/") or None
+    return region, "/" + rest
+
+
+def _before() -> Response | None:
+    g.started = time.perf_counter()
+    path = request.path
+    g.journaled = not path.startswith(UNJOURNALED_PREFIXES)
+    g.region = g.project = None
+    if not g.journaled:
+        return None
+    runtime = current_runtime()
+    region, api_path = split_api_path(path)
+    fired = runtime.faults.pick(request.method, api_path, path, request.headers.get("one_flow_key"), region)
+    if fired is None:
+        return None
+    fault, latency = fired
+    g.fault = fault.id
+    if latency:
+        time.sleep(latency)
+    if fault.drop_connection:
+        g.dropped = True
+        return Response(_dropped_body(), status=200, headers={"Content-Length": "1024"}, mimetype="application/json")
+    if fault.status is None:
+        return None
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    code = "rate_limited" if fault.status == 429 else "injected_fault"
+    raise ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
+
+
+def _dropped_body() -> Iterator[bytes]:
+    """Send the headers and a fragment, then fail, so the server drops the connection."""
+    yield b'{"success":'
+    raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
+
+
+def _journal(response: Response) -> Response:
+    if not getattr(g, "journaled", False):
+        return response
+    runtime = current_runtime()
+    body: Any = getattr(g, "request_json", None)
+    if body is None:
+        raw = request.get_data(cache=True) if (request.content_length or 0) <= MAX_REQUEST_BYTES else b""
+        body = _decode(raw)
+    dropped = getattr(g, "dropped", False)
+    reply = getattr(g, "response_body", None)
+    runtime.journal.record(
+        {
+            "time": now_iso(),
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode("latin-1"),
+            "region": g.region,
+            "project": g.project,
+            "status": 0 if dropped else response.status_code,
+            "error": "connection_dropped" if dropped else (reply.get("error") if isinstance(reply, dict) else None),
+            "body": body,
+            "response": reply,
+            "fault": getattr(g, "fault", None),
+            "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
+        }
+    )
+    return response
+
+
+def _decode(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return parse_json(raw)
+    except (ValueError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+def _respond(error: ApiError) -> Response:
+    from .routes.common import json_response
+
+    return json_response(error.body(), error.status, error.headers)
+
+
+def _api_error(error: ApiError) -> Response:
+    return _respond(error)
+
+
+HTTP_ERROR_CODES = {404: "unknown_endpoint", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = HTTP_ERROR_CODES.get(status, "internal_error" if status >= 500 else "invalid_request")
+    message = {
+        404: f"No {request.method} {request.path} here. 1Flow's API lives under /{{region}}{API_VERSION_PATH}/v3/; "
+        "GET /openapi.yaml lists every operation.",
+        405: f"{request.method} is not allowed on {request.path}.",
+        413: f"The body is over the {MAX_REQUEST_BYTES // 1024} KB the mock accepts.",
+    }.get(status, error.description or error.name)
+    extra = {"location": "body", "pointer": ""} if code == "invalid_request" else {}
+    return _respond(ApiError(status, code, message, **extra))
+
+
+def _unexpected_error(error: Exception) -> Response:
+    log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
+    return _respond(ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow."))
+
+
+def make_envelope(status: int, message: str, result: Any) -> dict[str, Any]:
+    return envelope(status, message, result)

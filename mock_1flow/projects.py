@@ -1,0 +1,150 @@
+"""Projects, plans and Segment sources: loaded from a YAML file, checked against the spec.
+
+The file's shape is ``#/components/schemas/ProjectsFile`` in ``openapi.yaml``; a
+malformed file is refused with the line and the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from .paths import DEFAULT_PROJECTS_FILE
+from .spec import component_schema
+
+
+class ProjectsFileError(ValueError):
+    """The projects file cannot be used; the message names the line and field."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    key: str
+    name: str
+    region: str
+    plan: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A Segment source: events sent with ``write_key`` go to ``project``."""
+
+    write_key: str
+    project: str
+    region: str | None = None
+    mappings: str | None = None
+
+
+@dataclass
+class ProjectsConfig:
+    plans: dict[str, Plan]
+    projects: dict[str, Project]
+    sources: dict[str, Source] = field(default_factory=dict)
+    path: Path | None = None
+
+
+_FILE_VALIDATOR = None
+
+
+def _file_validator() -> Any:
+    global _FILE_VALIDATOR
+    if _FILE_VALIDATOR is None:
+        _FILE_VALIDATOR = jsonschema_rs.Draft202012Validator(component_schema("ProjectsFile"))
+    return _FILE_VALIDATOR
+
+
+def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
+    """Follow a JSON path through the composed YAML tree to the node's line (1-based)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = [value for key, value in node.value if key.value == part]
+            if not match:
+                break
+            node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _field(path: list[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def parse_projects(text: str, origin: str = "<projects>") -> ProjectsConfig:
+    """Parse and check a projects document; raises :class:`ProjectsFileError`."""
+    try:
+        tree = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "unknown line"
+        raise ProjectsFileError(f"{origin}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        raise ProjectsFileError(f"{origin}: the file is empty; it needs 'plans' and 'projects'.")
+
+    errors = list(_file_validator().iter_errors(data))
+    if errors:
+        error = errors[0]
+        path = list(error.instance_path)
+        if type(error.kind).__name__ == "Required":
+            field_path = path + [error.kind.property]
+        else:
+            field_path = path
+        raise ProjectsFileError(
+            f"{origin}: line {_line_of(tree, path)}: {_field(field_path)}: {error.message}"
+        )
+
+    plans = {name: Plan(name, tuple(body["regions"])) for name, body in data["plans"].items()}
+    projects: dict[str, Project] = {}
+    for index, item in enumerate(data["projects"]):
+        where = f"{origin}: line {_line_of(tree, ['projects', index])}: projects[{index}]"
+        if item["plan"] not in plans:
+            raise ProjectsFileError(
+                f"{where}.plan: unknown plan '{item['plan']}'; define it under 'plans' (known: {', '.join(plans)})."
+            )
+        if item["key"] in projects:
+            raise ProjectsFileError(f"{where}.key: duplicate project key '{item['key']}'.")
+        projects[item["key"]] = Project(**item)
+
+    sources: dict[str, Source] = {}
+    for index, item in enumerate(data.get("sources") or []):
+        where = f"{origin}: line {_line_of(tree, ['sources', index])}: sources[{index}]"
+        if item["project"] not in projects:
+            raise ProjectsFileError(f"{where}.project: unknown project key '{item['project']}'.")
+        if item["write_key"] in sources:
+            raise ProjectsFileError(f"{where}.write_key: duplicate write key '{item['write_key']}'.")
+        sources[item["write_key"]] = Source(**item)
+    return ProjectsConfig(plans=plans, projects=projects, sources=sources)
+
+
+def load_projects(path: str | os.PathLike[str] | None = None) -> ProjectsConfig:
+    """Load a projects file (the embedded ``fixtures/projects.yaml`` by default)."""
+    file_path = Path(path) if path is not None else DEFAULT_PROJECTS_FILE
+    try:
+        text = file_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProjectsFileError(f"{file_path}: cannot read the projects file ({exc.strerror}).") from None
+    config = parse_projects(text, str(file_path))
+    config.path = file_path
+    return config

@@ -1,0 +1,52 @@
+"""What every route needs: bounded body reading, spec validation, JSON responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from flask import Response, g, request
+
+from ..errors import ApiError, envelope
+from ..validation import operation_validators
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    g.response_body = body
+    return Response(json.dumps(body, separators=(",", ":")), status=status, headers=headers, mimetype="application/json")
+
+
+def ok(message: str, result: Any, **extra: Any) -> Response:
+    return json_response(envelope(200, message, result, **extra))
+
+
+def read_body(limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes with 413 ``payload_too_large``."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise _too_large(length, limit)
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise _too_large(len(raw), limit)
+    return raw
+
+
+def _too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"The body is {size} bytes; the limit is {limit} bytes ({limit // 1024} KB) per request. "
+        "Send fewer events per request.",
+    )
+
+
+def validated(operation_id: str, path_params: Mapping[str, str], limit: int) -> Any:
+    """Check parameters and body of the current request against the spec; returns the body."""
+    validator = operation_validators()[operation_id]
+    validator.validate_parameters(request.args, path_params)
+    if validator.body_validator is None:
+        return None
+    raw = read_body(limit)
+    body = validator.validate_body(raw, request.mimetype)
+    g.request_json = body
+    return body

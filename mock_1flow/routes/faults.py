@@ -1,0 +1,44 @@
+"""Admin API for fault injection: ``/__admin/faults``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from ..errors import ApiError
+from ..runtime import current_runtime
+from .admin import bp, _admin_body
+from .common import json_response
+
+
+@bp.get("/faults")
+def list_faults() -> Any:
+    return json_response({"faults": current_runtime().faults.list()})
+
+
+@bp.post("/faults")
+def add_fault() -> Any:
+    body = _admin_body("adminAddFault")
+    try:
+        fault = current_runtime().faults.add(body)
+    except (TypeError, ValueError) as exc:
+        raise ApiError(400, "invalid_request", f"Bad fault: {exc}.", location="body", pointer="") from None
+    return json_response({"fault": fault.as_dict()}, 201)
+
+
+@bp.delete("/faults")
+def clear_faults() -> Any:
+    current_runtime().faults.clear()
+    return json_response({"ok": True})
+
+
+@bp.delete("/faults/<fault_id>")
+def remove_fault(fault_id: str) -> Any:
+    if not current_runtime().faults.remove(fault_id):
+        raise ApiError(404, "unknown_fault", f"No fault '{fault_id}'. GET /__admin/faults lists them.")
+    return json_response({"ok": True})
+
+
+def init_app(app: Flask) -> None:
+    """The routes live on the admin blueprint; importing this module registers them."""

@@ -1,0 +1,67 @@
+"""The per-app runtime: configuration, state, journal, faults and fixtures in one place,
+so routes reach them through ``current_runtime()`` instead of globals."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+from .config import MockConfig
+from .faults import FaultSet
+from .journal import Journal
+from .paths import FIXTURES_DIR
+from .projects import load_projects
+from .spec import regions
+from .store import Store
+
+EXTENSION_KEY = "mock_1flow"
+
+
+def _fixture(name: str) -> Any:
+    with open(FIXTURES_DIR / name, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@dataclass
+class Runtime:
+    config: MockConfig
+    store: Store
+    journal: Journal
+    faults: FaultSet
+    regions: tuple[str, ...]
+    surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
+    announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
+
+    @classmethod
+    def build(cls, config: MockConfig) -> "Runtime":
+        runtime = cls(
+            config=config,
+            store=Store(load_projects(config.projects_file)),
+            journal=Journal(config.journal_cap),
+            faults=FaultSet(),
+            regions=regions(),
+        )
+        runtime.install_configured_faults()
+        return runtime
+
+    def install_configured_faults(self) -> None:
+        for spec in self.config.faults:
+            self.faults.add(dict(spec))
+
+    def reset(self) -> None:
+        """Back to the state right after start-up: projects from the file, no data, no journal."""
+        self.store.reset()
+        self.journal.clear()
+        self.faults.clear()
+        self.install_configured_faults()
+
+
+def current_runtime() -> Runtime:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def attach(app: Flask, runtime: Runtime) -> None:
+    app.extensions[EXTENSION_KEY] = runtime

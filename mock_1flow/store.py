@@ -1,0 +1,166 @@
+"""The mock's resettable state (moto-style): projects, and per project its users,
+events, survey responses and push tokens.
+
+Ids are derived from their inputs (project key, device id, app user id), so the same
+device always gets the same ``analytic_user_id`` and runs are reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .projects import Plan, Project, ProjectsConfig, Source
+
+
+def object_id(*parts: str) -> str:
+    """A 24-hex id (Mongo ObjectId shaped) derived from ``parts``."""
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class ProjectState:
+    """Everything one project has received."""
+
+    key: str
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    devices: dict[str, str] = field(default_factory=dict)
+    app_users: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    event_ids: set[str] = field(default_factory=set)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    sessions: int = 0
+
+    def _new_user(self, analytic_id: str, system_id: str) -> dict[str, Any]:
+        user = {
+            "analytic_user_id": analytic_id,
+            "system_id": system_id,
+            "device_ids": [],
+            "user_id": None,
+            "identified": False,
+            "anonymous_ids": [],
+            "parameters": {},
+            "context": None,
+            "push_tokens": [],
+            "created_on": int(datetime.now(timezone.utc).timestamp() * 1000),
+        }
+        self.users[analytic_id] = user
+        return user
+
+    def add_device(self, device_id: str, context: dict[str, Any] | None) -> dict[str, Any]:
+        """``/v3/user``: one analytic user per device, stable across calls."""
+        analytic_id = self.devices.get(device_id)
+        if analytic_id is None or analytic_id not in self.users:
+            analytic_id = object_id(self.key, "device", device_id)
+            system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
+            user = self.users.get(analytic_id) or self._new_user(analytic_id, str(system).upper())
+            user["device_ids"].append(device_id)
+            self.devices[device_id] = analytic_id
+        user = self.users[analytic_id]
+        if context:
+            user["context"] = context
+        return user
+
+    def identify(self, anonymous_id: str, app_user_id: str, parameters: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """``/v3/identify``: the app user's record absorbs the anonymous one."""
+        identified_id = self.app_users.get(app_user_id) or object_id(self.key, "user", app_user_id)
+        user = self.users.get(identified_id)
+        if user is None:
+            user = self._new_user(identified_id, app_user_id)
+        user.update(user_id=app_user_id, identified=True)
+        self.app_users[app_user_id] = identified_id
+        anonymous = self.users.get(anonymous_id) if anonymous_id != identified_id else None
+        if anonymous is not None and not anonymous["identified"]:
+            del self.users[anonymous_id]
+            for device_id in anonymous["device_ids"]:
+                self.devices[device_id] = identified_id
+                if device_id not in user["device_ids"]:
+                    user["device_ids"].append(device_id)
+            user["push_tokens"].extend(t for t in anonymous["push_tokens"] if t not in user["push_tokens"])
+            user["context"] = user["context"] or anonymous["context"]
+            user["parameters"] = {**anonymous["parameters"], **user["parameters"]}
+        if anonymous_id != identified_id and anonymous_id not in user["anonymous_ids"]:
+            user["anonymous_ids"].append(anonymous_id)
+        user["parameters"].update(parameters)
+        self.sessions += 1
+        return user, object_id(self.key, "session", identified_id, str(self.sessions))
+
+    def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
+        """``/v3/track``: store each event once per ``_id``; returns (stored, duplicates)."""
+        stored = duplicates = 0
+        received = now_iso()
+        for event in events:
+            if event["_id"] in self.event_ids:
+                duplicates += 1
+                continue
+            self.event_ids.add(event["_id"])
+            self.events.append(
+                {
+                    "_id": event["_id"],
+                    "name": event["name"],
+                    "time": event["time"],
+                    "parameters": event.get("parameters", {}),
+                    "plt": event.get("plt"),
+                    "user_id": analytic_id,
+                    "received_at": received,
+                }
+            )
+            stored += 1
+        return stored, duplicates
+
+    def add_response(self, body: dict[str, Any]) -> dict[str, Any]:
+        response = dict(body)
+        response["_id"] = body.get("_id") or object_id(self.key, "response", str(len(self.responses)))
+        response["received_at"] = now_iso()
+        self.responses.append(response)
+        return response
+
+    def add_push_token(self, analytic_id: str, token: str) -> dict[str, Any]:
+        user = self.users.get(analytic_id) or self._new_user(analytic_id, analytic_id)
+        if token not in user["push_tokens"]:
+            user["push_tokens"].append(token)
+        return user
+
+
+class Store:
+    """Projects plus their state, guarded by one lock; :meth:`reset` restores the loaded file."""
+
+    def __init__(self, config: ProjectsConfig) -> None:
+        self.config = config
+        self.lock = threading.RLock()
+        self.plans: dict[str, Plan] = {}
+        self.projects: dict[str, Project] = {}
+        self.sources: dict[str, Source] = {}
+        self.states: dict[str, ProjectState] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.plans = dict(self.config.plans)
+            self.projects = dict(self.config.projects)
+            self.sources = dict(self.config.sources)
+            self.states = {}
+
+    def state(self, key: str) -> ProjectState:
+        with self.lock:
+            state = self.states.get(key)
+            if state is None:
+                state = self.states[key] = ProjectState(key)
+            return state
+
+    def put_project(self, project: Project) -> None:
+        with self.lock:
+            self.projects[project.key] = project
+
+    def delete_project(self, key: str) -> bool:
+        with self.lock:
+            self.states.pop(key, None)
+            return self.projects.pop(key, None) is not None

@@ -1,0 +1,61 @@
+"""Run a mock on a real loopback socket in a background thread (for tests and tools).
+
+The Flask app is served by werkzeug's threaded server; the app object stays
+reachable so a test can look at its runtime directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from .app import create_app
+from .runtime import Runtime, current_runtime
+
+
+class MockServer:
+    """``with MockServer() as mock: requests.post(mock.url + "/us/api/...")``."""
+
+    def __init__(self, app: Flask | None = None, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        self.app = app or create_app(**options)
+        self._server = make_server(host, port, self.app, threaded=True)
+        self.host = host
+        self.port = self._server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mock-1flow", daemon=True)
+
+    @property
+    def runtime(self) -> Runtime:
+        with self.app.app_context():
+            return current_runtime()
+
+    def base(self, region: str = "us") -> str:
+        return f"{self.url}/{region}/api/2021-06-15"
+
+    def admin(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
+        """Call the admin API and return its JSON (raises on HTTP errors)."""
+        response = requests.request(method, f"{self.url}/__admin/{path.lstrip('/')}", timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        self.admin("reset", "POST")
+
+    def start(self) -> "MockServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "MockServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

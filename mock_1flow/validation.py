@@ -1,0 +1,206 @@
+"""Request validation compiled from ``openapi.yaml`` (Prism-style), not restated in Python.
+
+Each operation of the spec becomes an :class:`OperationValidator` holding compiled
+JSON Schema validators (jsonschema-rs, Draft 2020-12) for its parameters and body.
+A failure is an :class:`~mock_1flow.errors.ApiError` 400 that names the location
+(``body``, ``query``, ``path``) and the JSON pointer of the failing value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+import jsonschema_rs
+
+from .errors import ApiError
+from .spec import bundle, load_spec
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: NaN/Infinity (which Python accepts) are malformed."""
+    return json.loads(raw, parse_constant=_reject_constant)
+
+
+def _pointer(parts: Iterable[Any]) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _violations(validator: Any, instance: Any, prefix: tuple[Any, ...] = ()) -> list[dict[str, str]]:
+    found = []
+    for error in validator.iter_errors(instance):
+        parts = list(prefix) + list(error.instance_path)
+        if type(error.kind).__name__ == "Required" or getattr(error.kind, "name", "") == "required":
+            parts.append(error.kind.property)
+        found.append({"pointer": _pointer(parts), "message": error.message})
+    return found
+
+
+def _bad_request(location: str, violations: list[dict[str, str]], error: str = "invalid_request") -> ApiError:
+    first = violations[0]
+    where = f"{location} {first['pointer'] or '(root)'}"
+    return ApiError(
+        400,
+        error,
+        f"Invalid request {where}: {first['message']}. Fix that value and send again.",
+        location=location,
+        pointer=first["pointer"],
+        errors=[{"location": location, **item} for item in violations],
+    )
+
+
+@dataclass(frozen=True)
+class ParameterRule:
+    """One query or path parameter: its coercion from text and its compiled schema."""
+
+    name: str
+    location: str
+    required: bool
+    json_type: str | None
+    validator: Any
+
+    def coerce(self, raw: str) -> Any:
+        if self.json_type == "integer":
+            try:
+                return int(raw)
+            except ValueError:
+                return raw
+        if self.json_type == "number":
+            try:
+                return float(raw)
+            except ValueError:
+                return raw
+        if self.json_type == "boolean":
+            return {"true": True, "false": False}.get(raw, raw)
+        return raw
+
+
+class OperationValidator:
+    """Validates one operation's parameters and JSON body against the spec."""
+
+    def __init__(self, operation_id: str, parameters: list[ParameterRule], body: dict[str, Any] | None) -> None:
+        self.operation_id = operation_id
+        self.parameters = parameters
+        self.body_required = bool(body and body.get("required"))
+        schema = ((body or {}).get("content") or {}).get("application/json", {}).get("schema")
+        self.body_validator = jsonschema_rs.Draft202012Validator(bundle(schema)) if schema else None
+
+    def validate_parameters(self, query: Mapping[str, str], path: Mapping[str, str]) -> None:
+        for rule in self.parameters:
+            source = query if rule.location == "query" else path
+            if rule.name not in source:
+                if rule.required:
+                    raise ApiError(
+                        400,
+                        "invalid_request",
+                        f"Missing required {rule.location} parameter '{rule.name}'.",
+                        location=rule.location,
+                        pointer=f"/{rule.name}",
+                    )
+                continue
+            value = rule.coerce(source[rule.name])
+            violations = _violations(rule.validator, value, (rule.name,))
+            if violations:
+                raise _bad_request(rule.location, violations)
+
+    def validate_body(self, raw: bytes, mimetype: str) -> Any:
+        """Parse and check the body; returns the parsed JSON (or None when there is none)."""
+        if self.body_validator is None:
+            return None
+        if not raw:
+            if self.body_required:
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    "The request body is required: send a JSON object with Content-Type: application/json.",
+                    location="body",
+                    pointer="",
+                )
+            return None
+        if mimetype != "application/json" and not mimetype.endswith("+json"):
+            raise ApiError(
+                400,
+                "unsupported_content_type",
+                f"Content-Type '{mimetype or '(none)'}' is not accepted: send JSON with Content-Type: application/json.",
+                location="header",
+                pointer="/Content-Type",
+            )
+        try:
+            body = parse_json(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(
+                400,
+                "malformed_json",
+                f"The body is not valid JSON ({exc}). Send a well-formed JSON document.",
+                location="body",
+                pointer="",
+            ) from None
+        violations = _violations(self.body_validator, body)
+        if violations:
+            raise _bad_request("body", violations)
+        return body
+
+
+def _parameter_rules(parameters: list[dict[str, Any]], skip: frozenset[str]) -> list[ParameterRule]:
+    rules = []
+    for param in parameters:
+        if param["in"] not in ("query", "path") or param["name"] in skip:
+            continue
+        schema = param.get("schema", {})
+        json_type = schema.get("type") if isinstance(schema.get("type"), str) else None
+        rules.append(
+            ParameterRule(
+                name=param["name"],
+                location=param["in"],
+                required=bool(param.get("required")),
+                json_type=json_type,
+                validator=jsonschema_rs.Draft202012Validator(bundle(schema)),
+            )
+        )
+    return rules
+
+
+def _resolve(node: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+@lru_cache(maxsize=2)
+def operation_validators(skip_params: frozenset[str] = frozenset({"region"})) -> dict[str, OperationValidator]:
+    """Every operation of the spec, by ``operationId``.
+
+    ``skip_params`` are checked elsewhere with their own error (the region: 404
+    ``unknown_region`` rather than 400).
+    """
+    spec = load_spec()
+    validators = {}
+    for path_item in spec["paths"].values():
+        shared = [_resolve(p, spec) for p in path_item.get("parameters", [])]
+        for method in HTTP_METHODS:
+            operation = path_item.get(method)
+            if not operation:
+                continue
+            own = [_resolve(p, spec) for p in operation.get("parameters", [])]
+            body = _resolve(operation["requestBody"], spec) if "requestBody" in operation else None
+            validators[operation["operationId"]] = OperationValidator(
+                operation["operationId"], _parameter_rules(shared + own, skip_params), body
+            )
+    return validators
+
+
+def validate_request(operation_id: str, body: Any) -> list[dict[str, str]]:
+    """Check a JSON body an SDK or the destination would send; returns violations (empty = valid)."""
+    validator = operation_validators()[operation_id].body_validator
+    return _violations(validator, body) if validator is not None else []
