@@ -14,7 +14,6 @@ from .config import MockConfig
 from .errors import ApiError, envelope
 from .runtime import Runtime, attach, current_runtime
 from .spec import API_VERSION_PATH, spec_text
-from .store import now_iso
 from .validation import parse_json
 
 log = logging.getLogger("mock_1flow")
@@ -61,23 +60,27 @@ def split_api_path(path: str) -> tuple[str | None, str]:
 
 
 def _before() -> Response | None:
-    g.started = time.perf_counter()
-    path = request.path
-    g.journaled = not path.startswith(UNJOURNALED_PREFIXES)
-    g.region = g.project = None
-    if not g.journaled:
+    req, ctx = request._get_current_object(), g._get_current_object()
+    ctx.started = time.perf_counter()
+    path = req.path
+    ctx.journaled = not path.startswith(UNJOURNALED_PREFIXES)
+    ctx.region = ctx.project = ctx.request_json = ctx.response_body = ctx.fault = None
+    ctx.dropped = False
+    if not ctx.journaled:
         return None
     runtime = current_runtime()
+    if not runtime.faults.faults:
+        return None
     region, api_path = split_api_path(path)
-    fired = runtime.faults.pick(request.method, api_path, path, request.headers.get("one_flow_key"), region)
+    fired = runtime.faults.pick(req.method, api_path, path, req.headers.get("one_flow_key"), region)
     if fired is None:
         return None
     fault, latency = fired
-    g.fault = fault.id
+    ctx.fault = fault.id
     if latency:
         time.sleep(latency)
     if fault.drop_connection:
-        g.dropped = True
+        ctx.dropped = True
         return Response(_dropped_body(), status=200, headers={"Content-Length": "1024"}, mimetype="application/json")
     if fault.status is None:
         return None
@@ -93,29 +96,29 @@ def _dropped_body() -> Iterator[bytes]:
 
 
 def _journal(response: Response) -> Response:
-    if not getattr(g, "journaled", False):
+    ctx = g._get_current_object()
+    if not vars(ctx).get("journaled"):
         return response
-    runtime = current_runtime()
-    body: Any = getattr(g, "request_json", None)
+    req = request._get_current_object()
+    body: Any = ctx.request_json
     if body is None:
-        raw = request.get_data(cache=True) if (request.content_length or 0) <= MAX_REQUEST_BYTES else b""
+        raw = req.get_data(cache=True) if (req.content_length or 0) <= MAX_REQUEST_BYTES else b""
         body = _decode(raw)
-    dropped = getattr(g, "dropped", False)
-    reply = getattr(g, "response_body", None)
-    runtime.journal.record(
+    reply = ctx.response_body
+    current_runtime().journal.record(
         {
-            "time": now_iso(),
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string.decode("latin-1"),
-            "region": g.region,
-            "project": g.project,
-            "status": 0 if dropped else response.status_code,
-            "error": "connection_dropped" if dropped else (reply.get("error") if isinstance(reply, dict) else None),
+            "time": time.time(),
+            "method": req.method,
+            "path": req.path,
+            "query": req.query_string.decode("latin-1"),
+            "region": ctx.region,
+            "project": ctx.project,
+            "status": 0 if ctx.dropped else response.status_code,
+            "error": "connection_dropped" if ctx.dropped else (reply.get("error") if isinstance(reply, dict) else None),
             "body": body,
             "response": reply,
-            "fault": getattr(g, "fault", None),
-            "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
+            "fault": ctx.fault,
+            "duration_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
         }
     )
     return response

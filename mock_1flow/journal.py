@@ -10,6 +10,7 @@ import fnmatch
 import itertools
 import threading
 from collections import deque
+from datetime import datetime, timezone
 from typing import Any
 
 DEFAULT_JOURNAL_CAP = 10_000
@@ -24,10 +25,12 @@ class Journal:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.dropped = 0
+        self.recorded = 0
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             entry["id"] = next(self._ids)
+            self.recorded += 1
             if len(self._entries) == self.cap:
                 self.dropped += 1
             self._entries.append(entry)
@@ -36,6 +39,7 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self.dropped = 0
+            self.recorded = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -66,4 +70,12 @@ class Journal:
         total = len(matches)
         if limit is not None:
             matches = matches[-limit:]
-        return matches, total
+        return [_presented(entry) for entry in matches], total
+
+
+def _presented(entry: dict[str, Any]) -> dict[str, Any]:
+    """Entries keep an epoch float (cheap on the hot path); readers get ISO-8601 UTC."""
+    shown = dict(entry)
+    stamp = datetime.fromtimestamp(entry["time"], timezone.utc)
+    shown["time"] = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return shown

@@ -8,6 +8,7 @@ app the CLI validated.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import asdict
@@ -39,8 +40,18 @@ def config_from_env() -> MockConfig:
 
 
 def app_from_env() -> Flask:
-    """The granian target: builds the app from :data:`CONFIG_ENV`."""
-    return create_app(config_from_env())
+    """The granian target: builds the app from :data:`CONFIG_ENV`.
+
+    The mock keeps every request (journal) and event (store) alive, and those are
+    acyclic JSON trees that reference counting frees. With CPython's default GC
+    thresholds, the ever-growing heap is rescanned so often that collection costs more
+    than the request itself; start-up objects are frozen and young collections made rarer.
+    """
+    app = create_app(config_from_env())
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    return app
 
 
 def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import click
@@ -35,6 +36,17 @@ def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     return specs
 
 
+def _ensure_port_free(host: str, port: int) -> None:
+    """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
+    share its traffic; a plain bind first turns that into a clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
@@ -54,7 +66,7 @@ def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
               help="Networks allowed to use /__admin (repeatable). Loopback only by default.")
 @click.option("--fault", "faults", multiple=True, callback=_faults, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads (more helps with latency faults).")
 def serve(
     host: str,
@@ -85,6 +97,7 @@ def serve(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
+    _ensure_port_free(host, port)
     shown = f"[{host}]" if ":" in host else host
     root = f"http://{shown}:{port}"
     click.echo(f"mock-1flow serving on {root} (error profile: {error_profile})")

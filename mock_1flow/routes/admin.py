@@ -74,7 +74,13 @@ def list_requests() -> Any:
         limit=int(args["limit"]) if "limit" in args else None,
     )
     return json_response(
-        {"requests": entries, "total": total, "dropped": runtime.journal.dropped, "cap": runtime.journal.cap}
+        {
+            "requests": entries,
+            "total": total,
+            "recorded": runtime.journal.recorded,
+            "dropped": runtime.journal.dropped,
+            "cap": runtime.journal.cap,
+        }
     )
 
 

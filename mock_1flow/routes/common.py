@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+import orjson
 from flask import Response, g, request
 
 from ..errors import ApiError, envelope
 from ..validation import operation_validators
 
 
+def dumps(body: Any) -> bytes:
+    """Compact JSON; orjson when it can (fast), the standard library past 64-bit integers."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     g.response_body = body
-    return Response(json.dumps(body, separators=(",", ":")), status=status, headers=headers, mimetype="application/json")
+    return Response(dumps(body), status=status, headers=headers, content_type="application/json")
 
 
 def ok(message: str, result: Any, **extra: Any) -> Response:
@@ -22,10 +31,11 @@ def ok(message: str, result: Any, **extra: Any) -> Response:
 
 def read_body(limit: int) -> bytes:
     """The raw body, refusing more than ``limit`` bytes with 413 ``payload_too_large``."""
-    length = request.content_length
+    req = request._get_current_object()
+    length = req.content_length
     if length is not None and length > limit:
         raise _too_large(length, limit)
-    raw = request.get_data(cache=True)
+    raw = req.get_data(cache=True)
     if len(raw) > limit:
         raise _too_large(len(raw), limit)
     return raw
@@ -42,11 +52,13 @@ def _too_large(size: int, limit: int) -> ApiError:
 
 def validated(operation_id: str, path_params: Mapping[str, str], limit: int) -> Any:
     """Check parameters and body of the current request against the spec; returns the body."""
+    req = request._get_current_object()
     validator = operation_validators()[operation_id]
-    validator.validate_parameters(request.args, path_params)
+    if validator.parameters:
+        validator.validate_parameters(req.args, path_params)
     if validator.body_validator is None:
         return None
     raw = read_body(limit)
-    body = validator.validate_body(raw, request.mimetype)
+    body = validator.validate_body(raw, req.mimetype)
     g.request_json = body
     return body

@@ -52,18 +52,18 @@ def host_region(runtime: Runtime) -> str:
 
 def _enter(runtime: Runtime, path_params: dict[str, str]) -> tuple[str, str | None]:
     """Resolve the region and key of an SDK request and note them for the journal."""
-    region = path_params.pop("region", None)
-    g.region = region
-    g.project = request.headers.get("one_flow_key") or None
+    ctx = g._get_current_object()
+    region = ctx.region = path_params.pop("region", None)
+    key = ctx.project = request.headers.get("one_flow_key") or None
     if region is None:
-        region = g.region = host_region(runtime)
+        region = ctx.region = host_region(runtime)
     check_region(region, runtime.regions)
-    return region, g.project
+    return region, key
 
 
 def _dispatch(**path_params: str) -> Any:
     runtime = current_runtime()
-    operation_id = request.url_rule.endpoint.split(".")[-1]
+    operation_id = request.url_rule.endpoint[4:]  # "sdk.<operationId>"
     region, key = _enter(runtime, path_params)
     project = authorize(runtime.store, region, key, runtime.config.error_profile)
     body = validated(operation_id, path_params, runtime.config.max_body_bytes)
