@@ -97,11 +97,22 @@ class OperationValidator:
     def __init__(self, operation_id: str, parameters: list[ParameterRule], body: dict[str, Any] | None) -> None:
         self.operation_id = operation_id
         self.parameters = parameters
+        self.query_names = frozenset(rule.name for rule in parameters if rule.location == "query")
         self.body_required = bool(body and body.get("required"))
         schema = ((body or {}).get("content") or {}).get("application/json", {}).get("schema")
         self.body_validator = jsonschema_rs.Draft202012Validator(bundle(schema)) if schema else None
 
     def validate_parameters(self, query: Mapping[str, str], path: Mapping[str, str]) -> None:
+        unknown = [name for name in query if name not in self.query_names]
+        if unknown:
+            known = ", ".join(sorted(self.query_names)) or "none"
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"Unknown query parameter '{unknown[0]}' (this operation takes: {known}).",
+                location="query",
+                pointer=f"/{unknown[0]}",
+            )
         for rule in self.parameters:
             source = query if rule.location == "query" else path
             if rule.name not in source:
@@ -159,7 +170,7 @@ class OperationValidator:
 def _parameter_rules(parameters: list[dict[str, Any]], skip: frozenset[str]) -> list[ParameterRule]:
     rules = []
     for param in parameters:
-        if param["in"] not in ("query", "path") or param["name"] in skip:
+        if param["in"] not in ("query", "path") or (param["in"] == "path" and param["name"] in skip):
             continue
         schema = param.get("schema", {})
         json_type = schema.get("type") if isinstance(schema.get("type"), str) else None
@@ -188,7 +199,7 @@ def _resolve(node: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
 def operation_validators(skip_params: frozenset[str] = frozenset({"region"})) -> dict[str, OperationValidator]:
     """Every operation of the spec, by ``operationId``.
 
-    ``skip_params`` are checked elsewhere with their own error (the region: 404
+    ``skip_params`` (path parameters) are checked elsewhere with their own error (the region: 404
     ``unknown_region`` rather than 400).
     """
     spec = load_spec()

@@ -54,7 +54,7 @@ def validated(operation_id: str, path_params: Mapping[str, str], limit: int) -> 
     """Check parameters and body of the current request against the spec; returns the body."""
     req = request._get_current_object()
     validator = operation_validators()[operation_id]
-    if validator.parameters:
+    if validator.parameters or req.args:
         validator.validate_parameters(req.args, path_params)
     if validator.body_validator is None:
         return None
