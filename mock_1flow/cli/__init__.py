@@ -16,7 +16,7 @@ def main() -> None:
 def _register() -> None:
     import importlib
 
-    for module, name in (("serve", "serve"), ("events", "events"), ("send", "send")):
+    for module, name in (("serve", "serve"), ("events", "events"), ("send", "send"), ("fuzz", "fuzz")):
         try:  # TODO(lead): make strict once every command module exists
             main.add_command(getattr(importlib.import_module(f"{__name__}.{module}"), name))
         except ModuleNotFoundError:

@@ -14,6 +14,7 @@ from ..errors import ApiError
 from ..projects import Project
 from ..runtime import Runtime, current_runtime
 from ..spec import API_VERSION_PATH
+from ..validation import operation_validators
 from .common import json_response, validated
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
@@ -29,6 +30,9 @@ def loopback_only() -> None:
             f"The admin API answers {', '.join(runtime.config.admin_allow)} only; "
             f"{request.remote_addr} is not among them (see 'mock-1flow serve --admin-allow').",
         )
+    validator = operation_validators().get(request.endpoint.split(".")[-1]) if request.endpoint else None
+    if validator is not None:
+        validator.validate_parameters(request.args, request.view_args or {})
 
 
 def _project_or_404(runtime: Runtime, key: str) -> Project:
@@ -46,7 +50,7 @@ def _ok() -> Any:
     return json_response({"ok": True})
 
 
-@bp.get("/health")
+@bp.get("/health", endpoint="adminHealth")
 def health() -> Any:
     runtime = current_runtime()
     return json_response(
@@ -60,9 +64,8 @@ def health() -> Any:
     )
 
 
-@bp.get("/requests")
+@bp.get("/requests", endpoint="adminListRequests")
 def list_requests() -> Any:
-    _admin_body("adminListRequests")
     runtime = current_runtime()
     args = request.args
     entries, total = runtime.journal.query(
@@ -84,19 +87,19 @@ def list_requests() -> Any:
     )
 
 
-@bp.delete("/requests")
+@bp.delete("/requests", endpoint="adminClearRequests")
 def clear_requests() -> Any:
     current_runtime().journal.clear()
     return _ok()
 
 
-@bp.post("/reset")
+@bp.post("/reset", endpoint="adminReset")
 def reset() -> Any:
     current_runtime().reset()
     return _ok()
 
 
-@bp.get("/projects")
+@bp.get("/projects", endpoint="adminListProjects")
 def list_projects() -> Any:
     store = current_runtime().store
     with store.lock:
@@ -108,7 +111,7 @@ def list_projects() -> Any:
         )
 
 
-@bp.post("/projects")
+@bp.post("/projects", endpoint="adminCreateProject")
 def create_project() -> Any:
     body = _admin_body("adminCreateProject")
     store = current_runtime().store
@@ -125,12 +128,12 @@ def create_project() -> Any:
     return json_response({"project": project.as_dict()}, 201)
 
 
-@bp.get("/projects/<key>")
+@bp.get("/projects/<key>", endpoint="adminGetProject")
 def get_project(key: str) -> Any:
     return json_response({"project": _project_or_404(current_runtime(), key).as_dict()})
 
 
-@bp.delete("/projects/<key>")
+@bp.delete("/projects/<key>", endpoint="adminDeleteProject")
 def delete_project(key: str) -> Any:
     runtime = current_runtime()
     _project_or_404(runtime, key)
@@ -138,7 +141,7 @@ def delete_project(key: str) -> Any:
     return _ok()
 
 
-@bp.get("/projects/<key>/users")
+@bp.get("/projects/<key>/users", endpoint="adminListUsers")
 def list_users(key: str) -> Any:
     runtime = current_runtime()
     _project_or_404(runtime, key)
@@ -147,9 +150,8 @@ def list_users(key: str) -> Any:
     return json_response({"users": users, "total": len(users)})
 
 
-@bp.get("/projects/<key>/events")
+@bp.get("/projects/<key>/events", endpoint="adminListEvents")
 def list_events(key: str) -> Any:
-    _admin_body("adminListEvents", {"key": key})
     runtime = current_runtime()
     _project_or_404(runtime, key)
     user_id, name = request.args.get("user_id"), request.args.get("name")
@@ -162,7 +164,7 @@ def list_events(key: str) -> Any:
     return json_response({"events": events, "total": len(events)})
 
 
-@bp.get("/projects/<key>/responses")
+@bp.get("/projects/<key>/responses", endpoint="adminListSurveyResponses")
 def list_responses(key: str) -> Any:
     runtime = current_runtime()
     _project_or_404(runtime, key)

@@ -12,12 +12,12 @@ from .admin import bp, _admin_body
 from .common import json_response
 
 
-@bp.get("/faults")
+@bp.get("/faults", endpoint="adminListFaults")
 def list_faults() -> Any:
     return json_response({"faults": current_runtime().faults.list()})
 
 
-@bp.post("/faults")
+@bp.post("/faults", endpoint="adminAddFault")
 def add_fault() -> Any:
     body = _admin_body("adminAddFault")
     try:
@@ -27,13 +27,13 @@ def add_fault() -> Any:
     return json_response({"fault": fault.as_dict()}, 201)
 
 
-@bp.delete("/faults")
+@bp.delete("/faults", endpoint="adminClearFaults")
 def clear_faults() -> Any:
     current_runtime().faults.clear()
     return json_response({"ok": True})
 
 
-@bp.delete("/faults/<fault_id>")
+@bp.delete("/faults/<fault_id>", endpoint="adminRemoveFault")
 def remove_fault(fault_id: str) -> Any:
     if not current_runtime().faults.remove(fault_id):
         raise ApiError(404, "unknown_fault", f"No fault '{fault_id}'. GET /__admin/faults lists them.")

@@ -1,0 +1,33 @@
+"""schemathesis hooks loaded by ``mock-1flow fuzz`` (through ``SCHEMATHESIS_HOOKS``).
+
+Each region gets a key valid there, so generated requests reach the handlers rather
+than stopping at the key check; requests whose key schemathesis removed on purpose
+(negative testing) stay without one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import schemathesis
+
+KEYS_ENV = "MOCK_1FLOW_FUZZ_KEYS"
+KEY_HEADER = "one_flow_key"
+
+
+def region_keys() -> dict[str, str]:
+    return json.loads(os.environ.get(KEYS_ENV, "{}"))
+
+
+@schemathesis.hook
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+    keys = region_keys()
+    region = (case.path_parameters or {}).get("region")
+    if region not in keys:
+        return
+    # The request may already be built from the case: set the key in both places.
+    for headers in (case.headers, kwargs.get("headers")):
+        if headers is not None and KEY_HEADER in headers:
+            headers[KEY_HEADER] = keys[region]

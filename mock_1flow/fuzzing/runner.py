@@ -1,0 +1,90 @@
+"""Build and run the schemathesis command line for ``mock-1flow fuzz``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import requests
+
+from ..paths import SPEC_PATH
+from .hooks import KEYS_ENV
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+# Admin operations that change what every other operation sees (delete the projects,
+# inject faults, wipe state): fuzzing them mid-run would turn the rest of the run into
+# 404s and injected 5xx. They are left out unless asked for.
+STATE_CHANGING_ADMIN = (
+    "adminReset",
+    "adminCreateProject",
+    "adminDeleteProject",
+    "adminAddFault",
+    "adminClearFaults",
+    "adminRemoveFault",
+    "adminClearRequests",
+    "adminProviderState",
+)
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_schema_conformance",
+    "content_type_conformance",
+    "negative_data_rejection",
+)
+
+
+def keys_from_mock(url: str, timeout: float = 5.0) -> dict[str, str]:
+    """For each region, a loaded project homed there whose plan includes it."""
+    listing = requests.get(f"{url.rstrip('/')}/__admin/projects", timeout=timeout)
+    listing.raise_for_status()
+    body = listing.json()
+    keys: dict[str, str] = {}
+    for project in body["projects"]:
+        regions = body["plans"].get(project["plan"], {}).get("regions", [])
+        if project["region"] in regions:
+            keys.setdefault(project["region"], project["key"])
+    return keys
+
+
+def schemathesis_command(
+    url: str,
+    *,
+    spec: Path = SPEC_PATH,
+    phases: Sequence[str] = PHASES,
+    seed: int | None = None,
+    max_examples: int | None = None,
+    junit: Path | None = None,
+    workers: int = 1,
+    include_admin_writes: bool = False,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "run", str(spec),
+        "--url", url.rstrip("/"),
+        "--phases", ",".join(phases),
+        "--checks", ",".join(CHECKS),
+        "--workers", str(workers),
+        "--no-color",
+    ]
+    if not include_admin_writes:
+        for operation_id in STATE_CHANGING_ADMIN:
+            command += ["--exclude-operation-id", operation_id]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    if max_examples is not None:
+        command += ["--max-examples", str(max_examples)]
+    if junit is not None:
+        command += ["--report", "junit", "--report-junit-path", str(junit)]
+    return command + list(extra)
+
+
+def run_fuzz(command: list[str], keys: dict[str, str]) -> int:
+    """Run schemathesis with the key hook; returns its exit status."""
+    env = dict(os.environ)
+    env["SCHEMATHESIS_HOOKS"] = "mock_1flow.fuzzing.hooks"
+    env[KEYS_ENV] = json.dumps(keys)
+    return subprocess.call(command, env=env)
