@@ -49,6 +49,17 @@ def raw_post(port: int, path: str, body: dict, headers: dict) -> tuple[int, dict
     return response.status, json.loads(response.read())
 
 
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM lets granian stop its worker too; SIGKILL would orphan it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 @pytest.fixture
 def served():
     port = free_port()
@@ -57,9 +68,7 @@ def served():
         wait_ready(port, process)
         yield port, process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def test_the_key_header_with_underscores_arrives_over_a_real_socket(served):
@@ -106,5 +115,4 @@ def test_backend_profile_flag(tmp_path):
         status, body = raw_post(port, "/us/api/2021-06-15/v3/user", {"user_id": "d"}, {"one_flow_key": "nope"})
         assert (status, body["error"]) == (401, "invalid_key")
     finally:
-        process.kill()
-        process.wait(timeout=10)
+        stop(process)
