@@ -54,7 +54,7 @@ def app_from_env() -> Flask:
     return app
 
 
-def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:
+def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = 2) -> None:
     """Run until Ctrl-C / SIGTERM (granian handles both and stops cleanly)."""
     from granian.constants import Interfaces
     from granian.log import LogLevels

@@ -66,7 +66,7 @@ def _ensure_port_free(host: str, port: int) -> None:
               help="Networks allowed to use /__admin (repeatable). Loopback only by default.")
 @click.option("--fault", "faults", multiple=True, callback=_faults, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads (more helps with latency faults).")
 def serve(
     host: str,
