@@ -1,7 +1,8 @@
 """Run a mock on a real loopback socket in a background thread (for tests and tools).
 
-The Flask app is served by werkzeug's threaded server; the app object stays
-reachable so a test can look at its runtime directly.
+The Flask app is served by werkzeug's threaded server (told to keep headers with
+underscores); the app object stays reachable so a test can look at its runtime directly.
+``mock-1flow serve`` uses granian instead.
 """
 
 from __future__ import annotations
@@ -11,10 +12,22 @@ from typing import Any
 
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
 from .runtime import Runtime, current_runtime
+
+
+class UnderscoreHeadersHandler(WSGIRequestHandler):
+    """werkzeug's server drops headers whose names have underscores (as nginx and
+    gunicorn do); 1Flow's key travels in ``one_flow_key``, so keep them."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        for key, value in self.headers.items():
+            if "_" in key:
+                environ["HTTP_" + key.upper().replace("-", "_")] = value.replace("\r\n", "")
+        return environ
 
 
 class MockServer:
@@ -22,7 +35,7 @@ class MockServer:
 
     def __init__(self, app: Flask | None = None, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
         self.app = app or create_app(**options)
-        self._server = make_server(host, port, self.app, threaded=True)
+        self._server = make_server(host, port, self.app, threaded=True, request_handler=UnderscoreHeadersHandler)
         self.host = host
         self.port = self._server.server_port
         self.url = f"http://{host}:{self.port}"
