@@ -33,9 +33,10 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     attach(app, Runtime.build(config))
 
+    from .ingest import segment_api
     from .routes import admin, faults, sdk
 
-    for module in (admin, faults, sdk):
+    for module in (admin, faults, sdk, segment_api):
         module.init_app(app)
     app.add_url_rule("/openapi.yaml", "spec", _serve_spec)
     app.before_request(_before)
@@ -118,6 +119,8 @@ def _journal(response: Response) -> Response:
             "body": body,
             "response": reply,
             "fault": ctx.fault,
+            "via": req.headers.get("X-Mock-1flow-Via"),
+            "delivery": vars(ctx).get("delivery"),
             "duration_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
         }
     )

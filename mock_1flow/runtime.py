@@ -34,6 +34,7 @@ class Runtime:
     regions: tuple[str, ...]
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
+    destinations: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: MockConfig) -> "Runtime":
@@ -54,6 +55,7 @@ class Runtime:
     def reset(self) -> None:
         """Back to the state right after start-up: projects from the file, no data, no journal."""
         self.store.reset()
+        self.destinations.clear()
         self.journal.clear()
         self.faults.clear()
         self.install_configured_faults()

@@ -1,0 +1,53 @@
+"""A requests transport that calls a Flask app in-process.
+
+Segment ingest runs events through the destination's real HTTP client; pointing that
+client at the same mock over a socket would need a free worker thread per nested call.
+This adapter hands the request to the app directly (werkzeug's test client), in a fresh
+``contextvars`` context so the inner request gets its own Flask app context and ``g``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+import requests
+from flask import Flask
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+INPROCESS_URL = "http://mock-1flow.inprocess"
+
+
+class InProcessAdapter(BaseAdapter):
+    def __init__(self, app: Flask, headers: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.app = app
+        self.extra_headers = headers or {}
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        client = self.app.test_client()
+        headers = {**dict(request.headers), **self.extra_headers}
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        result = contextvars.Context().run(
+            client.open, request.path_url, method=request.method, headers=headers, data=body,
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+        response = requests.Response()
+        response.status_code = result.status_code
+        response.headers = CaseInsensitiveDict(result.headers)
+        response._content = result.get_data()
+        response.url = request.url
+        response.request = request
+        response.reason = result.status.partition(" ")[2]
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def inprocess_session(app: Flask, headers: dict[str, str] | None = None) -> requests.Session:
+    """A session whose requests to :data:`INPROCESS_URL` go straight to ``app``."""
+    session = requests.Session()
+    session.mount(INPROCESS_URL, InProcessAdapter(app, headers))
+    return session
