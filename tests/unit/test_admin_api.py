@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import US_KEY, api
+from tests.conftest import US_KEY, api
 from mock_1flow.app import create_app
 
 H = {"one_flow_key": US_KEY}

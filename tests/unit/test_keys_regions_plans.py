@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import DOWNGRADED_KEY, EU_KEY, US_ENTERPRISE_KEY, US_KEY, api
+from tests.conftest import DOWNGRADED_KEY, EU_KEY, US_ENTERPRISE_KEY, US_KEY, api
 from mock_1flow.app import create_app
 
 BODY = {"user_id": "device-1"}

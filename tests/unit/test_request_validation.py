@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import US_KEY, api
+from tests.conftest import US_KEY, api
 
 H = {"one_flow_key": US_KEY}
 

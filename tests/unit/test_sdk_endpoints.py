@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import EU_KEY, US_KEY, api
+from tests.conftest import EU_KEY, US_KEY, api
 
 US = {"one_flow_key": US_KEY}
 
