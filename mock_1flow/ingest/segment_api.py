@@ -128,8 +128,9 @@ def batch() -> Response:
     return _accept(events, _write_key(body))
 
 
-@bp.post("/<event_type>", endpoint="segmentEvent")
-def single(event_type: str) -> Response:
+@bp.post("/<type>", endpoint="segmentEvent")
+def single(**path: str) -> Response:
+    event_type = path["type"]
     if event_type not in EVENT_TYPES:
         raise SegmentError(404, "unknown_endpoint", f"Segment's API has no /v1/{event_type}; use /v1/batch or /v1/{{{','.join(EVENT_TYPES)}}}.")
     body = _body()
