@@ -15,7 +15,8 @@ import zlib
 from typing import Any
 
 import orjson
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from ..errors import ApiError
 from ..routes.common import dumps
@@ -44,6 +45,15 @@ def _segment_response(status: int, body: dict[str, Any]) -> Response:
 @bp.errorhandler(413)
 def _too_large(error: Exception) -> Response:
     return _segment_error(SegmentError(400, "batch_too_large", f"The request is over {BATCH_LIMIT // 1024} KB; send smaller batches."))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return _segment_error(SegmentError(error.code or 500, "invalid_request", error.description or error.name))
+    current_app.logger.exception("mock-1flow: unexpected error in Segment ingest")
+    message = f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow."
+    return _segment_error(SegmentError(500, "internal_error", message))
 
 
 @bp.errorhandler(SegmentError)
