@@ -7,11 +7,13 @@ calls it makes are journaled like any other, marked with the source they came fr
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
+from ..destination.client import OneFlowClient
+from ..destination.destination import Destination
+from ..destination.settings import Settings
 from ..projects import Source
 from ..runtime import Runtime
 from .inprocess import INPROCESS_URL, inprocess_session
@@ -19,32 +21,17 @@ from .inprocess import INPROCESS_URL, inprocess_session
 VIA_HEADER = "X-Mock-1flow-Via"
 
 
-def _mappings_path(runtime: Runtime, source: Source) -> Path | None:
-    if not source.mappings:
-        return None
-    path = Path(source.mappings)
-    base = runtime.config.projects_file.parent if runtime.config.projects_file else Path.cwd()
-    return path if path.is_absolute() else base / path
-
-
-def destination_for(runtime: Runtime, source: Source) -> Any:
-    from ..destination.client import OneFlowClient
-    from ..destination.destination import Destination
-    from ..destination.mapping import load_subscriptions
-    from ..destination.settings import Settings
-
+def destination_for(runtime: Runtime, source: Source) -> Destination:
     destination = runtime.destinations.get(source.write_key)
     if destination is None:
         project = runtime.store.projects[source.project]
         settings = Settings(project_api_key=project.key, region=source.region or project.region, url=INPROCESS_URL)
         session = inprocess_session(current_app._get_current_object(), {VIA_HEADER: f"segment:{source.write_key}"})
-        client = OneFlowClient(settings, session=session, sleep=lambda seconds: None)
-        destination = Destination(settings, subscriptions=load_subscriptions(_mappings_path(runtime, source)), client=client)
-        runtime.destinations[source.write_key] = destination
+        client = OneFlowClient(settings, session=session, max_retries=0)
+        destination = runtime.destinations[source.write_key] = Destination(settings, client=client)
     return destination
 
 
 def deliver(runtime: Runtime, source: Source, events: list[dict[str, Any]]) -> dict[str, Any]:
     """Run ``events`` through the source's destination now; returns the delivery summary."""
-    report = destination_for(runtime, source).send(events)
-    return report.summary()
+    return destination_for(runtime, source).send(events).summary()
