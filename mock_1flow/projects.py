@@ -46,7 +46,6 @@ class Source:
     write_key: str
     project: str
     region: str | None = None
-    mappings: str | None = None
 
 
 @dataclass

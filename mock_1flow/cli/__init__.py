@@ -14,13 +14,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    import importlib
+    from .events import events
+    from .fuzz import fuzz
+    from .serve import serve
 
-    for module, name in (("serve", "serve"), ("events", "events"), ("send", "send"), ("fuzz", "fuzz")):
-        try:  # TODO(lead): make strict once every command module exists
-            main.add_command(getattr(importlib.import_module(f"{__name__}.{module}"), name))
-        except ModuleNotFoundError:
-            pass
+    for command in (serve, events, fuzz):
+        main.add_command(command)
 
 
 _register()
