@@ -16,9 +16,10 @@ def main() -> None:
 def _register() -> None:
     from .events import events
     from .fuzz import fuzz
+    from .send import send
     from .serve import serve
 
-    for command in (serve, events, fuzz):
+    for command in (serve, events, send, fuzz):
         main.add_command(command)
 
 

@@ -8,20 +8,14 @@ import pytest
 import requests
 
 from mock_1flow.faults import FaultSet, parse_fault_option
-from mock_1flow.testing import MockServer
 
 H = {"one_flow_key": "oneflow_prod_acme"}
 
 
-@pytest.fixture(scope="module")
-def mock():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def clean(mock):
-    mock.reset()
+@pytest.fixture
+def mock(one_flow_mock):
+    """The pytest plugin's server, reset before each test."""
+    return one_flow_mock.server
 
 
 def post_user(mock, device="d"):

@@ -9,21 +9,15 @@ from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.destination import Destination
 from mock_1flow.destination.errors import DeliveryError, PayloadValidationError
 from mock_1flow.destination.settings import DEFAULT_URL, Settings
-from mock_1flow.testing import MockServer
 from mock_1flow.validation import validate_request
 
 KEY = "oneflow_prod_acme"
 
 
-@pytest.fixture(scope="module")
-def mock():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def clean(mock):
-    mock.reset()
+@pytest.fixture
+def mock(one_flow_mock):
+    """The pytest plugin's server, reset before each test."""
+    return one_flow_mock.server
 
 
 def client_for(mock, key=KEY, region="us", **options):

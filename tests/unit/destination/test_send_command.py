@@ -1,0 +1,45 @@
+"""``mock-1flow send``: events through the destination to a mock, a summary, the exit status."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from mock_1flow.cli import main
+from mock_1flow.events import generate_events
+from mock_1flow.events.jsonl import write_jsonl
+
+
+def write_events(tmp_path, events):
+    path = tmp_path / "events.jsonl"
+    with open(path, "wb") as stream:
+        write_jsonl(events, stream)
+    return path
+
+
+def test_send_to_the_mock_prints_a_summary(one_flow_mock, tmp_path):
+    events = generate_events(60, seed=4)
+    path = write_events(tmp_path, events)
+    result = CliRunner().invoke(main, ["send", str(path), "--key", "oneflow_prod_acme", "--url", one_flow_mock.url])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].split() == ["outcome", "reason", "events"] and lines[-1].split() == ["total", "60"]
+    rows = [line.split() for line in lines[1:-1]]
+    assert sum(int(row[-1]) for row in rows) == 60
+    sent = sum(int(row[-1]) for row in rows if row[0] == "sent")
+    tracked = [e for e in events if e["type"] in ("track", "page", "screen")]
+    assert len(one_flow_mock.events("oneflow_prod_acme")) == len(tracked)
+    assert sent >= len(tracked)
+
+
+def test_failures_exit_non_zero_with_the_error_code(one_flow_mock, tmp_path):
+    path = write_events(tmp_path, [{"type": "track", "event": "A", "anonymousId": "d", "messageId": "m"}])
+    result = CliRunner().invoke(main, ["send", str(path), "--key", "oneflow_prod_nobody", "--url", one_flow_mock.url])
+    assert result.exit_code == 1
+    assert "failed" in result.output and "404 unknown_key" in result.output
+
+
+def test_bad_jsonl_names_the_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"type": "track"}\n{nope\n')
+    result = CliRunner().invoke(main, ["send", str(path), "--key", "k"])
+    assert result.exit_code == 2 and "line 2" in result.output
