@@ -116,3 +116,25 @@ def test_backend_profile_flag(tmp_path):
         assert (status, body["error"]) == (401, "invalid_key")
     finally:
         stop(process)
+
+
+def test_fault_flag_injects_from_start_and_reset_keeps_it():
+    port = free_port()
+    process = start("--port", str(port), "--fault", "path=/v3/user,status=503,times=1")
+    try:
+        wait_ready(port, process)
+        status, body = raw_post(port, "/us/api/2021-06-15/v3/user", {"user_id": "d"}, {"one_flow_key": "oneflow_prod_acme"})
+        assert (status, body["error"]) == (503, "injected_fault")
+        status, _ = raw_post(port, "/us/api/2021-06-15/v3/user", {"user_id": "d"}, {"one_flow_key": "oneflow_prod_acme"})
+        assert status == 200
+        status, _ = raw_post(port, "/__admin/reset", {}, {})
+        status, body = raw_post(port, "/us/api/2021-06-15/v3/user", {"user_id": "d"}, {"one_flow_key": "oneflow_prod_acme"})
+        assert status == 503, "a reset re-installs the faults given at start-up"
+    finally:
+        stop(process)
+
+
+def test_bad_fault_flag_is_a_usage_error():
+    process = start("--port", str(free_port()), "--fault", "path=/v3/user,colour=red")
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 2 and "colour" in output
