@@ -18,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_track import running_mock  # noqa: E402
 
-from mock_1flow.destination import presets, wire  # noqa: E402
+from mock_1flow.destination import wire  # noqa: E402
+from mock_1flow.destination.actions import TRACK, validate_payload  # noqa: E402
+from mock_1flow.destination.mapping import load_subscriptions, resolve  # noqa: E402
 from mock_1flow.destination.destination import Destination  # noqa: E402
 from mock_1flow.destination.errors import PayloadValidationError  # noqa: E402
 from mock_1flow.destination.settings import Settings  # noqa: E402
@@ -27,19 +29,20 @@ from mock_1flow.events.naive import bench_generation  # noqa: E402
 
 
 def mapping_rate(events: list[dict]) -> float:
-    """Preset selection, payload validation and the 1Flow wire body, no HTTP."""
+    """Trigger matching, mapping resolution, payload validation and the 1Flow wire body, no HTTP."""
+    subscriptions = load_subscriptions()
     started = time.perf_counter()
     for event in events:
-        action = presets.action_for(event)
-        if action is None:
-            continue
-        name, payload = action
-        try:
-            presets.validate(name, payload)
-        except PayloadValidationError:
-            continue
-        if name == presets.TRACK:
-            wire.track_event(payload, event)
+        for subscription in subscriptions:
+            if not subscription.matches(event):
+                continue
+            payload = resolve(subscription.mapping, event)
+            try:
+                validate_payload(subscription.partner_action, payload)
+            except PayloadValidationError:
+                continue
+            if subscription.partner_action == TRACK:
+                wire.track_event(payload, event)
         wire.device_context(event)
     return len(events) / (time.perf_counter() - started)
 

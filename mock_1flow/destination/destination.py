@@ -13,9 +13,11 @@ from typing import Any, Callable, Iterable
 
 import orjson
 
-from . import presets, wire
+from . import wire
+from .actions import IDENTIFY, validate_payload
 from .client import OneFlowClient
 from .errors import DeliveryError, PayloadValidationError
+from .mapping import Subscription, load_subscriptions, resolve
 from .outcomes import DROPPED, FAILED, SENT, Outcome, Report
 from .settings import Settings
 
@@ -23,10 +25,29 @@ UNSUBSCRIBED = ("group", "alias")
 MAX_BATCH_BYTES = 30 * 1024  # stay under 1Flow's 32 KB per request, envelope included
 
 
+class _Pending:
+    """An event whose matching actions are not all done: one outcome when the last ends
+    (failed if any failed, else sent if any was sent, else the first drop)."""
+
+    def __init__(self, base: Outcome, actions: int, finish: Callable[[Outcome], None]) -> None:
+        self.base, self.left, self.finish = base, actions, finish
+        self.results: list[Outcome] = []
+
+    def done(self, outcome: Outcome) -> None:
+        self.results.append(outcome)
+        self.left -= 1
+        if self.left == 0:
+            for status in (FAILED, SENT, DROPPED):
+                chosen = [o for o in self.results if o.status == status]
+                if chosen:
+                    return self.finish(chosen[0])
+
+
 class Destination:
     def __init__(
         self,
         settings: Settings,
+        subscriptions: list[Subscription] | None = None,
         client: OneFlowClient | None = None,
         batch_size: int = 20,
         on_outcome: Callable[[Outcome], None] | None = None,
@@ -34,11 +55,12 @@ class Destination:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.settings = settings
+        self.subscriptions = load_subscriptions() if subscriptions is None else subscriptions
         self.client = client or OneFlowClient(settings)
         self.batch_size = batch_size
         self.on_outcome = on_outcome
         self.devices: dict[str, str] = {}
-        self.pending: dict[str, list[tuple[dict[str, Any], Outcome]]] = {}
+        self.pending: dict[str, list[tuple[dict[str, Any], Outcome, _Pending]]] = {}
         self.report = Report()
 
     def _finish(self, outcome: Outcome) -> None:
@@ -60,39 +82,48 @@ class Destination:
         """Map and deliver (or queue) one event; its outcome is reported now or at flush."""
         kind = str(event.get("type"))
         base = Outcome(wire.message_id(event), kind, SENT)
-        if kind in UNSUBSCRIBED:
-            return self._finish(Outcome(base.message_id, kind, DROPPED, "unsubscribed_type",
-                                        detail=f"1Flow does not take {kind} calls"))
-        action = presets.action_for(event)
-        if action is None:
+        matching = [subscription for subscription in self.subscriptions if subscription.matches(event)]
+        if not matching:
+            if kind in UNSUBSCRIBED:
+                return self._finish(Outcome(base.message_id, kind, DROPPED, "unsubscribed_type",
+                                            detail=f"1Flow does not take {kind} calls"))
             return self._finish(Outcome(base.message_id, kind, DROPPED, "no_matching_mapping"))
-        name, payload = action
+        pending = _Pending(base, len(matching), self._finish)
+        for subscription in matching:
+            self._act(subscription, event, base, pending)
+
+    def _drop(self, base: Outcome, reason: str, detail: str | None = None) -> Outcome:
+        return Outcome(base.message_id, base.type, DROPPED, reason, detail=detail)
+
+    def _act(self, subscription: Subscription, event: dict[str, Any], base: Outcome, pending: _Pending) -> None:
+        payload = resolve(subscription.mapping, event)
         try:
-            presets.validate(name, payload)
+            validate_payload(subscription.partner_action, payload)
         except PayloadValidationError as exc:
-            return self._finish(Outcome(base.message_id, kind, DROPPED, "invalid_payload", detail=str(exc)))
-        if name == presets.IDENTIFY and not payload.get("userId"):
-            return self._finish(Outcome(base.message_id, kind, DROPPED, "no_user_id"))
+            return pending.done(self._drop(base, "invalid_payload", f"{subscription.name}: {exc}"))
+        identify = subscription.partner_action == IDENTIFY
+        if identify and not payload.get("userId"):
+            return pending.done(self._drop(base, "no_user_id"))
         device_id = payload.get("anonymousId") or payload.get("userId")
         if not device_id:
-            return self._finish(Outcome(base.message_id, kind, DROPPED, "no_user_id"))
+            return pending.done(self._drop(base, "no_user_id"))
         try:
             analytic = self._analytic_id(device_id, event)
-            if name == presets.IDENTIFY:
+            if identify:
                 self._flush_user(analytic)
                 self.devices[device_id] = self.client.identify(analytic, payload["userId"], payload.get("traits") or {})
-                return self._finish(base)
+                return pending.done(base)
         except DeliveryError as exc:
-            return self._finish(self._failed(base, exc))
-        self._queue(analytic, wire.track_event(payload, event), base)
+            return pending.done(self._failed(base, exc))
+        self._queue(analytic, wire.track_event(payload, event), base, pending)
 
-    def _queue(self, analytic: str, one_flow_event: dict[str, Any], outcome: Outcome) -> None:
+    def _queue(self, analytic: str, one_flow_event: dict[str, Any], outcome: Outcome, pending: _Pending) -> None:
         queue = self.pending.setdefault(analytic, [])
-        size = sum(len(orjson.dumps(e)) for e, _ in queue) + len(orjson.dumps(one_flow_event))
+        size = sum(len(orjson.dumps(e)) for e, _, _ in queue) + len(orjson.dumps(one_flow_event))
         if queue and size > MAX_BATCH_BYTES:
             self._flush_user(analytic)
             queue = self.pending.setdefault(analytic, [])
-        queue.append((one_flow_event, outcome))
+        queue.append((one_flow_event, outcome, pending))
         if len(queue) >= self.batch_size:
             self._flush_user(analytic)
 
@@ -101,13 +132,13 @@ class Destination:
         if not queue:
             return
         try:
-            self.client.track(analytic, [event for event, _ in queue])
+            self.client.track(analytic, [event for event, _, _ in queue])
         except DeliveryError as exc:
-            for _, outcome in queue:
-                self._finish(self._failed(outcome, exc))
+            for _, outcome, pending in queue:
+                pending.done(self._failed(outcome, exc))
             return
-        for _, outcome in queue:
-            self._finish(outcome)
+        for _, outcome, pending in queue:
+            pending.done(outcome)
 
     def flush(self) -> None:
         for analytic in list(self.pending):

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_1flow.destination import presets, wire
+from mock_1flow.destination import wire
+from mock_1flow.destination.mapping import load_subscriptions, resolve
 from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.destination import Destination
 from mock_1flow.destination.settings import Settings
@@ -97,6 +98,6 @@ def test_the_mock_accepts_every_request_and_stores_exactly_the_events_sent(mock,
     by_id = {wire.object_id(wire.message_id(e)): e for e in events}
     for stored_event in stored:
         source = by_id[stored_event["_id"]]
-        _, payload = presets.action_for(source)
-        assert stored_event["name"] == payload["event_name"]
+        (subscription,) = [s for s in load_subscriptions() if s.matches(source)]
+        assert stored_event["name"] == resolve(subscription.mapping, source)["event_name"]
         assert stored_event["parameters"] == (source.get("properties") or {})

@@ -1,10 +1,12 @@
-"""The destination's client against the mock: retry rules, error codes, wire format, presets."""
+"""The destination's client against the mock: retry rules, error codes, wire format, presets, outcomes."""
 
 from __future__ import annotations
 
 import pytest
 
-from mock_1flow.destination import presets, wire
+from mock_1flow.destination import wire
+from mock_1flow.destination.actions import validate_payload
+from mock_1flow.destination.mapping import load_subscriptions, resolve
 from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.destination import Destination
 from mock_1flow.destination.errors import DeliveryError, PayloadValidationError
@@ -93,8 +95,10 @@ def test_key_outside_its_region_fails_with_the_mock_code(mock):
     ],
 )
 def test_preset_naming(event, name):
-    action, payload = presets.action_for({**event, "anonymousId": "a"})
-    assert (action, payload["event_name"]) == ("trackEvent", name)
+    event = {**event, "anonymousId": "a"}
+    (subscription,) = [s for s in load_subscriptions() if s.matches(event)]
+    payload = resolve(subscription.mapping, event)
+    assert (subscription.partner_action, payload["event_name"]) == ("trackEvent", name)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +111,7 @@ def test_preset_naming(event, name):
 )
 def test_payload_validation_uses_segment_wording(payload, message):
     with pytest.raises(PayloadValidationError) as error:
-        presets.validate("trackEvent", payload)
+        validate_payload("trackEvent", payload)
     assert str(error.value) == message
 
 
@@ -146,7 +150,7 @@ def test_wire_bodies_validate_against_the_spec():
     event = {"type": "track", "event": "A", "anonymousId": "d", "messageId": "m", "properties": {"x": 1},
              "context": {"os": {"name": "iOS", "version": 17}, "screen": {"width": 390, "height": -1},
                          "network": {"wifi": "yes", "carrier": "T"}}}
-    _, payload = presets.action_for(event)
+    payload = resolve(load_subscriptions()[0].mapping, event)
     track = {"user_id": "0" * 24, "events": [wire.track_event(payload, event)]}
     assert validate_request("trackEvents", track) == []
     context = wire.device_context(event)
