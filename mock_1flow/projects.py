@@ -46,6 +46,7 @@ class Source:
     write_key: str
     project: str
     region: str | None = None
+    mappings: str | None = None
 
 
 @dataclass
@@ -90,7 +91,24 @@ def _field(path: list[Any]) -> str:
     return text or "(top level)"
 
 
-def parse_projects(text: str, origin: str = "<projects>") -> ProjectsConfig:
+def mappings_path(source: Source, base_dir: Path) -> Path | None:
+    """A source's mappings file, relative to the projects file's folder."""
+    if not source.mappings:
+        return None
+    path = Path(source.mappings)
+    return path if path.is_absolute() else base_dir / path
+
+
+def _check_mappings(source: Source, base_dir: Path, where: str) -> None:
+    from .destination.mapping import MappingError, load_subscriptions
+
+    try:
+        load_subscriptions(mappings_path(source, base_dir))
+    except MappingError as exc:
+        raise ProjectsFileError(f"{where}.mappings: {exc}") from None
+
+
+def parse_projects(text: str, origin: str = "<projects>", base_dir: Path | None = None) -> ProjectsConfig:
     """Parse and check a projects document; raises :class:`ProjectsFileError`."""
     try:
         tree = yaml.compose(text)
@@ -126,6 +144,7 @@ def parse_projects(text: str, origin: str = "<projects>") -> ProjectsConfig:
             raise ProjectsFileError(f"{where}.key: duplicate project key '{item['key']}'.")
         projects[item["key"]] = Project(**item)
 
+    base_dir = base_dir or Path.cwd()
     sources: dict[str, Source] = {}
     for index, item in enumerate(data.get("sources") or []):
         where = f"{origin}: line {_line_of(tree, ['sources', index])}: sources[{index}]"
@@ -133,7 +152,10 @@ def parse_projects(text: str, origin: str = "<projects>") -> ProjectsConfig:
             raise ProjectsFileError(f"{where}.project: unknown project key '{item['project']}'.")
         if item["write_key"] in sources:
             raise ProjectsFileError(f"{where}.write_key: duplicate write key '{item['write_key']}'.")
-        sources[item["write_key"]] = Source(**item)
+        source = Source(**item)
+        if source.mappings:
+            _check_mappings(source, base_dir, where)
+        sources[item["write_key"]] = source
     return ProjectsConfig(plans=plans, projects=projects, sources=sources)
 
 
@@ -144,6 +166,6 @@ def load_projects(path: str | os.PathLike[str] | None = None) -> ProjectsConfig:
         text = file_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProjectsFileError(f"{file_path}: cannot read the projects file ({exc.strerror}).") from None
-    config = parse_projects(text, str(file_path))
+    config = parse_projects(text, str(file_path), file_path.resolve().parent)
     config.path = file_path
     return config

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..destination.destination import Destination
+from ..destination.mapping import load_subscriptions
 from ..destination.outcomes import FAILED
 from ..destination.settings import DEFAULT_URL, Settings
 from ..events.jsonl import read_jsonl
@@ -32,15 +33,19 @@ def _load(path: str) -> list[dict]:
 @click.option("--region", type=click.Choice(regions()), default="us", show_default=True)
 @click.option("--url", default=DEFAULT_URL, show_default=True,
               help="1Flow API base, or a mock's root (e.g. http://127.0.0.1:8080: the region is added).")
+@click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
+              help="Mappings in Segment's shape (JSON); the presets by default.")
 @click.option("--batch-size", type=click.IntRange(1, 500), default=20, show_default=True, help="Events per /v3/track.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def send(events_file: str, key: str, region: str, url: str, batch_size: int, progress: bool | None) -> None:
+def send(events_file: str, key: str, region: str, url: str, mappings_file: str | None, batch_size: int,
+         progress: bool | None) -> None:
     """Send EVENTS.jsonl (- for stdin) through the destination; exit 1 if any event failed."""
-    events = _load(events_file)
     try:
-        destination = Destination(Settings(key, region, url), batch_size=batch_size)
-    except ValueError as exc:
+        subscriptions = load_subscriptions(mappings_file)
+        destination = Destination(Settings(key, region, url), subscriptions, batch_size=batch_size)
+    except ValueError as exc:  # MappingError is a ValueError
         raise click.UsageError(str(exc)) from None
+    events = _load(events_file)
     show = sys.stderr.isatty() if progress is None else progress
     with click.progressbar(length=len(events), label="sending", file=sys.stderr if show else io.StringIO()) as bar:
         destination.on_outcome = lambda outcome: bar.update(1)

@@ -13,8 +13,10 @@ from flask import current_app
 
 from ..destination.client import OneFlowClient
 from ..destination.destination import Destination
+from ..destination.mapping import load_subscriptions
 from ..destination.settings import Settings
-from ..projects import Source
+from ..paths import DEFAULT_PROJECTS_FILE
+from ..projects import Source, mappings_path
 from ..runtime import Runtime
 from .inprocess import INPROCESS_URL, inprocess_session
 
@@ -28,7 +30,9 @@ def destination_for(runtime: Runtime, source: Source) -> Destination:
         settings = Settings(project_api_key=project.key, region=source.region or project.region, url=INPROCESS_URL)
         session = inprocess_session(current_app._get_current_object(), {VIA_HEADER: f"segment:{source.write_key}"})
         client = OneFlowClient(settings, session=session, max_retries=0)
-        destination = runtime.destinations[source.write_key] = Destination(settings, client=client)
+        projects_file = runtime.config.projects_file or DEFAULT_PROJECTS_FILE
+        subscriptions = load_subscriptions(mappings_path(source, projects_file.resolve().parent))
+        destination = runtime.destinations[source.write_key] = Destination(settings, subscriptions, client=client)
     return destination
 
 

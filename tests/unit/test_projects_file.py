@@ -65,3 +65,26 @@ def test_app_uses_a_user_projects_file(tmp_path):
     client = create_app(projects_file=path).test_client()
     keys = [p["key"] for p in client.get("/__admin/projects").json["projects"]]
     assert keys == ["oneflow_prod_mine", "oneflow_prod_globex"]
+
+
+def test_source_mappings_are_checked_at_load(tmp_path):
+    (tmp_path / "bad.json").write_text('[{"name": "B", "subscribe": "type = ", "partnerAction": "trackEvent", "mapping": {}}]')
+    path = tmp_path / "projects.yaml"
+    path.write_text(GOOD + "sources:\n  - {write_key: wk, project: oneflow_prod_acme, mappings: bad.json}\n")
+    with pytest.raises(ProjectsFileError) as error:
+        load_projects(path)
+    assert "sources[0].mappings" in str(error.value) and "'B'" in str(error.value)
+
+
+def test_ingest_uses_a_source_s_own_mappings(tmp_path):
+    (tmp_path / "mine.json").write_text(
+        '[{"name": "Rename", "subscribe": "type = \\"track\\"", "partnerAction": "trackEvent",'
+        ' "mapping": {"event_name": {"@template": "seg_{{event}}"}, "anonymousId": {"@path": "$.anonymousId"}}}]'
+    )
+    path = tmp_path / "projects.yaml"
+    path.write_text(GOOD + "sources:\n  - {write_key: wk, project: oneflow_prod_acme, mappings: mine.json}\n")
+    client = create_app(projects_file=path).test_client()
+    body = {"writeKey": "wk", "batch": [{"type": "track", "event": "Buy", "anonymousId": "d", "messageId": "m"}]}
+    assert client.post("/v1/batch", json=body).status_code == 200
+    events = client.get("/__admin/projects/oneflow_prod_acme/events").json["events"]
+    assert [e["name"] for e in events] == ["seg_Buy"]

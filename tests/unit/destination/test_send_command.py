@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 
 from mock_1flow.cli import main
@@ -43,3 +45,28 @@ def test_bad_jsonl_names_the_line(tmp_path):
     path.write_text('{"type": "track"}\n{nope\n')
     result = CliRunner().invoke(main, ["send", str(path), "--key", "k"])
     assert result.exit_code == 2 and "line 2" in result.output
+
+
+def test_custom_mappings(one_flow_mock, tmp_path):
+    mappings = tmp_path / "mappings.json"
+    mappings.write_text(json.dumps([{
+        "name": "Orders only", "subscribe": 'type = "track" and event = "Order Completed"', "partnerAction": "trackEvent",
+        "mapping": {"event_name": {"@case": {"operator": "lower", "value": {"@path": "$.event"}}},
+                    "anonymousId": {"@path": "$.anonymousId"}, "properties": {"@path": "$.properties"}},
+    }]))
+    events = [{"type": "track", "event": "Order Completed", "anonymousId": "d", "messageId": "m1"},
+              {"type": "track", "event": "Viewed", "anonymousId": "d", "messageId": "m2"}]
+    path = write_events(tmp_path, events)
+    result = CliRunner().invoke(main, ["send", str(path), "--key", "oneflow_prod_acme", "--url", one_flow_mock.url,
+                                       "--mappings", str(mappings)])
+    assert result.exit_code == 0, result.output
+    assert "no_matching_mapping" in result.output
+    assert [e["name"] for e in one_flow_mock.events("oneflow_prod_acme")] == ["order completed"]
+
+
+def test_bad_mappings_are_a_usage_error(tmp_path):
+    mappings = tmp_path / "mappings.json"
+    mappings.write_text(json.dumps([{"name": "X", "subscribe": "type =", "partnerAction": "trackEvent", "mapping": {}}]))
+    path = write_events(tmp_path, [])
+    result = CliRunner().invoke(main, ["send", str(path), "--key", "k", "--mappings", str(mappings)])
+    assert result.exit_code == 2 and "'X'" in result.output and "cannot parse trigger" in result.output
