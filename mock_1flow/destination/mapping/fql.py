@@ -95,21 +95,20 @@ class _Parser:
             raise MappingError(f"cannot parse trigger {self.text!r}: unexpected {token[1]!r} at position {token[2]}")
         return predicate
 
-    def _or(self) -> Predicate:
-        left = self._and()
-        while (token := self._peek()) and token == ("word", "or", token[2]):
+    def _chain(self, keyword: str, operand: Callable[[], Predicate], combine: Callable[[bool, bool], bool]) -> Predicate:
+        """``operand (keyword operand)*``, left-associative."""
+        left = operand()
+        while (token := self._peek()) and token[:2] == ("word", keyword):
             self._take()
-            right = self._and()
-            left = (lambda a, b: lambda e: a(e) or b(e))(left, right)
+            right = operand()
+            left = (lambda a, b: lambda e: combine(a(e), b(e)))(left, right)
         return left
 
+    def _or(self) -> Predicate:
+        return self._chain("or", self._and, lambda a, b: a or b)
+
     def _and(self) -> Predicate:
-        left = self._term()
-        while (token := self._peek()) and token == ("word", "and", token[2]):
-            self._take()
-            right = self._term()
-            left = (lambda a, b: lambda e: a(e) and b(e))(left, right)
-        return left
+        return self._chain("and", self._term, lambda a, b: a and b)
 
     def _value(self) -> Any:
         token = self._peek()
