@@ -34,9 +34,9 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     attach(app, Runtime.build(config))
 
     from .ingest import segment_api
-    from .routes import admin, faults, sdk
+    from .routes import admin, faults, provider_states, sdk
 
-    for module in (admin, faults, sdk, segment_api):
+    for module in (admin, faults, provider_states, sdk, segment_api):
         module.init_app(app)
     app.add_url_rule("/openapi.yaml", "spec", _serve_spec)
     app.before_request(_before)

@@ -7,3 +7,4 @@ DATA_DIR = PACKAGE_DIR / "data"
 SPEC_PATH = DATA_DIR / "openapi.yaml"
 FIXTURES_DIR = (DATA_DIR / "fixtures").resolve()
 DEFAULT_PROJECTS_FILE = FIXTURES_DIR / "projects.yaml"
+CONTRACTS_DIR = (PACKAGE_DIR.parent / "contracts").resolve()

@@ -14,12 +14,13 @@ def main() -> None:
 
 
 def _register() -> None:
+    from .contracts import contracts
     from .events import events
     from .fuzz import fuzz
     from .send import send
     from .serve import serve
 
-    for command in (serve, events, send, fuzz):
+    for command in (serve, events, send, fuzz, contracts):
         main.add_command(command)
 
 

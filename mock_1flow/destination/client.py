@@ -50,13 +50,21 @@ class OneFlowClient:
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         """POST ``body`` to ``path``; returns the envelope's ``result``."""
-        headers = {"one_flow_key": self.settings.project_api_key, "Content-Type": "application/json"}
+        return self.request("POST", path, body=body)
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
+                params: dict[str, str] | None = None) -> Any:
+        """Send with the retry rules; returns the envelope's ``result``."""
+        headers = {"one_flow_key": self.settings.project_api_key}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         attempt = 0
         while True:
             attempt += 1
             response = None
             try:
-                response = self.session.post(self.base + path, json=body, headers=headers, timeout=self.timeout)
+                response = self.session.request(method, self.base + path, json=body, params=params, headers=headers,
+                                                timeout=self.timeout)
             except RETRYABLE_TRANSPORT as exc:
                 if attempt > self.max_retries:
                     raise DeliveryError(None, "transport_error", f"{path}: {exc}", attempt) from None
@@ -81,6 +89,14 @@ class OneFlowClient:
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> None:
         self.post("/v3/track", {"user_id": analytic_id, "events": events})
+
+    def surveys(self, analytic_id: str, platform: str = "web") -> list[dict[str, Any]]:
+        """The surveys the SDK would show this user (``GET /v3/survey``)."""
+        return self.request("GET", "/v3/survey", params={"platform": platform, "user_id": analytic_id})
+
+    def submit_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        """A user's answers to a survey (``POST /v3/response``)."""
+        return self.post("/v3/response", response)
 
 
 def _delivery_error(path: str, response: requests.Response, attempts: int) -> DeliveryError:
