@@ -20,7 +20,7 @@ from mock_1flow.testing import MockServer
 from mock_1flow.validation import validate_request
 
 KEY = "oneflow_prod_acme"
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
 class RecordingClient(OneFlowClient):
@@ -82,7 +82,7 @@ def mock():
         yield server
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(st.lists(segment_events(), min_size=1, max_size=15))
 def test_the_mock_accepts_every_request_and_stores_exactly_the_events_sent(mock, events):
     mock.reset()
