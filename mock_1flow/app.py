@@ -11,7 +11,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .config import MockConfig
-from .errors import ApiError, envelope
+from .errors import ApiError
 from .runtime import Runtime, attach, current_runtime
 from .spec import API_VERSION_PATH, spec_text
 from .validation import parse_json
@@ -166,6 +166,3 @@ def _unexpected_error(error: Exception) -> Response:
     log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
     return _respond(ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow."))
 
-
-def make_envelope(status: int, message: str, result: Any) -> dict[str, Any]:
-    return envelope(status, message, result)

@@ -1,4 +1,8 @@
-"""Pure mapping from action payloads to 1Flow request bodies, the way the 1Flow SDKs send them."""
+"""Pure mapping from action payloads to 1Flow request bodies, the way the 1Flow SDKs send them.
+
+No I/O here, so every body the destination can build is testable (and checkable against
+``openapi.yaml``) without a server.
+"""
 
 from __future__ import annotations
 
@@ -17,42 +21,70 @@ CONTEXT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "os": {"name": (str,), "version": (str,)},
     "screen": {"width": (int, float), "height": (int, float), "type": (str,)},
 }
+IOS_NAMES = ("ios", "ipados")
 
 
 def object_id(message_id: str) -> str:
-    """A 24-hex ``_id`` derived from Segment's messageId, so a retry carries the same id."""
+    """A 24-hex ``_id`` derived from Segment's messageId, so a retry or a replay carries the
+    same id and 1Flow (and the mock) can deduplicate it."""
     return hashlib.sha1(message_id.encode("utf-8")).hexdigest()[:24]
 
 
+def message_id(event: dict[str, Any]) -> str:
+    """Segment's messageId; for an event without one, a hash of the event, so it is still stable."""
+    mid = event.get("messageId")
+    if isinstance(mid, str) and mid:
+        return mid
+    try:
+        encoded = orjson.dumps(event, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # integers beyond 64 bits, nesting beyond orjson's limit
+        encoded = repr(event).encode("utf-8", "surrogatepass")
+    return hashlib.sha1(encoded).hexdigest()
+
+
 def platform(event: dict[str, Any]) -> str:
-    """``i`` iOS, ``a`` Android, ``w`` anything else (our choice for web; not public)."""
-    os_name = str(((event.get("context") or {}).get("os") or {}).get("name") or "").lower()
-    if os_name in ("ios", "ipados"):
+    """``i`` iOS, ``a`` Android, ``w`` anything else (our choice for web; 1Flow's is not public)."""
+    context = event.get("context") if isinstance(event.get("context"), dict) else {}
+    os_info = context.get("os") if isinstance(context.get("os"), dict) else {}
+    os_name = str(os_info.get("name") or "").lower()
+    if os_name in IOS_NAMES:
         return "i"
     if os_name == "android":
         return "a"
     return "w"
 
 
-def epoch_seconds(timestamp: Any) -> int:
+def epoch_seconds(timestamp: Any, now: datetime | None = None) -> int:
+    """Epoch seconds of Segment's ISO-8601 timestamp (a zone-less one is UTC, as Segment
+    reads it); a missing or unreadable one is ``now``, as Segment stamps events on receipt."""
+    moment: datetime | None = None
     if isinstance(timestamp, str) and timestamp:
         try:
-            return max(0, int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()))
+            moment = datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
         except ValueError:
-            pass
-    return int(datetime.now(timezone.utc).timestamp())
+            moment = None
+    if moment is None:
+        moment = now or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        return max(0, int(moment.timestamp()))
+    except (OverflowError, OSError, ValueError):
+        return 0
 
 
 def _fits(value: Any, kinds: tuple[type, ...]) -> bool:
     if isinstance(value, bool):  # bool is an int to Python, not a number to JSON Schema
         return bool in kinds
     if isinstance(value, (int, float)):
-        return any(kind in (int, float) for kind in kinds) and value >= 0
+        return float in kinds and value >= 0 and value == value  # not NaN
     return isinstance(value, kinds)
 
 
 def device_context(event: dict[str, Any]) -> dict[str, Any]:
-    """The SDK's device context from Segment's ``context``; fields of the wrong type are left out."""
+    """The SDK's device context from Segment's ``context``: only the keys 1Flow takes, and a
+    field of the wrong type (an ``os.version`` sent as a number, say) is left out rather
+    than rejected, since the event itself is fine."""
     context = event.get("context") if isinstance(event.get("context"), dict) else {}
     result: dict[str, Any] = {}
     for section, fields in CONTEXT_FIELDS.items():
@@ -65,13 +97,25 @@ def device_context(event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def message_id(event: dict[str, Any]) -> str:
-    mid = event.get("messageId")
-    return mid if isinstance(mid, str) and mid else hashlib.sha1(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()
+def user_body(device_id: str, context: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v3/user``: register a device; ``context`` is left out when empty, as the SDKs do."""
+    body: dict[str, Any] = {"user_id": device_id}
+    if context:
+        body["context"] = context
+    return body
+
+
+def identify_body(analytic_id: str, user_id: str, traits: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v3/identify`` (the SDKs' ``logUser``): traits become 1Flow's ``parameters``."""
+    return {"anonymous_user_id": analytic_id, "user_id": user_id, "log_user": True, "parameters": traits}
 
 
 def track_event(payload: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
-    """A trackEvent payload -> one entry of ``/v3/track``'s ``events``."""
+    """A validated trackEvent payload -> one entry of ``/v3/track``'s ``events``.
+
+    The name and parameters come from the payload (the mapping's result); time, platform
+    and ``_id`` from the Segment event, which the action's fields do not carry.
+    """
     return {
         "name": payload["event_name"],
         "time": epoch_seconds(event.get("timestamp") or event.get("originalTimestamp")),
@@ -79,3 +123,8 @@ def track_event(payload: dict[str, Any], event: dict[str, Any]) -> dict[str, Any
         "plt": platform(event),
         "_id": object_id(message_id(event)),
     }
+
+
+def track_body(analytic_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """``POST /v3/track``: a batch of one user's events."""
+    return {"user_id": analytic_id, "events": events}

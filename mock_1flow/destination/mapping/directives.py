@@ -8,7 +8,6 @@ JavaScript's ``undefined`` is dropped from JSON.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from typing import Any, Callable
@@ -253,6 +252,3 @@ def validate_mapping(mapping: Any, where: str) -> None:
     for key, value in mapping.items():
         validate_mapping(value, f"{where}.{key}")
 
-
-def glob(value: str, pattern: str) -> bool:
-    return fnmatch.fnmatchcase(value, pattern)
