@@ -98,13 +98,14 @@ class Destination:
     def _act(self, subscription: Subscription, event: dict[str, Any], base: Outcome, pending: _Pending) -> None:
         payload = resolve(subscription.mapping, event)
         try:
-            validate_payload(subscription.partner_action, payload)
+            payload = validate_payload(subscription.partner_action, payload)
         except PayloadValidationError as exc:
             return pending.done(self._drop(base, "invalid_payload", f"{subscription.name}: {exc}"))
         identify = subscription.partner_action == IDENTIFY
         if identify and not payload.get("userId"):
             return pending.done(self._drop(base, "no_user_id"))
-        device_id = payload.get("anonymousId") or payload.get("userId")
+        # identifyUser has no anonymousId field (Segment's definition): the device comes from the event.
+        device_id = payload.get("anonymousId") or event.get("anonymousId") or payload.get("userId")
         if not device_id:
             return pending.done(self._drop(base, "no_user_id"))
         try:

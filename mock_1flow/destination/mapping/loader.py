@@ -1,6 +1,7 @@
-"""Mappings in Segment's own shape (``name``, ``subscribe``, ``partnerAction``, ``mapping``),
-checked when loaded: unknown directives, mixed keys, bad triggers and unknown actions are
-refused with the mapping's name. At most 50 per destination instance, as in Segment."""
+"""Mappings in Segment's own shape (``name``, ``subscribe``, ``partnerAction``, ``mapping``,
+``enabled``), checked when they are loaded, so a bad one never reaches send time: each
+error names the mapping (index and name) and what is wrong. At most 50 per destination
+instance, as in Segment."""
 
 from __future__ import annotations
 
@@ -8,68 +9,94 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ..actions import ACTIONS
+from .. import actions as _actions  # a module reference: actions imports this package too
 from .directives import validate_mapping
 from .errors import MappingError
-from .fql import compile_trigger
+from .fql import Trigger, compile_trigger
 
 MAX_MAPPINGS = 50
 PRESETS_PATH = Path(__file__).with_name("presets.json")
+REQUIRED_KEYS = ("name", "subscribe", "partnerAction", "mapping")
 
 
 @dataclass(frozen=True)
 class Subscription:
+    """One mapping; the trigger is compiled when the subscription is created."""
+
     name: str
     subscribe: str
     partner_action: str
     mapping: dict[str, Any]
     enabled: bool = True
-    predicate: Callable[[dict[str, Any]], bool] = field(repr=False, compare=False, default=lambda event: False)
+    trigger: Trigger = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "trigger", compile_trigger(self.subscribe))
 
     def matches(self, event: dict[str, Any]) -> bool:
-        return self.enabled and self.predicate(event)
+        return self.enabled and self.trigger(event)
+
+
+def _label(item: Any, index: int) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    return f"mapping {index}" + (f" ({name!r})" if isinstance(name, str) and name else "")
 
 
 def _subscription(item: Any, index: int) -> Subscription:
-    label = f"mapping {index}" + (f" ({item.get('name')!r})" if isinstance(item, dict) and item.get("name") else "")
+    label = _label(item, index)
     if not isinstance(item, dict):
-        raise MappingError(f"{label}: must be an object with name, subscribe, partnerAction and mapping")
-    missing = [key for key in ("name", "subscribe", "partnerAction", "mapping") if key not in item]
+        raise MappingError(f"{label}: must be an object with {', '.join(REQUIRED_KEYS)}, not {type(item).__name__}")
+    missing = [key for key in REQUIRED_KEYS if key not in item]
     if missing:
-        raise MappingError(f"{label}: missing {', '.join(missing)}")
-    if item["partnerAction"] not in ACTIONS:
-        raise MappingError(f"{label}: unknown partnerAction {item['partnerAction']!r} (known: {', '.join(ACTIONS)})")
-    if not isinstance(item["mapping"], dict):
-        raise MappingError(f"{label}: mapping must be an object of field -> value or directive")
-    try:
-        predicate = compile_trigger(item["subscribe"])
-        validate_mapping(item["mapping"], "mapping")
-    except MappingError as exc:
-        raise MappingError(f"{label}: {exc}") from None
-    unknown = set(item["mapping"]) - set(ACTIONS[item["partnerAction"]].fields)
+        raise MappingError(f"{label}: missing field{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    for key, kind in (("name", str), ("subscribe", str), ("partnerAction", str), ("mapping", dict), ("enabled", bool)):
+        if key in item and not isinstance(item[key], kind):
+            raise MappingError(f"{label}: {key} must be {'an object' if kind is dict else 'a ' + kind.__name__}")
+    known = _actions.ACTIONS
+    action = known.get(item["partnerAction"])
+    if action is None:
+        raise MappingError(f"{label}: unknown partnerAction {item['partnerAction']!r} (known: {', '.join(known)})")
+    validate_mapping(item["mapping"], f"{label}: mapping")
+    # Segment drops unknown keys silently when it validates the payload; a typo there would
+    # only show up as a missing field, so it is refused here.
+    unknown = [key for key in item["mapping"] if key not in action.fields]
     if unknown:
-        raise MappingError(f"{label}: unknown field(s) {sorted(unknown)} for {item['partnerAction']}")
-    return Subscription(item["name"], item["subscribe"], item["partnerAction"], item["mapping"],
-                        bool(item.get("enabled", True)), predicate)
+        raise MappingError(f"{label}: mapping has unknown field{'s' if len(unknown) > 1 else ''} "
+                           f"{', '.join(map(repr, unknown))} for {action.name} (fields: {', '.join(action.fields)})")
+    try:
+        return Subscription(item["name"], item["subscribe"], item["partnerAction"], item["mapping"],
+                            item.get("enabled", True))
+    except MappingError as exc:
+        raise MappingError(f"{label}: subscribe: {exc}") from None
+
+
+def _read(path: str | os.PathLike[str]) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot read the mappings file ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise MappingError(f"{path}: not JSON ({exc})") from None
 
 
 def load_subscriptions(source: str | os.PathLike[str] | list | dict | None = None) -> list[Subscription]:
-    """None: the presets; a path to a JSON file; a list of mappings; or ``{"subscriptions": [...]}``."""
-    if source is None:
-        source = PRESETS_PATH
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            source = json.loads(Path(source).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise MappingError(f"{source}: cannot read ({exc.strerror})") from None
-        except ValueError as exc:
-            raise MappingError(f"{source}: not JSON ({exc})") from None
-    if isinstance(source, dict):
-        source = source.get("subscriptions", source.get("mappings"))
-    if not isinstance(source, list):
-        raise MappingError("mappings must be a list (or an object with 'subscriptions')")
-    if len(source) > MAX_MAPPINGS:
-        raise MappingError(f"{len(source)} mappings: a destination instance holds at most {MAX_MAPPINGS}")
-    return [_subscription(item, index) for index, item in enumerate(source)]
+    """``None``: the presets; a path to a JSON file; a list of mappings in Segment's shape; or an
+    object whose ``subscriptions`` (or ``mappings``) key holds that list."""
+    data = _read(PRESETS_PATH if source is None else source) if source is None or isinstance(source, (str, os.PathLike)) else source
+    if isinstance(data, dict):
+        key = next((k for k in ("subscriptions", "mappings") if k in data), None)
+        if key is None:
+            raise MappingError("an object of mappings needs a 'subscriptions' (or 'mappings') list")
+        data = data[key]
+    if not isinstance(data, list):
+        raise MappingError(f"mappings must be a list, not {type(data).__name__}")
+    if len(data) > MAX_MAPPINGS:
+        raise MappingError(f"{len(data)} mappings: a destination instance holds at most {MAX_MAPPINGS}")
+    return [_subscription(item, index) for index, item in enumerate(data)]
+
+
+def load_presets() -> list[Subscription]:
+    """Segment's two presets for 1Flow (Track Event, Identify User) and our Screen/Page ones."""
+    return load_subscriptions(PRESETS_PATH)

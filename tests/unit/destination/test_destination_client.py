@@ -105,14 +105,18 @@ def test_preset_naming(event, name):
     "payload, message",
     [
         ({}, "The root value is missing the required field 'event_name'."),
-        ({"event_name": 5}, "The value at /event_name must be string but it was number."),
-        ({"event_name": "x", "properties": []}, "The value at /properties must be object but it was array."),
+        ({"event_name": {"a": 1}}, "The value at /event_name must be a string but it was an object."),
+        ({"event_name": "x", "properties": []}, "The value at /properties must be an object but it was an array."),
     ],
 )
 def test_payload_validation_uses_segment_wording(payload, message):
     with pytest.raises(PayloadValidationError) as error:
         validate_payload("trackEvent", payload)
     assert str(error.value) == message
+
+
+def test_payload_scalars_are_coerced_as_segment_does():
+    assert validate_payload("trackEvent", {"event_name": 5}) == {"event_name": "5"}
 
 
 def test_outcomes_for_every_kind_of_event(mock):
