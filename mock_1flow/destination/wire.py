@@ -7,7 +7,9 @@ No I/O here, so every body the destination can build is testable (and checkable 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+import json
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,6 +24,17 @@ CONTEXT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "screen": {"width": (int, float), "height": (int, float), "type": (str,)},
 }
 IOS_NAMES = ("ios", "ipados")
+MAX_REQUEST_BYTES = 32 * 1024  # 1Flow's documented limit per request
+
+
+def encode(body: Any) -> bytes:
+    """A request body as sent: compact UTF-8 JSON, as the SDKs send it (requests' ``json=``
+    adds spaces and escapes non-ASCII, which can push a body over 1Flow's 32 KB). What
+    orjson refuses (integers beyond 64 bits, lone surrogates) goes through the stdlib encoder."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def object_id(message_id: str) -> str:
@@ -60,13 +73,13 @@ def epoch_seconds(timestamp: Any, now: datetime | None = None) -> int:
     moment: datetime | None = None
     if isinstance(timestamp, str) and timestamp:
         try:
-            moment = datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(timestamp.strip())
         except ValueError:
             moment = None
     if moment is None:
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
         return max(0, int(moment.timestamp()))
     except (OverflowError, OSError, ValueError):
@@ -77,7 +90,7 @@ def _fits(value: Any, kinds: tuple[type, ...]) -> bool:
     if isinstance(value, bool):  # bool is an int to Python, not a number to JSON Schema
         return bool in kinds
     if isinstance(value, (int, float)):
-        return float in kinds and value >= 0 and value == value  # not NaN
+        return float in kinds and value >= 0 and not math.isnan(value)
     return isinstance(value, kinds)
 
 
@@ -110,21 +123,29 @@ def identify_body(analytic_id: str, user_id: str, traits: dict[str, Any]) -> dic
     return {"anonymous_user_id": analytic_id, "user_id": user_id, "log_user": True, "parameters": traits}
 
 
-def track_event(payload: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+def track_event(payload: dict[str, Any], event: dict[str, Any], action_key: str | None = None) -> dict[str, Any]:
     """A validated trackEvent payload -> one entry of ``/v3/track``'s ``events``.
 
     The name and parameters come from the payload (the mapping's result); time, platform
-    and ``_id`` from the Segment event, which the action's fields do not carry.
+    and ``_id`` from the Segment event, which the action's fields do not carry. ``action_key``
+    tells apart a second track action on the same event (its own, still stable, ``_id``).
     """
+    mid = message_id(event)
     return {
         "name": payload["event_name"],
         "time": epoch_seconds(event.get("timestamp") or event.get("originalTimestamp")),
         "parameters": payload.get("properties") or {},
         "plt": platform(event),
-        "_id": object_id(message_id(event)),
+        "_id": object_id(mid if action_key is None else f"{mid}\x00{action_key}"),
     }
 
 
 def track_body(analytic_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     """``POST /v3/track``: a batch of one user's events."""
     return {"user_id": analytic_id, "events": events}
+
+
+def track_body_size(analytic_id: str, event_sizes: list[int]) -> int:
+    """Bytes of :func:`track_body` as :func:`encode` writes it, from each event's encoded size
+    (so a batch can be cut before it passes :data:`MAX_REQUEST_BYTES` without re-encoding it)."""
+    return len(encode(track_body(analytic_id, []))) + sum(event_sizes) + max(len(event_sizes) - 1, 0)
