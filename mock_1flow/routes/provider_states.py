@@ -1,14 +1,29 @@
 """Pact's provider-state change endpoint: ``POST /__admin/provider-states``.
 
-Any Pact verifier can set a running mock up before each interaction. Pact sends
-``{"state": ..., "params": {...}, "action": "setup" | "teardown"}``; states carry their
-parameters (key, region, plan), so one state serves many interactions. Teardown resets
-the mock to its loaded projects.
+Any Pact verifier can prepare a running mock before each interaction. Pact posts
+``{"state": ..., "params": {...}, "action": "setup" | "teardown"}`` as a JSON body (the
+default of pact-python, pact-js, Pact JVM and ``pact_verifier_cli``; the query form is
+not accepted). States carry their parameters (key, region, plan), so one state serves
+many interactions.
+
+Setup answers a flat JSON object of the values the state produced (``key``,
+``analytic_user_id``, ``fault_id``, ...): Pact makes exactly the top-level keys of that
+answer available to provider-state injection (``generate.provider_state("${analytic_user_id}")``
+in a consumer test), which is how a contract uses ids only the provider knows.
+
+Teardown touches only the project the state named: it is restored as loaded from the
+projects file (or removed when the file has none), its data is dropped and the faults
+states made for it are removed. Other projects and the journal stay, so after a failed
+verification ``GET /__admin/requests`` still shows what the verifier sent.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
 
 from ..errors import ApiError
 from ..projects import Project
@@ -16,67 +31,149 @@ from ..runtime import Runtime, current_runtime
 from .admin import _admin_body, bp
 from .common import json_response
 
+Values = dict[str, Any]
+STATE_FAULTS = "mock_1flow.provider_state_faults"  # app.extensions: project key -> fault ids made by states
+PROJECT_PARAMS = ("key", "region", "plan")
+
+
+@dataclass(frozen=True)
+class State:
+    """One provider state: what it needs, what else it takes, and how it is set up."""
+
+    setup: Callable[[Runtime, dict[str, Any]], Values]
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+def _bad(message: str, pointer: str) -> ApiError:
+    return ApiError(400, "invalid_request", message, location="body", pointer=pointer)
+
+
+def _text(params: dict[str, Any], name: str, default: str | None = None) -> str:
+    value = params.get(name, default)
+    if not isinstance(value, str) or not value:
+        raise _bad(f"State param '{name}' must be a non-empty string, not {value!r}.", f"/params/{name}")
+    return value
+
+
+def _count(params: dict[str, Any], name: str, default: int) -> int:
+    value = params.get(name, default)
+    if isinstance(value, str) and value.isdigit():  # a verifier sending state params as text
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _bad(f"State param '{name}' must be a whole number >= 0, not {value!r}.", f"/params/{name}")
+    return value
+
+
+def _state_faults() -> dict[str, list[str]]:
+    return current_app.extensions.setdefault(STATE_FAULTS, {})
+
+
+def _clear(runtime: Runtime, key: str) -> None:
+    """Drop the project's data and the faults states made for it."""
+    with runtime.store.lock:
+        runtime.store.states.pop(key, None)
+        for fault_id in _state_faults().pop(key, []):
+            runtime.faults.remove(fault_id)
+
+
+def _restore(runtime: Runtime, key: str) -> bool:
+    """The project as loaded from the file (or gone); True when the file has it."""
+    with runtime.store.lock:
+        _clear(runtime, key)
+        loaded = runtime.store.config.projects.get(key)
+        if loaded is None:
+            runtime.store.projects.pop(key, None)
+        else:
+            runtime.store.put_project(loaded)
+        return loaded is not None
+
 
 def _project(runtime: Runtime, params: dict[str, Any]) -> Project:
-    missing = [name for name in ("key", "region", "plan") if not params.get(name)]
-    if missing:
-        raise ApiError(400, "invalid_request", f"State params need {', '.join(missing)}.", location="body", pointer="/params")
-    key, region, plan = (str(params[name]) for name in ("key", "region", "plan"))
+    """Create or replace the project, with no data: a state always starts clean.
+
+    The plan must be one the mock has loaded: a plan's meaning (the regions it includes)
+    is the provider's, so a state cannot invent one.
+    """
+    key, region, plan = (_text(params, name) for name in PROJECT_PARAMS)
     if plan not in runtime.store.plans:
-        raise ApiError(400, "invalid_request", f"Unknown plan '{plan}' (known: {', '.join(runtime.store.plans)}).",
-                       location="body", pointer="/params/plan")
+        raise _bad(f"Unknown plan '{plan}' (this mock has: {', '.join(runtime.store.plans)}). "
+                   "Plans come from the projects file.", "/params/plan")
     if region not in runtime.regions:
-        raise ApiError(400, "invalid_request", f"Unknown region '{region}'.", location="body", pointer="/params/region")
-    project = Project(key=key, name=str(params.get("name") or key), region=region, plan=plan)
-    runtime.store.put_project(project)
+        raise _bad(f"Unknown region '{region}' (this mock has: {', '.join(runtime.regions)}).", "/params/region")
+    project = Project(key=key, name=_text(params, "name", key), region=region, plan=plan)
+    with runtime.store.lock:
+        _clear(runtime, key)
+        runtime.store.put_project(project)
     return project
 
 
-def a_project(runtime: Runtime, params: dict[str, Any]) -> dict[str, Any]:
-    return {"project": _project(runtime, params).as_dict()}
+def a_project(runtime: Runtime, params: dict[str, Any]) -> Values:
+    return _project(runtime, params).as_dict()
 
 
-def a_project_with_a_device(runtime: Runtime, params: dict[str, Any]) -> dict[str, Any]:
+def a_project_with_a_device(runtime: Runtime, params: dict[str, Any]) -> Values:
+    device_id = _text(params, "device_id")  # every param is checked before anything changes
     project = _project(runtime, params)
     with runtime.store.lock:
-        user = runtime.store.state(project.key).add_device(str(params.get("device_id", "device-1")), None)
-    return {"project": project.as_dict(), "analytic_user_id": user["analytic_user_id"]}
+        user = runtime.store.state(project.key).add_device(device_id, None)
+    return {**project.as_dict(), "device_id": device_id, "analytic_user_id": user["analytic_user_id"],
+            "system_id": user["system_id"]}
 
 
-def no_project(runtime: Runtime, params: dict[str, Any]) -> dict[str, Any]:
-    key = str(params.get("key", ""))
-    runtime.store.delete_project(key)
-    return {"deleted": key}
+def no_project(runtime: Runtime, params: dict[str, Any]) -> Values:
+    key = _text(params, "key")
+    with runtime.store.lock:
+        _clear(runtime, key)
+        runtime.store.delete_project(key)
+    return {"key": key}
 
 
-def a_rate_limited_project(runtime: Runtime, params: dict[str, Any]) -> dict[str, Any]:
+def a_rate_limited_project(runtime: Runtime, params: dict[str, Any]) -> Values:
+    path, retry_after, times = _text(params, "path", "*"), _count(params, "retry_after", 1), _count(params, "times", 1)
+    if times < 1:
+        raise _bad("State param 'times' must be at least 1.", "/params/times")
     project = _project(runtime, params)
-    fault = runtime.faults.add({"path": str(params.get("path", "*")), "project": project.key, "status": 429,
-                                "retry_after": int(params.get("retry_after", 1)), "times": 1})
-    return {"project": project.as_dict(), "fault": fault.id}
+    with runtime.store.lock:
+        fault = runtime.faults.add({"path": path, "project": project.key, "status": 429,
+                                    "retry_after": retry_after, "times": times})
+        _state_faults().setdefault(project.key, []).append(fault.id)
+    return {**project.as_dict(), "fault_id": fault.id, "retry_after": retry_after}
 
 
-STATES: dict[str, Callable[[Runtime, dict[str, Any]], dict[str, Any]]] = {
-    "a project": a_project,
-    "a project with a device": a_project_with_a_device,
-    "no project": no_project,
-    "a rate-limited project": a_rate_limited_project,
+STATES: dict[str, State] = {
+    "a project": State(a_project, PROJECT_PARAMS, ("name",)),
+    "a project with a device": State(a_project_with_a_device, PROJECT_PARAMS + ("device_id",), ("name",)),
+    "no project": State(no_project, ("key",)),
+    "a rate-limited project": State(a_rate_limited_project, PROJECT_PARAMS, ("name", "path", "retry_after", "times")),
 }
+
+
+def _checked(name: str, params: dict[str, Any]) -> State:
+    state = STATES.get(name)
+    if state is None:
+        known = "; ".join(f"'{n}' ({', '.join(s.required)})" for n, s in STATES.items())
+        raise _bad(f"Unknown provider state '{name}'. Known: {known}.", "/state")
+    missing = [p for p in state.required if p not in params]
+    unknown = sorted(set(params) - set(state.required) - set(state.optional))
+    if missing or unknown:
+        problem = f"needs {', '.join(missing)}" if missing else f"does not take {', '.join(unknown)}"
+        takes = ", ".join(state.required) + (f" [, {', '.join(state.optional)}]" if state.optional else "")
+        raise _bad(f"Provider state '{name}' {problem} (it takes: {takes}).", "/params")
+    return state
 
 
 @bp.post("/provider-states", endpoint="adminProviderState")
 def change_state() -> Any:
     body = _admin_body("adminProviderState")
     runtime = current_runtime()
+    params = body.get("params") or {}
+    state = _checked(body["state"], params)
     if body.get("action", "setup") == "teardown":
-        runtime.reset()
-        return json_response({"result": {}})
-    handler = STATES.get(body["state"])
-    if handler is None:
-        raise ApiError(400, "invalid_request", f"Unknown provider state '{body['state']}'. Known: {', '.join(STATES)}.",
-                       location="body", pointer="/state")
-    return json_response({"result": handler(runtime, body.get("params") or {})})
+        key = _text(params, "key")
+        return json_response({"key": key, "restored": _restore(runtime, key)})
+    return json_response(state.setup(runtime, params))
 
 
-def init_app(app: Any) -> None:
+def init_app(app: Flask) -> None:
     """The route lives on the admin blueprint; importing this module registers it."""
