@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from .config import MockConfig
 from .errors import ApiError
+from .routes.common import json_response
 from .runtime import Runtime, attach, current_runtime
 from .spec import API_VERSION_PATH, spec_text
 from .validation import parse_json
@@ -137,8 +138,6 @@ def _decode(raw: bytes) -> Any:
 
 
 def _respond(error: ApiError) -> Response:
-    from .routes.common import json_response
-
     return json_response(error.body(), error.status, error.headers)
 
 

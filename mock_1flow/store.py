@@ -160,7 +160,12 @@ class Store:
         with self.lock:
             self.projects[project.key] = project
 
-    def delete_project(self, key: str) -> bool:
+    def clear_state(self, key: str) -> None:
+        """Forget what the project received; the project itself stays."""
         with self.lock:
             self.states.pop(key, None)
+
+    def delete_project(self, key: str) -> bool:
+        with self.lock:
+            self.clear_state(key)
             return self.projects.pop(key, None) is not None

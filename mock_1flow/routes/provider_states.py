@@ -72,7 +72,7 @@ def _state_faults() -> dict[str, list[str]]:
 def _clear(runtime: Runtime, key: str) -> None:
     """Drop the project's data and the faults states made for it."""
     with runtime.store.lock:
-        runtime.store.states.pop(key, None)
+        runtime.store.clear_state(key)
         for fault_id in _state_faults().pop(key, []):
             runtime.faults.remove(fault_id)
 
