@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
-from .runtime import Runtime, current_runtime
+from .server.runtime import Runtime, current_runtime
 
 
 class UnderscoreHeadersHandler(WSGIRequestHandler):

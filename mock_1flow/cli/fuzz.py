@@ -9,7 +9,7 @@ import requests
 
 from ..fuzzing.runner import PHASES, keys_from_mock, run_fuzz, schemathesis_command
 from ..paths import SPEC_PATH
-from ..spec import regions
+from ..server.spec import regions
 
 
 def _keys(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from ..destination.destination import Destination
 from ..destination.mapping import MappingError, load_subscriptions
 from ..destination.outcomes import Report
 from ..destination.settings import DEFAULT_URL, Settings
-from ..spec import regions
+from ..server.spec import regions
 
 
 def read_events(path: str) -> list[dict[str, Any]]:

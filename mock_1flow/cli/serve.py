@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from ..config import ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
-from ..faults import parse_fault_option
-from ..journal import DEFAULT_JOURNAL_CAP
-from ..projects import ProjectsFileError, load_projects
-from ..spec import API_VERSION_PATH, regions
+from ..server.config import ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
+from ..server.faults import parse_fault_option
+from ..server.journal import DEFAULT_JOURNAL_CAP
+from ..server.projects import ProjectsFileError, load_projects
+from ..server.spec import API_VERSION_PATH, regions
 
 
 def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -80,10 +80,11 @@ def serve(
     threads: int,
 ) -> None:
     """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
-    from ..server import serve as run
+    from ..ingest.sources import check_source_mappings
+    from ..serving import serve as run
 
     try:
-        projects = load_projects(projects_file)
+        projects = load_projects(projects_file, check_source_mappings)
         config = MockConfig(
             projects_file=projects_file,
             error_profile=error_profile,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..spec import API_VERSION_PATH, regions
+from ..server.spec import API_VERSION_PATH, regions
 
 DEFAULT_URL = "https://api-sdk.1flow.app" + API_VERSION_PATH
 

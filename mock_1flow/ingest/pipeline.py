@@ -16,15 +16,30 @@ from ..destination.destination import Destination
 from ..destination.mapping import load_subscriptions
 from ..destination.settings import Settings
 from ..paths import DEFAULT_PROJECTS_FILE
-from ..projects import Source, mappings_path
-from ..runtime import Runtime
+from ..server.projects import Source
+from ..server.runtime import Runtime
 from .inprocess import INPROCESS_URL, inprocess_session
+from .sources import mappings_path
 
 VIA_HEADER = "X-Mock-1flow-Via"
 
 
+EXTENSION_KEY = "mock_1flow.ingest.destinations"
+
+
+def _destinations(runtime: Runtime) -> dict[str, Destination]:
+    """The destinations of this app's sources, emptied when the runtime resets."""
+    app = current_app._get_current_object()
+    cache = app.extensions.get(EXTENSION_KEY)
+    if cache is None:
+        cache = app.extensions[EXTENSION_KEY] = {}
+        runtime.on_reset.append(cache.clear)
+    return cache
+
+
 def destination_for(runtime: Runtime, source: Source) -> Destination:
-    destination = runtime.destinations.get(source.write_key)
+    destinations = _destinations(runtime)
+    destination = destinations.get(source.write_key)
     if destination is None:
         project = runtime.store.projects[source.project]
         settings = Settings(project_api_key=project.key, region=source.region or project.region, url=INPROCESS_URL)
@@ -32,7 +47,7 @@ def destination_for(runtime: Runtime, source: Source) -> Destination:
         client = OneFlowClient(settings, session=session, max_retries=0)
         projects_file = runtime.config.projects_file or DEFAULT_PROJECTS_FILE
         subscriptions = load_subscriptions(mappings_path(source, projects_file.resolve().parent))
-        destination = runtime.destinations[source.write_key] = Destination(settings, subscriptions, client=client)
+        destination = destinations[source.write_key] = Destination(settings, subscriptions, client=client)
     return destination
 
 

@@ -18,10 +18,10 @@ import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ApiError
-from ..routes.common import dumps
-from ..runtime import current_runtime
-from ..validation import operation_validators, parse_json
+from ..server.errors import ApiError
+from ..server.routes.common import dumps
+from ..server.runtime import current_runtime
+from ..server.validation import operation_validators, parse_json
 from .pipeline import deliver
 
 EVENT_LIMIT = 32 * 1024

@@ -16,7 +16,7 @@ from mock_1flow.cli import main
 from mock_1flow.contracts.listing import list_interactions
 from mock_1flow.contracts.verify import VerificationResult, verify_contracts
 from mock_1flow.paths import CONTRACTS_DIR
-from mock_1flow.store import object_id
+from mock_1flow.server.store import object_id
 from mock_1flow.testing import MockServer
 
 STATES = "/__admin/provider-states"

@@ -28,7 +28,7 @@ from mock_1flow.destination.settings import Settings
 from mock_1flow.events.strategies import segment_events
 from mock_1flow.ingest.inprocess import INPROCESS_URL, InProcessAdapter
 from mock_1flow.testing import MockServer
-from mock_1flow.validation import validate_request
+from mock_1flow.server.validation import validate_request
 
 KEY = "oneflow_prod_acme"
 OPERATIONS = {"/v3/user": "addUser", "/v3/identify": "identifyUser", "/v3/track": "trackEvents"}

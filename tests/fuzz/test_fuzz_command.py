@@ -31,7 +31,7 @@ def test_fuzz_passes_on_the_mock_and_writes_junit(tmp_path):
 
 
 def test_fuzz_fails_when_the_server_breaks_its_spec(tmp_path, monkeypatch):
-    from mock_1flow.routes import sdk
+    from mock_1flow.server.routes import sdk
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug")

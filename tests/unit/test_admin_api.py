@@ -119,7 +119,7 @@ def test_faults_are_listed_fired_journaled_and_cleared(client):
 
 
 def test_unexpected_errors_are_enveloped_500s(app, monkeypatch):
-    from mock_1flow.store import ProjectState
+    from mock_1flow.server.store import ProjectState
 
     def boom(*args, **kwargs):
         raise RuntimeError("kaput")

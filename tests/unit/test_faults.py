@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from mock_1flow.faults import FaultSet, parse_fault_option
+from mock_1flow.server.faults import FaultSet, parse_fault_option
 
 H = {"one_flow_key": "oneflow_prod_acme"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_1flow.app import create_app
-from mock_1flow.projects import ProjectsFileError, load_projects, parse_projects
+from mock_1flow.server.projects import ProjectsFileError, load_projects, parse_projects
 
 GOOD = """\
 plans:
@@ -72,7 +72,7 @@ def test_source_mappings_are_checked_at_load(tmp_path):
     path = tmp_path / "projects.yaml"
     path.write_text(GOOD + "sources:\n  - {write_key: wk, project: oneflow_prod_acme, mappings: bad.json}\n")
     with pytest.raises(ProjectsFileError) as error:
-        load_projects(path)
+        create_app(projects_file=path)
     assert "sources[0].mappings" in str(error.value) and "'B'" in str(error.value)
 
 

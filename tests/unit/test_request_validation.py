@@ -89,8 +89,8 @@ def test_body_just_under_32_kb_is_accepted(client):
 
 def test_validation_reads_the_spec(monkeypatch):
     """The validator is compiled from openapi.yaml: a schema change there changes what is accepted."""
-    from mock_1flow import validation
-    from mock_1flow.spec import load_spec
+    from mock_1flow.server import validation
+    from mock_1flow.server.spec import load_spec
 
     spec = load_spec()
     assert "TrackRequest" in spec["components"]["schemas"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mock_1flow.destination import wire
-from mock_1flow.validation import validate_request
+from mock_1flow.server.validation import validate_request
 
 EVENT = {
     "type": "track", "event": "Order Completed", "messageId": "m-1", "timestamp": "2026-11-24T06:00:00.123Z",

@@ -12,7 +12,7 @@ import pytest
 from mock_1flow.events import (
     DEFAULT_MIX, EVENT_TYPES, EventGenerator, dumps_event, edge_case_kinds, generate_events, minimum_problems,
 )
-from mock_1flow.spec import component_schema
+from mock_1flow.server.spec import component_schema
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z")
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")

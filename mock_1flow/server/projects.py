@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jsonschema_rs
 import yaml
 
-from .paths import DEFAULT_PROJECTS_FILE
+from ..paths import DEFAULT_PROJECTS_FILE
 from .spec import component_schema
 
 
@@ -91,25 +91,17 @@ def _field(path: list[Any]) -> str:
     return text or "(top level)"
 
 
-def mappings_path(source: Source, base_dir: Path) -> Path | None:
-    """A source's mappings file, relative to the projects file's folder."""
-    if not source.mappings:
-        return None
-    path = Path(source.mappings)
-    return path if path.is_absolute() else base_dir / path
+SourceCheck = Callable[[Source, Path], None]
+"""Checks one Segment source at load time (the ingest checks its mappings); raises ValueError."""
 
 
-def _check_mappings(source: Source, base_dir: Path, where: str) -> None:
-    from .destination.mapping import MappingError, load_subscriptions
+def parse_projects(
+    text: str, origin: str = "<projects>", base_dir: Path | None = None, check_source: SourceCheck | None = None
+) -> ProjectsConfig:
+    """Parse and check a projects document; raises :class:`ProjectsFileError`.
 
-    try:
-        load_subscriptions(mappings_path(source, base_dir))
-    except MappingError as exc:
-        raise ProjectsFileError(f"{where}.mappings: {exc}") from None
-
-
-def parse_projects(text: str, origin: str = "<projects>", base_dir: Path | None = None) -> ProjectsConfig:
-    """Parse and check a projects document; raises :class:`ProjectsFileError`."""
+    ``check_source`` is the ingest's check of a source (its mappings), wired in by the app.
+    """
     try:
         tree = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -153,19 +145,22 @@ def parse_projects(text: str, origin: str = "<projects>", base_dir: Path | None 
         if item["write_key"] in sources:
             raise ProjectsFileError(f"{where}.write_key: duplicate write key '{item['write_key']}'.")
         source = Source(**item)
-        if source.mappings:
-            _check_mappings(source, base_dir, where)
+        if check_source is not None:
+            try:
+                check_source(source, base_dir)
+            except ValueError as exc:
+                raise ProjectsFileError(f"{where}.mappings: {exc}") from None
         sources[item["write_key"]] = source
     return ProjectsConfig(plans=plans, projects=projects, sources=sources)
 
 
-def load_projects(path: str | os.PathLike[str] | None = None) -> ProjectsConfig:
+def load_projects(path: str | os.PathLike[str] | None = None, check_source: SourceCheck | None = None) -> ProjectsConfig:
     """Load a projects file (the embedded ``fixtures/projects.yaml`` by default)."""
     file_path = Path(path) if path is not None else DEFAULT_PROJECTS_FILE
     try:
         text = file_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProjectsFileError(f"{file_path}: cannot read the projects file ({exc.strerror}).") from None
-    config = parse_projects(text, str(file_path), file_path.resolve().parent)
+    config = parse_projects(text, str(file_path), file_path.resolve().parent, check_source)
     config.path = file_path
     return config

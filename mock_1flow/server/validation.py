@@ -2,7 +2,7 @@
 
 Each operation of the spec becomes an :class:`OperationValidator` holding compiled
 JSON Schema validators (jsonschema-rs, Draft 2020-12) for its parameters and body.
-A failure is an :class:`~mock_1flow.errors.ApiError` 400 that names the location
+A failure is an :class:`~mock_1flow.server.errors.ApiError` 400 that names the location
 (``body``, ``query``, ``path``) and the JSON pointer of the failing value.
 """
 

@@ -10,12 +10,12 @@ from typing import Any
 from flask import Blueprint, Flask, request
 
 from .. import __version__
-from ..errors import ApiError
-from ..projects import Project
-from ..runtime import Runtime, current_runtime
-from ..spec import API_VERSION_PATH
-from ..validation import operation_validators
-from .common import json_response, validated
+from ..server.errors import ApiError
+from ..server.projects import Project
+from ..server.runtime import Runtime, current_runtime
+from ..server.spec import API_VERSION_PATH
+from ..server.validation import operation_validators
+from ..server.routes.common import json_response, validated
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Flask
 
-from ..errors import ApiError
-from ..runtime import current_runtime
-from .admin import bp, _admin_body
-from .common import json_response
+from ..server.errors import ApiError
+from ..server.runtime import current_runtime
+from .routes import bp, _admin_body
+from ..server.routes.common import json_response
 
 
 @bp.get("/faults", endpoint="adminListFaults")

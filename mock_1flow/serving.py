@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask
 
 from .app import create_app
-from .config import MockConfig
+from .server.config import MockConfig
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 
@@ -62,7 +62,7 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
 
     os.environ[CONFIG_ENV] = config_to_env(config)
     Server(
-        "mock_1flow.server:app_from_env",
+        "mock_1flow.serving:app_from_env",
         address=host,
         port=port,
         interface=Interfaces.WSGI,

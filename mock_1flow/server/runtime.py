@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, current_app
 
 from .config import MockConfig
 from .faults import FaultSet
 from .journal import Journal
-from .paths import FIXTURES_DIR
-from .projects import load_projects
+from ..paths import FIXTURES_DIR
+from .projects import SourceCheck, load_projects
 from .spec import regions
 from .store import Store
 
@@ -34,13 +34,13 @@ class Runtime:
     regions: tuple[str, ...]
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
-    destinations: dict[str, Any] = field(default_factory=dict)
+    on_reset: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, config: MockConfig) -> "Runtime":
+    def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
         runtime = cls(
             config=config,
-            store=Store(load_projects(config.projects_file)),
+            store=Store(load_projects(config.projects_file, check_source)),
             journal=Journal(config.journal_cap),
             faults=FaultSet(),
             regions=regions(),
@@ -55,7 +55,8 @@ class Runtime:
     def reset(self) -> None:
         """Back to the state right after start-up: projects from the file, no data, no journal."""
         self.store.reset()
-        self.destinations.clear()
+        for hook in self.on_reset:
+            hook()
         self.journal.clear()
         self.faults.clear()
         self.install_configured_faults()

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .paths import SPEC_PATH
+from ..paths import SPEC_PATH
 
 API_VERSION_PATH = "/api/2021-06-15"
 

@@ -25,11 +25,11 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from ..errors import ApiError
-from ..projects import Project
-from ..runtime import Runtime, current_runtime
-from .admin import _admin_body, bp
-from .common import json_response
+from ..server.errors import ApiError
+from ..server.projects import Project
+from ..server.runtime import Runtime, current_runtime
+from .routes import _admin_body, bp
+from ..server.routes.common import json_response
 
 Values = dict[str, Any]
 STATE_FAULTS = "mock_1flow.provider_state_faults"  # app.extensions: project key -> fault ids made by states
