@@ -9,7 +9,8 @@ from pathlib import Path
 from .journal import DEFAULT_JOURNAL_CAP
 
 ERROR_PROFILES = ("docs", "backend")
-DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
+# The hosts the SDKs hard-code (iOS EndPoints.url; Android OFRetroBaseService: prod, beta, dev).
+DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 MAX_BODY_BYTES = 32 * 1024
 
