@@ -52,17 +52,29 @@ class ProjectState:
             "push_tokens": [],
             "created_on": int(datetime.now(timezone.utc).timestamp() * 1000),
         }
+        user["updated_on"] = user["created_on"]
         self.users[analytic_id] = user
         return user
 
     def add_device(self, device_id: str, context: dict[str, Any] | None) -> dict[str, Any]:
-        """``/v3/user``: one analytic user per device, stable across calls."""
+        """``/v3/user``: one analytic user per device, stable across calls.
+
+        After logUser both SDKs register with the app user id as the device id (iOS sets
+        ``systemID = userId``; Android stores it as ``SHP_DEVICE_UNIQUE_ID``), so an id that
+        names an identified app user gets that user back, not a new anonymous one.
+        """
         analytic_id = self.devices.get(device_id)
         if analytic_id is None or analytic_id not in self.users:
-            analytic_id = object_id(self.key, "device", device_id)
-            system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
-            user = self.users.get(analytic_id) or self._new_user(analytic_id, str(system).upper())
-            user["device_ids"].append(device_id)
+            identified = self.app_users.get(device_id)
+            if identified in self.users:
+                analytic_id = identified
+            else:
+                analytic_id = object_id(self.key, "device", device_id)
+                system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
+                if analytic_id not in self.users:
+                    self._new_user(analytic_id, str(system).upper())
+            if device_id not in self.users[analytic_id]["device_ids"]:
+                self.users[analytic_id]["device_ids"].append(device_id)
             self.devices[device_id] = analytic_id
         user = self.users[analytic_id]
         if context:
@@ -90,6 +102,7 @@ class ProjectState:
         if anonymous_id != identified_id and anonymous_id not in user["anonymous_ids"]:
             user["anonymous_ids"].append(anonymous_id)
         user["parameters"].update(parameters)
+        user["updated_on"] = int(datetime.now(timezone.utc).timestamp() * 1000)
         self.sessions += 1
         return user, object_id(self.key, "session", identified_id, str(self.sessions))
 
