@@ -29,8 +29,9 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
             options["projects_file"] = Path(options["projects_file"])
         config = MockConfig(**options)
     app = Flask("mock_1flow")
-    attach(app, Runtime.build(config, check_source=check_source_mappings))
-    init_core(app)
+    runtime = Runtime.build(config, check_source=check_source_mappings)
+    attach(app, runtime)
+    init_core(app, runtime)
     for module in (routes, faults, provider_states, segment_api):
         module.init_app(app)
     return app
