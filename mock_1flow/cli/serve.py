@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
 import click
 
 from ..server.config import ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
-from ..server.faults import parse_fault_option
+from ..server.faults import fault_from_text
 from ..server.journal import DEFAULT_JOURNAL_CAP
 from ..server.projects import ProjectsFileError, load_projects
 from ..server.spec import API_VERSION_PATH, regions
@@ -26,14 +25,22 @@ def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, 
     return mapping
 
 
-def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dict]:
-    specs = []
-    for value in values:
+class FaultParam(click.ParamType):
+    """``--fault``: checked at parse time against the same schema and rules as
+    ``POST /__admin/faults``, so a bad fault is a usage error (exit 2) before anything starts."""
+
+    name = "fault"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dict:
+        if isinstance(value, dict):
+            return value
         try:
-            specs.append(json.loads(value) if value.lstrip().startswith("{") else parse_fault_option(value))
+            return fault_from_text(str(value))
         except ValueError as exc:
-            raise click.BadParameter(f"'{value}': {exc}") from None
-    return specs
+            self.fail(f"'{value}': {exc}", param, ctx)
+
+
+FAULT = FaultParam()
 
 
 def _ensure_port_free(host: str, port: int) -> None:
@@ -64,7 +71,7 @@ def _ensure_port_free(host: str, port: int) -> None:
               help="Most journal entries kept; older ones are dropped and counted.")
 @click.option("--admin-allow", multiple=True, metavar="CIDR",
               help="Networks allowed to use /__admin (repeatable). Loopback only by default.")
-@click.option("--fault", "faults", multiple=True, callback=_faults, metavar="SPEC",
+@click.option("--fault", "faults", multiple=True, type=FAULT, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads (more helps with latency faults).")
@@ -76,7 +83,7 @@ def serve(
     host_regions: dict[str, str],
     journal_cap: int,
     admin_allow: tuple[str, ...],
-    faults: list[dict],
+    faults: tuple[dict, ...],
     threads: int,
 ) -> None:
     """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
@@ -90,7 +97,7 @@ def serve(
             error_profile=error_profile,
             journal_cap=journal_cap,
             admin_allow=tuple(admin_allow) or LOOPBACK_NETWORKS,
-            faults=faults,
+            faults=list(faults),
         )
         config.host_regions.update(host_regions)
     except ProjectsFileError as exc:

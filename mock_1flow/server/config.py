@@ -26,6 +26,7 @@ class MockConfig:
     admin_allow: tuple[str, ...] = LOOPBACK_NETWORKS
     max_body_bytes: int = MAX_BODY_BYTES
     faults: list[dict] = field(default_factory=list)
+    state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
