@@ -35,6 +35,7 @@ class MockConfig:
     event_cap: int = DEFAULT_EVENT_CAP
     strict_query: bool = False
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:

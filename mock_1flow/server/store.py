@@ -170,3 +170,62 @@ class Store:
         with self.lock:
             self.clear_state(key)
             return self.projects.pop(key, None) is not None
+
+
+# -- snapshot: the state as one JSON document (GET/PUT /__admin/state, serve --state-file) --
+#    Kept in its own block: the admin API and the CLI read and write the store only through
+#    these two functions, so the store's inner layout can change without them.
+
+SNAPSHOT_VERSION = 1
+USER_DEFAULTS: dict[str, Any] = {"anonymous_ids": [], "context": None, "created_on": 0}
+
+
+def export_state(store: Store) -> dict[str, Any]:
+    """Projects and what each received (users with their push tokens, devices, events,
+    survey responses), as JSON-ready data."""
+    with store.lock:
+        return {
+            "version": SNAPSHOT_VERSION,
+            "projects": [project.as_dict() for project in store.projects.values()],
+            "state": {
+                key: {
+                    "users": [{**user, "device_ids": list(user["device_ids"]), "anonymous_ids": list(user["anonymous_ids"]),
+                               "push_tokens": list(user["push_tokens"])} for user in state.users.values()],
+                    "devices": dict(state.devices),
+                    "app_users": dict(state.app_users),
+                    "events": [dict(event) for event in state.events],
+                    "responses": [dict(response) for response in state.responses],
+                    "sessions": state.sessions,
+                }
+                for key, state in store.states.items()
+            },
+        }
+
+
+def import_state(store: Store, snapshot: dict[str, Any]) -> None:
+    """Replace every project and its data with ``snapshot`` (already checked against the
+    spec's ``StateSnapshot``); raises ``ValueError`` for a plan the mock does not have or
+    data for a project the snapshot does not list, changing nothing."""
+    projects = {p["key"]: Project(key=p["key"], name=p["name"], region=p["region"], plan=p["plan"])
+                for p in snapshot["projects"]}
+    with store.lock:
+        for project in projects.values():
+            if project.plan not in store.plans:
+                raise ValueError(f"project '{project.key}' has plan '{project.plan}', which this mock does not have "
+                                 f"(plans: {', '.join(store.plans)})")
+        orphans = sorted(set(snapshot.get("state", {})) - set(projects))
+        if orphans:
+            raise ValueError(f"state for project(s) not in 'projects': {', '.join(orphans)}")
+        states = {}
+        for key, data in snapshot.get("state", {}).items():
+            state = ProjectState(key)
+            state.users = {user["analytic_user_id"]: {**USER_DEFAULTS, **user} for user in data.get("users", [])}
+            state.devices = dict(data.get("devices", {}))
+            state.app_users = dict(data.get("app_users", {}))
+            state.events = [dict(event) for event in data.get("events", [])]
+            state.event_ids = {event["_id"] for event in state.events}
+            state.responses = [dict(response) for response in data.get("responses", [])]
+            state.sessions = data.get("sessions", 0)
+            states[key] = state
+        store.projects = projects
+        store.states = states
