@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import click
 
 from ..server.config import DEFAULT_BODY_TIMEOUT, ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
 from ..server.events import DEFAULT_EVENT_CAP
-from ..server.faults import parse_fault_option
+from ..server.faults import fault_from_text
 from ..server.journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 from ..server.projects import ProjectsFileError, load_projects
 from ..server.spec import API_VERSION_PATH, regions
@@ -29,14 +28,22 @@ def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, 
     return mapping
 
 
-def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dict]:
-    specs = []
-    for value in values:
+class FaultParam(click.ParamType):
+    """``--fault``: checked at parse time against the same schema and rules as
+    ``POST /__admin/faults``, so a bad fault is a usage error (exit 2) before anything starts."""
+
+    name = "fault"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dict:
+        if isinstance(value, dict):
+            return value
         try:
-            specs.append(json.loads(value) if value.lstrip().startswith("{") else parse_fault_option(value))
+            return fault_from_text(str(value))
         except ValueError as exc:
-            raise click.BadParameter(f"'{value}': {exc}") from None
-    return specs
+            self.fail(f"'{value}': {exc}", param, ctx)
+
+
+FAULT = FaultParam()
 
 
 def _ensure_port_free(host: str, port: int) -> None:
@@ -82,7 +89,7 @@ def _ensure_port_free(host: str, port: int) -> None:
               help="Seconds a client has to send a request body; a stalled one gets 408 body_timeout.")
 @click.option("--admin-allow", multiple=True, metavar="CIDR",
               help="Networks allowed to use /__admin besides loopback (repeatable).")
-@click.option("--fault", "faults", multiple=True, callback=_faults, metavar="SPEC",
+@click.option("--fault", "faults", multiple=True, type=FAULT, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
               help="Threads for the Flask routes (Segment ingest, spec, pages); the SDK API runs on the event loop "
@@ -101,7 +108,7 @@ def serve(
     strict_query: bool,
     body_timeout: float,
     admin_allow: tuple[str, ...],
-    faults: list[dict],
+    faults: tuple[dict, ...],
     threads: int,
 ) -> None:
     """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
@@ -121,7 +128,7 @@ def serve(
             strict_query=strict_query,
             body_timeout=body_timeout,
             admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),
-            faults=faults,
+            faults=list(faults),
         )
         config.host_regions.update(host_regions)
     except ProjectsFileError as exc:

@@ -10,7 +10,8 @@ from .events import DEFAULT_EVENT_CAP
 from .journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 
 ERROR_PROFILES = ("docs", "backend")
-DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
+# The hosts the SDKs hard-code (iOS EndPoints.url; Android OFRetroBaseService: prod, beta, dev).
+DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 MAX_BODY_BYTES = 32 * 1024
 DEFAULT_BODY_TIMEOUT = 10.0
@@ -34,6 +35,7 @@ class MockConfig:
     event_cap: int = DEFAULT_EVENT_CAP
     strict_query: bool = False
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:

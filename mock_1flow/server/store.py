@@ -52,17 +52,29 @@ class ProjectState:
             "push_tokens": [],
             "created_on": int(datetime.now(timezone.utc).timestamp() * 1000),
         }
+        user["updated_on"] = user["created_on"]
         self.users[analytic_id] = user
         return user
 
     def add_device(self, device_id: str, context: dict[str, Any] | None) -> dict[str, Any]:
-        """``/v3/user``: one analytic user per device, stable across calls."""
+        """``/v3/user``: one analytic user per device, stable across calls.
+
+        After logUser both SDKs register with the app user id as the device id (iOS sets
+        ``systemID = userId``; Android stores it as ``SHP_DEVICE_UNIQUE_ID``), so an id that
+        names an identified app user gets that user back, not a new anonymous one.
+        """
         analytic_id = self.devices.get(device_id)
         if analytic_id is None or analytic_id not in self.users:
-            analytic_id = object_id(self.key, "device", device_id)
-            system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
-            user = self.users.get(analytic_id) or self._new_user(analytic_id, str(system).upper())
-            user["device_ids"].append(device_id)
+            identified = self.app_users.get(device_id)
+            if identified in self.users:
+                analytic_id = identified
+            else:
+                analytic_id = object_id(self.key, "device", device_id)
+                system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
+                if analytic_id not in self.users:
+                    self._new_user(analytic_id, str(system).upper())
+            if device_id not in self.users[analytic_id]["device_ids"]:
+                self.users[analytic_id]["device_ids"].append(device_id)
             self.devices[device_id] = analytic_id
         user = self.users[analytic_id]
         if context:
@@ -90,6 +102,7 @@ class ProjectState:
         if anonymous_id != identified_id and anonymous_id not in user["anonymous_ids"]:
             user["anonymous_ids"].append(anonymous_id)
         user["parameters"].update(parameters)
+        user["updated_on"] = int(datetime.now(timezone.utc).timestamp() * 1000)
         self.sessions += 1
         return user, object_id(self.key, "session", identified_id, str(self.sessions))
 
@@ -157,3 +170,64 @@ class Store:
         with self.lock:
             self.clear_state(key)
             return self.projects.pop(key, None) is not None
+
+
+# -- snapshot: the state as one JSON document (GET/PUT /__admin/state, serve --state-file) --
+#    Kept in its own block: the admin API and the CLI read and write the store only through
+#    these two functions, so the store's inner layout can change without them.
+
+SNAPSHOT_VERSION = 1
+USER_DEFAULTS: dict[str, Any] = {"anonymous_ids": [], "context": None, "created_on": 0}
+
+
+def export_state(store: Store) -> dict[str, Any]:
+    """Projects and what each received (users with their push tokens, devices, events,
+    survey responses), as JSON-ready data."""
+    with store.lock:
+        return {
+            "version": SNAPSHOT_VERSION,
+            "projects": [project.as_dict() for project in store.projects.values()],
+            "state": {
+                key: {
+                    "users": [{**user, "device_ids": list(user["device_ids"]), "anonymous_ids": list(user["anonymous_ids"]),
+                               "push_tokens": list(user["push_tokens"])} for user in state.users.values()],
+                    "devices": dict(state.devices),
+                    "app_users": dict(state.app_users),
+                    "events": [dict(event) for event in state.events],
+                    "responses": [dict(response) for response in state.responses],
+                    "sessions": state.sessions,
+                }
+                for key, state in store.states.items()
+            },
+        }
+
+
+def import_state(store: Store, snapshot: dict[str, Any]) -> None:
+    """Replace every project and its data with ``snapshot`` (already checked against the
+    spec's ``StateSnapshot``); raises ``ValueError`` for a plan the mock does not have or
+    data for a project the snapshot does not list, changing nothing."""
+    projects = {p["key"]: Project(key=p["key"], name=p["name"], region=p["region"], plan=p["plan"])
+                for p in snapshot["projects"]}
+    with store.lock:
+        for project in projects.values():
+            if project.plan not in store.plans:
+                raise ValueError(f"project '{project.key}' has plan '{project.plan}', which this mock does not have "
+                                 f"(plans: {', '.join(store.plans)})")
+        orphans = sorted(set(snapshot.get("state", {})) - set(projects))
+        if orphans:
+            raise ValueError(f"state for project(s) not in 'projects': {', '.join(orphans)}")
+        for old in store.states.values():
+            store.event_budget.release(old.events)
+        states = {}
+        for key, data in snapshot.get("state", {}).items():
+            state = ProjectState(key, events=EventLog(store.event_budget))
+            state.users = {user["analytic_user_id"]: {**USER_DEFAULTS, **user} for user in data.get("users", [])}
+            state.devices = dict(data.get("devices", {}))
+            state.app_users = dict(data.get("app_users", {}))
+            for event in data.get("events", []):
+                state.events.append(event)
+            state.responses = [dict(response) for response in data.get("responses", [])]
+            state.sessions = data.get("sessions", 0)
+            states[key] = state
+        store.projects = projects
+        store.states = states

@@ -16,7 +16,7 @@ from ..errors import ApiError, envelope
 from ..gate import check_region
 from ..runtime import Runtime
 from ..spec import API_VERSION_PATH
-from ..store import ProjectState
+from ..store import ProjectState, object_id
 
 Params = Mapping[str, str]
 Handler = Callable[[Runtime, ProjectState, Any, Params, Params], dict[str, Any]]
@@ -90,29 +90,39 @@ def unknown_path_error(method: str, rest: str) -> ApiError:
     )
 
 
-@operation("addUser", "/v3/user", "POST")
-def add_user(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
-    user = state.add_device(body["user_id"], body.get("context"))
-    os_name = ((body.get("context") or {}).get("os") or {}).get("name")
+def _user_result(user: dict[str, Any]) -> dict[str, Any]:
+    """The user as the SDK models read it (iOS AddUserResponse.json; Android OFAddUserResponse,
+    OFLogUserResponse): ids, names, one device entry per device id, no locations (the mock
+    does no IP geolocation), epoch-millisecond times."""
+    os_name = ((user.get("context") or {}).get("os") or {}).get("name")
+    analytic_id = user["analytic_user_id"]
     devices = [
-        {"_id": user["analytic_user_id"], "os": os_name, "device_id": device, "common_id": user["analytic_user_id"]}
+        {"_id": object_id(analytic_id, "device", device), "os": os_name, "unique_id": device, "device_id": device,
+         "common_id": analytic_id}
         for device in user["device_ids"]
     ]
-    result = {
-        "analytic_user_id": user["analytic_user_id"],
+    return {
+        "analytic_user_id": analytic_id,
         "system_id": user["system_id"],
         "first_name": "",
         "last_name": "",
         "devices": devices,
+        "locations": [],
         "created_on": user["created_on"],
+        "updated_on": user["updated_on"],
     }
-    return ok("found", result)
+
+
+@operation("addUser", "/v3/user", "POST")
+def add_user(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
+    user = state.add_device(body["user_id"], body.get("context"))
+    return ok("found", _user_result(user))
 
 
 @operation("identifyUser", "/v3/identify", "POST")
 def identify(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     user, session_id = state.identify(body["anonymous_user_id"], body["user_id"], body.get("parameters") or {})
-    return ok("User identified", {"analytic_user_id": user["analytic_user_id"], "session_id": session_id})
+    return ok("User identified", {**_user_result(user), "session_id": session_id})
 
 
 @operation("trackEvents", "/v3/track", "POST")
