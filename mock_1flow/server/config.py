@@ -12,7 +12,12 @@ ERROR_PROFILES = ("docs", "backend")
 # The hosts the SDKs hard-code (iOS EndPoints.url; Android OFRetroBaseService: prod, beta, dev).
 DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
-MAX_BODY_BYTES = 32 * 1024
+# The SDK API's body limit. 32 KB is a figure of 1Flow's public HTTP API, not of the SDK
+# API: both SDKs send their whole queue in one /v3/track body and resend it, growing, after
+# a failure, so the default lets a backlog of tens of thousands of events through; the hard
+# bound keeps one request's memory bounded whatever is configured.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BODY_BYTES_BOUND = 64 * 1024 * 1024
 
 
 @dataclass
@@ -31,6 +36,7 @@ class MockConfig:
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
             raise ValueError(f"error profile must be one of {', '.join(ERROR_PROFILES)}, not {self.error_profile!r}")
+        check_body_limit(self.max_body_bytes)
         self.admin_networks = tuple(ipaddress.ip_network(net, strict=False) for net in self.admin_allow)
 
     def admin_allowed(self, address: str | None) -> bool:
@@ -41,3 +47,11 @@ class MockConfig:
         except ValueError:
             return False
         return any(ip in net for net in self.admin_networks)
+
+
+def check_body_limit(limit: int) -> int:
+    """A body limit between 1 byte and :data:`MAX_BODY_BYTES_BOUND`."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_BODY_BYTES_BOUND:
+        raise ValueError(f"the body limit must be a whole number of bytes from 1 to {MAX_BODY_BYTES_BOUND} "
+                         f"({MAX_BODY_BYTES_BOUND // (1024 * 1024)} MB), not {limit!r}")
+    return limit

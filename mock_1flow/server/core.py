@@ -28,7 +28,8 @@ MAX_REQUEST_BYTES = 1024 * 1024
 
 def init_core(app: Flask) -> None:
     """The SDK API, the spec, the journal and fault hooks, and the error handlers."""
-    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    sdk_limit = app.extensions["mock_1flow"].config.max_body_bytes  # an SDK backlog can pass 1 MB
+    app.config["MAX_CONTENT_LENGTH"] = max(MAX_REQUEST_BYTES, sdk_limit)
     sdk.init_app(app)
     app.add_url_rule("/openapi.yaml", "spec", _serve_spec)
     app.before_request(_before)
