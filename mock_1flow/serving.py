@@ -70,4 +70,6 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
         blocking_threads=threads,
         factory=True,
         log_level=LogLevels.warning,
+        ssl_cert=Path(config.tls_cert) if config.tls_cert else None,
+        ssl_key=Path(config.tls_key) if config.tls_key else None,
     ).serve()

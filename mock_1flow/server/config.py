@@ -31,12 +31,16 @@ class MockConfig:
     journal_cap: int = DEFAULT_JOURNAL_CAP
     admin_allow: tuple[str, ...] = LOOPBACK_NETWORKS
     max_body_bytes: int = MAX_BODY_BYTES
+    tls_cert: str | None = None  # PEM chain; with tls_key, `serve` speaks HTTPS (the SDKs hard-code https://)
+    tls_key: str | None = None
     faults: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
             raise ValueError(f"error profile must be one of {', '.join(ERROR_PROFILES)}, not {self.error_profile!r}")
         check_body_limit(self.max_body_bytes)
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate and its key (--tls-cert and --tls-key)")
         self.admin_networks = tuple(ipaddress.ip_network(net, strict=False) for net in self.admin_allow)
 
     def admin_allowed(self, address: str | None) -> bool:
