@@ -153,7 +153,8 @@ def test_events_are_batched_under_1flows_32_kb(one_flow_mock):
     assert len(tracks) == 3  # 2 + 2 + 1 events of ~12 KB each
 
 
-def test_an_event_beyond_the_limit_fails_with_413(one_flow_mock):
+def test_an_event_beyond_the_limit_fails_with_413(one_flow_mock, monkeypatch):
+    monkeypatch.setattr(one_flow_mock.server.runtime.config, "max_body_bytes", 32 * 1024)  # the SDK API's is 8 MB
     report = destination(one_flow_mock).send([track("big", properties={"blob": "x" * 33_000})])
     (outcome,) = report.outcomes
     assert (outcome.status, outcome.reason) == ("failed", "413 payload_too_large")
