@@ -6,9 +6,10 @@ Starts ``mock-1flow serve`` on a free loopback port (unless ``--url`` names a ru
 generates Faker events, and sends them through the destination twice, resetting the mock
 in between:
 
-- reference (the old path): one request at a time, 20 events per ``/v3/track`` request;
-- new: a device's whole queue per request, ``--concurrency`` devices in flight at once over
-  a keep-alive connection pool.
+- reference (the old path): a ``requests`` session, one request at a time, 20 events per
+  ``/v3/track`` request;
+- new: urllib3's keep-alive connection pool, a device's whole queue per request,
+  ``--concurrency`` devices in flight at once.
 
 Both runs must end with the same outcomes and the same events stored; the script says so.
 """
@@ -25,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_track import admin, running_mock  # noqa: E402
 
+import requests  # noqa: E402
+
+from mock_1flow.destination.client import OneFlowClient  # noqa: E402
 from mock_1flow.destination.destination import Destination  # noqa: E402
 from mock_1flow.destination.settings import Settings  # noqa: E402
 from mock_1flow.events import generate_events  # noqa: E402
@@ -32,10 +36,13 @@ from mock_1flow.events import generate_events  # noqa: E402
 KEY = "oneflow_prod_acme"
 
 
-def run(root: str, events: list[dict], profile: str, **options) -> tuple[float, dict, int]:
+def run(root: str, events: list[dict], profile: str, session: requests.Session | None = None,
+        **options) -> tuple[float, dict, int]:
     """Events/s of one send, its summary, and how many events the mock stored."""
     admin(root, "reset", "POST")
-    destination = Destination(Settings(KEY, "us", root, profile), **options)
+    settings = Settings(KEY, "us", root, profile)
+    client = OneFlowClient(settings, session=session, pool_size=options.get("concurrency", 1))
+    destination = Destination(settings, client=client, **options)
     started = time.perf_counter()
     report = destination.send(events)
     elapsed = time.perf_counter() - started
@@ -55,9 +62,9 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}, events: {len(events)}, profile: {args.profile}, "
           f"devices: {len({e.get('anonymousId') or e.get('userId') for e in events})}")
     with running_mock(args.url, journal_cap=10_000) as root:
-        reference = run(root, events, args.profile, batch_size=20, concurrency=1)
+        reference = run(root, events, args.profile, session=requests.Session(), batch_size=20, concurrency=1)
         new = run(root, events, args.profile, concurrency=args.concurrency)
-    print(f"reference (sequential, 20 events per request): {reference[0]:,.0f} events/s")
+    print(f"reference (requests session, sequential, 20 events per request): {reference[0]:,.0f} events/s")
     print(f"new (whole queue per device, {args.concurrency} devices in flight): {new[0]:,.0f} events/s "
           f"({new[0] / reference[0]:.1f}x)")
     print(f"outcomes: {new[1]}")
