@@ -19,7 +19,7 @@ import orjson
 from ..destination.client import OneFlowClient
 from ..destination.destination import Destination
 from ..destination.mapping import MappingError, load_subscriptions
-from ..destination.outcomes import FAILED, INTERRUPTED, Outcome, Report
+from ..destination.outcomes import FAILED, INTERRUPTED, TRANSPORT_ERROR, UNREACHABLE, Outcome, Report
 from ..destination.profiles import DEFAULT_PROFILE, PROFILES
 from ..destination.settings import LOCAL_MOCK_URL, Settings
 from ..destination.wire import message_id
@@ -71,16 +71,39 @@ def failure_messages(report: Report) -> list[str]:
     return [f"failed {reason}: {detail}" for reason, detail in first.items()]
 
 
-def probe(url: str) -> None:
-    """Fail fast when nothing listens at ``url``: the URL and the reason, and what to do."""
+def unreachable(url: str) -> str | None:
+    """Why nothing answers at ``url``'s host and port (None: something listens)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         socket.create_connection((parts.hostname or "", port), timeout=PROBE_TIMEOUT).close()
     except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
+        return exc.strerror or str(exc) or type(exc).__name__
+    return None
+
+
+def probe(url: str) -> None:
+    """Fail fast when nothing listens at ``url``: the URL and the reason, and what to do."""
+    reason = unreachable(url)
+    if reason is not None:
         hint = " Start the mock with `mock-1flow serve`, or pass --url." if url.startswith(LOCAL_MOCK_URL) else ""
-        raise click.ClickException(f"cannot reach {url} ({reason}).{hint}") from None
+        raise click.ClickException(f"cannot reach {url} ({reason}).{hint}")
+
+
+class Watchdog:
+    """Stops the run when a transport error turns out to be an API that went away (the
+    rest then fail ``unreachable`` at once instead of each waiting out its retries)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.reason: str | None = None
+        self.destination: Destination | None = None
+
+    def __call__(self, outcome: Outcome) -> None:
+        if outcome.reason == TRANSPORT_ERROR and self.reason is None and self.destination is not None:
+            self.reason = unreachable(self.url)
+            if self.reason is not None:
+                self.destination.stop(UNREACHABLE)
 
 
 def reconcile(events: list[dict[str, Any]], report: Report, reason: str) -> None:
@@ -207,7 +230,8 @@ def send(events_file: str, key: str, region: str, url: str, profile: str, mappin
     of each event: sent, dropped (by reason) or failed (by HTTP status and 1Flow error code;
     the first message of each failure follows on stderr).
 
-    Exit status: 0 when no event failed, 1 when any did (or the URL cannot be reached),
+    Exit status: 0 when no event failed, 1 when any did (or the URL cannot be reached: checked
+    before sending, and again when a request fails for want of a connection),
     2 for usage errors, 130 when interrupted (Ctrl-C or SIGTERM: a partial summary is printed).
     """
     try:
@@ -227,8 +251,15 @@ def send(events_file: str, key: str, region: str, url: str, profile: str, mappin
     probe(settings.api_base)
     client = OneFlowClient(settings, max_retries=max_retries, pool_size=concurrency)
     bar = Progress(len(events), progress, progress_every)
-    destination = Destination(settings, subscriptions, client=client, batch_size=batch_size, on_outcome=bar,
+    watchdog = Watchdog(settings.api_base)
+
+    def on_outcome(outcome: Outcome) -> None:
+        bar(outcome)
+        watchdog(outcome)
+
+    destination = Destination(settings, subscriptions, client=client, batch_size=batch_size, on_outcome=on_outcome,
                               concurrency=concurrency)
+    watchdog.destination = destination
     if deadline is not None:
         destination.set_deadline(deadline)
     interrupted = None
@@ -250,6 +281,9 @@ def send(events_file: str, key: str, region: str, url: str, profile: str, mappin
     click.echo(summary_table(report))
     for line in failure_messages(report):
         click.echo(line, err=True)
+    if watchdog.reason is not None:
+        click.echo(f"cannot reach {settings.api_base} ({watchdog.reason}): stopped; the events not sent yet are "
+                   f"failed 'unreachable'", err=True)
     if interrupted is not None:
         click.echo("interrupted: the summary covers the events handled so far; the rest are failed 'interrupted'",
                    err=True)

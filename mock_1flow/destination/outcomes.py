@@ -19,6 +19,7 @@ DROP_REASONS = (NO_USER_ID, UNSUBSCRIBED_TYPE, NO_MATCHING_MAPPING, INVALID_PAYL
 TRANSPORT_ERROR = "transport_error"  # the reason of a failure without an HTTP status
 DEADLINE = "deadline"  # not sent (or not retried) before the run's overall deadline
 INTERRUPTED = "interrupted"  # not sent because the run was stopped (Ctrl-C, SIGTERM)
+UNREACHABLE = "unreachable"  # not sent: the API stopped answering, so the run stopped
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Outcome:
 
     ``reason`` is None when sent, one of :data:`DROP_REASONS` when dropped, and
     ``"<http status> <1Flow error code>"`` (or ``transport_error``, ``deadline``,
-    ``interrupted``) when failed, so counting
+    ``interrupted``, ``unreachable``) when failed, so counting
     by (status, reason) gives the summary table. ``detail`` is the human message.
     """
 

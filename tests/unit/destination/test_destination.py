@@ -202,3 +202,24 @@ def test_a_failed_action_makes_the_event_failed_even_if_another_was_sent(one_flo
     (outcome,) = report.outcomes
     assert (outcome.status, outcome.reason) == ("failed", "500 injected_fault")
     assert outcome.detail.endswith("other matching actions: sent")
+
+
+def test_concurrency_keeps_each_users_order_and_every_outcome(one_flow_mock):
+    from mock_1flow.events import generate_events
+
+    events = generate_events(400, seed=3)
+    runs = []
+    for concurrency in (1, 6):
+        one_flow_mock.reset()
+        settings = Settings(KEY, "us", one_flow_mock.url, profile="mobile")
+        dest = Destination(settings, client=OneFlowClient(settings, max_retries=0, pool_size=concurrency),
+                           batch_size=3, concurrency=concurrency)
+        report = dest.send(events)
+        dest.close()
+        device = {wire.object_id(wire.message_id(e)): e.get("anonymousId") or e.get("userId") for e in events}
+        per_user: dict = {}
+        for stored in one_flow_mock.events(KEY):
+            per_user.setdefault(device[stored["_id"]], []).append(stored["_id"])
+        runs.append((sorted((o.message_id, o.status, o.reason) for o in report.outcomes), per_user))
+    assert runs[0][0] == runs[1][0] and len(runs[0][0]) == len(events)
+    assert runs[0][1] == runs[1][1] and runs[0][1]  # each device's events stored in the same order

@@ -233,3 +233,28 @@ def test_sigterm_prints_a_partial_summary(one_flow_mock, tmp_path):
     rows = [line.split() for line in stdout.strip().splitlines()[1:]]
     assert rows[-1] == ["total", "9"] and ["failed", "interrupted", "9"] in rows
     assert "interrupted: the summary covers the events handled so far" in stderr and "Traceback" not in stderr
+
+
+def test_an_api_that_goes_away_mid_run_stops_the_run(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def accept_the_probe_then_close():
+        connection, _ = listener.accept()
+        connection.close()
+        listener.close()
+
+    import threading
+
+    thread = threading.Thread(target=accept_the_probe_then_close)
+    thread.start()
+    path = write_events(tmp_path, track_events(9))
+    result = CliRunner().invoke(main, ["send", str(path), "--key", "k", "--url", f"http://127.0.0.1:{port}",
+                                       "--max-retries", "0", "--concurrency", "1"])
+    thread.join()
+    assert result.exit_code == 1
+    rows = [line.split() for line in result.stdout.strip().splitlines()[1:]]
+    assert rows == [["failed", "transport_error", "3"], ["failed", "unreachable", "6"], ["total", "9"]]
+    assert f"cannot reach http://127.0.0.1:{port}/us/api/2021-06-15 (Connection refused): stopped" in result.stderr
