@@ -13,17 +13,7 @@ from ..server.faults import parse_fault_option
 from ..server.journal import DEFAULT_JOURNAL_CAP
 from ..server.projects import ProjectsFileError, load_projects
 from ..server.spec import API_VERSION_PATH, regions
-
-
-def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    mapping = {}
-    known = regions()
-    for value in values:
-        host, sep, region = value.partition("=")
-        if not sep or not host or region not in known:
-            raise click.BadParameter(f"'{value}' must be HOST=REGION with REGION one of {', '.join(known)}")
-        mapping[host.lower()] = region
-    return mapping
+from .params import KeyValue
 
 
 def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dict]:
@@ -36,20 +26,23 @@ def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     return specs
 
 
-def _ensure_port_free(host: str, port: int) -> None:
+def _ensure_port_free(host: str, port: int) -> int:
     """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
-    share its traffic; a plain bind first turns that into a clear error."""
+    share its traffic; a plain bind first turns that into a clear error. Port 0 asks
+    the system for a free port, and the one it gives is returned (and printed)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((host, port))
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
+        return probe.getsockname()[1]
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on; 0 picks a free one (the banner shows which).")
 @click.option(
     "--projects",
     "projects_file",
@@ -58,7 +51,7 @@ def _ensure_port_free(host: str, port: int) -> None:
 )
 @click.option("--error-profile", type=click.Choice(ERROR_PROFILES), default="docs", show_default=True,
               help="docs: key errors are 404 (Segment's docs); backend: 401 invalid_key.")
-@click.option("--host-region", "host_regions", multiple=True, callback=_host_region, metavar="HOST=REGION",
+@click.option("--host-region", "host_regions", multiple=True, type=KeyValue("HOST", "REGION", values=regions, lower_key=True),
               help="Map a Host header to a region for the host form (repeatable). Adds to api-sdk.1flow.app=us.")
 @click.option("--journal-cap", default=DEFAULT_JOURNAL_CAP, show_default=True, type=click.IntRange(1),
               help="Most journal entries kept; older ones are dropped and counted.")
@@ -68,18 +61,29 @@ def _ensure_port_free(host: str, port: int) -> None:
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads (more helps with latency faults).")
+@click.option("--access-log", "-v", "access_log", is_flag=True,
+              help="Print one line per request on stderr: method, path, status, key, region, duration, fault.")
 def serve(
     host: str,
     port: int,
     projects_file: Path | None,
     error_profile: str,
-    host_regions: dict[str, str],
+    host_regions: tuple[tuple[str, str], ...],
     journal_cap: int,
     admin_allow: tuple[str, ...],
     faults: list[dict],
     threads: int,
+    access_log: bool,
 ) -> None:
-    """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
+    """Start the 1Flow mock (Ctrl-C or SIGTERM stops it).
+
+    \b
+    Examples:
+      mock-1flow serve
+      mock-1flow serve --port 0 --access-log
+      mock-1flow serve --projects my-projects.yaml --error-profile backend
+      mock-1flow serve --fault 'path=/v3/track,status=503,probability=0.3'
+    """
     from ..ingest.sources import check_source_mappings
     from ..serving import serve as run
 
@@ -91,14 +95,15 @@ def serve(
             journal_cap=journal_cap,
             admin_allow=tuple(admin_allow) or LOOPBACK_NETWORKS,
             faults=faults,
+            access_log=access_log,
         )
-        config.host_regions.update(host_regions)
+        config.host_regions.update(dict(host_regions))
     except ProjectsFileError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
-    _ensure_port_free(host, port)
+    port = _ensure_port_free(host, port)
     shown = f"[{host}]" if ":" in host else host
     root = f"http://{shown}:{port}"
     click.echo(f"mock-1flow serving on {root} (error profile: {error_profile})")
@@ -106,7 +111,7 @@ def serve(
         click.echo(f"  {region}: {root}/{region}{API_VERSION_PATH}")
     for name, region in sorted(config.host_regions.items()):
         click.echo(f"  Host {name} -> {region} ({root}{API_VERSION_PATH})")
-    click.echo(f"  admin: {root}/__admin  spec: {root}/openapi.yaml")
+    click.echo(f"  admin: {root}/__admin/  spec: {root}/openapi.yaml")
     click.echo(f"projects ({projects.path}):")
     for project in projects.projects.values():
         click.echo(f"  {project.key}  {project.name}  region={project.region}  plan={project.plan}")

@@ -26,6 +26,7 @@ class MockConfig:
     admin_allow: tuple[str, ...] = LOOPBACK_NETWORKS
     max_body_bytes: int = MAX_BODY_BYTES
     faults: list[dict] = field(default_factory=list)
+    access_log: bool = False  # one line per request on stderr (serve --access-log)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
