@@ -156,6 +156,13 @@ def test_a_devices_whole_queue_goes_in_one_request_unless_capped(one_flow_mock):
     assert len(tracks) == 3  # 20 + 20 + 5
 
 
+def test_an_event_beyond_the_limit_fails_with_413(one_flow_mock, monkeypatch):
+    monkeypatch.setattr(one_flow_mock.server.runtime.config, "max_body_bytes", 32 * 1024)  # the SDK API's is 8 MB
+    report = destination(one_flow_mock).send([track("big", properties={"blob": "x" * 33_000})])
+    (outcome,) = report.outcomes
+    assert (outcome.status, outcome.reason) == ("failed", "413 payload_too_large")
+
+
 SUBSCRIPTIONS = load_subscriptions([
     {"name": "Everything", "subscribe": 'type = "track"', "partnerAction": "trackEvent",
      "mapping": {"event_name": {"@path": "$.event"}, "anonymousId": {"@path": "$.anonymousId"}}},
