@@ -575,15 +575,25 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def _is_clean(value: Any) -> bool:
-    """A JSON value that ``remove_undefined`` and ``json_ready`` would give back unchanged."""
+    """A JSON value that ``remove_undefined`` and ``json_ready`` would give back unchanged
+    (no undefined, no functions, no own ``__proto__`` key that ``Object.assign`` would eat)."""
     kind = type(value)
-    if kind in _PLAIN:
-        return True
     if kind is dict:
-        return "__proto__" not in value and all(_is_clean(item) for item in value.values())
-    if kind is list:
-        return all(_is_clean(item) for item in value)
-    return False
+        if "__proto__" in value:
+            return False
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return kind in _PLAIN
+    for item in items:
+        kind = type(item)
+        if kind is dict or kind is list:
+            if not _is_clean(item):
+                return False
+        elif kind not in _PLAIN:
+            return False
+    return True
 
 
 def compile_mapping(mapping: Any, where: str = "mapping") -> Compiled:
@@ -599,8 +609,11 @@ def compile_mapping(mapping: Any, where: str = "mapping") -> Compiled:
             raise MappingError(str(exc), "TypeError") from None
         except RecursionError:
             raise MappingError("Maximum call stack size exceeded", "RangeError") from None
-        if type(result) is dict and all(_is_clean(value) for value in result.values()):
-            return result  # JSON values only (the presets' case): nothing to remove or copy
+        if type(result) is dict:
+            if UNDEFINED in result.values():  # identity test first: UNDEFINED has no __eq__
+                result = {key: value for key, value in result.items() if value is not UNDEFINED}
+            if _is_clean(result):
+                return result  # JSON values only (the presets' case): nothing to remove or copy
         return json_ready(remove_undefined(result))
 
     return run

@@ -819,11 +819,11 @@ class Trigger:
         if not _same(_flatten_groups(intended), _flatten_groups(self.ast)):
             raise FqlError(f"cannot use trigger {text!r}: Segment reads it as {_as_written(self.ast)!r}, not as written; "
                            + _instead(intended))
-        self._predicate = _compile(self.ast)
+        self.predicate = _compile(self.ast)  # raises JSTypeError where Segment's validate throws
 
     def __call__(self, event: dict[str, Any]) -> bool:
         try:
-            return self._predicate(event)
+            return self.predicate(event)
         except JSTypeError as exc:
             raise MappingError(str(exc), "TypeError") from None
 
