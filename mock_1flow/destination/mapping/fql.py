@@ -750,6 +750,10 @@ def _compile(node: Any) -> Predicate:
     kind = node["type"]
     if kind == "group":
         parts = [_compile(child) for child in node["children"]]
+        if node["operator"] not in ("and", "or"):
+            return lambda event: False
+        if len(parts) == 1:
+            return parts[0]
         if node["operator"] == "and":
             return lambda event: all(part(event) for part in parts)
         return lambda event: any(part(event) for part in parts)
