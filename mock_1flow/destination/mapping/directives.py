@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import MappingError
 from .jsvalues import (
-    UNDEFINED, JSFunction, JSObject, JSPrototype, JSTypeError, from_utf16_units, is_number, js_assign, js_json_parse,
+    UNDEFINED, JSFunction, JSPrototype, JSTypeError, from_utf16_units, is_number, js_assign, js_json_parse,
     js_json_stringify, js_keys, js_member, js_string, js_trim, js_truthy, js_type, object_assign, typeof,
     utf16_length, utf16_units,
 )
@@ -510,11 +510,14 @@ def transform(mapping: Any, data: Any = UNDEFINED) -> Any:
 
 
 _COMPILED: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+MAX_COMPILED = 4096  # loaded subscriptions remembered; older ones fall back to the interpreter
 
 
 def register_compiled(mapping: Any, compiled: Callable[[Any], Any]) -> None:
     """Let :func:`resolve` use ``compiled`` for this very mapping object (a loaded
     subscription's, which is not changed after loading)."""
+    while len(_COMPILED) >= MAX_COMPILED:
+        _COMPILED.pop(next(iter(_COMPILED)), None)
     _COMPILED[id(mapping)] = (mapping, compiled)
 
 
