@@ -594,7 +594,7 @@ class _Intended:
         token = self.peek()
         if token.type == "conditional":
             return token.value
-        if token.type == "ident" and token.value.lower() in ("and", "or") and token.value not in ("and", "or"):
+        if token.type == "ident" and token.value.lower() in ("and", "or"):  # AND, Or, "and(" (an ident to fql-ts)
             return token.value.lower()
         return None
 
