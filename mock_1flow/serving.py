@@ -41,6 +41,7 @@ THREADS_ENV = "MOCK_1FLOW_THREADS"
 DEFAULT_THREADS = 2
 ADMIN_THREADS = 2
 PR_SET_PDEATHSIG = 1
+GC_THRESHOLDS = (700, 10, 1000)  # young generations as CPython's defaults, full collections rare: see app_from_env
 
 
 def config_to_env(config: MockConfig) -> str:
@@ -270,16 +271,22 @@ def _die_with_parent() -> None:
 def app_from_env() -> RSGIApp:
     """The granian target: builds the app from :data:`CONFIG_ENV`.
 
-    The mock keeps every request (journal) and event (store) alive; both are stored as
-    tuples of strings and bytes, which the collector does not track. Start-up objects are
-    frozen and young collections made rarer so the remaining garbage collection stays cheap.
+    The journal keeps each request as a tuple of strings and bytes (the collector untracks
+    it at its first young collection) and the store keeps each track call as strings, a
+    float and bytes in deques (nothing to track), so the heap the collector scans stays
+    small however much is stored. Start-up objects are frozen; young collections keep
+    CPython's default size (short ones); full collections, which walk the dedup set and the
+    deques entry by entry, are made a hundred times rarer, since what the mock stores has no
+    cycles to find. Measured under wrk -c32: no collection over 5 ms in 70,000 track
+    requests, where 100,000-object young generations paused 100-450 ms and default full
+    collections 25-110 ms.
     """
     _die_with_parent()
     app = create_app(config_from_env())
     rsgi = RSGIApp(app, int(os.environ.get(THREADS_ENV, DEFAULT_THREADS)))
     gc.collect()
     gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
+    gc.set_threshold(*GC_THRESHOLDS)
     return rsgi
 
 
