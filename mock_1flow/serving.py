@@ -16,7 +16,6 @@ other. The configuration reaches the worker process through one environment vari
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import gc
 import io
@@ -28,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from flask import Flask
 
@@ -114,21 +113,24 @@ class RSGIApp:
         """The body, at most :data:`MAX_REQUEST_BYTES` (larger ones stay unread), within the deadline."""
         if length is not None and (length == 0 or length > MAX_REQUEST_BYTES):
             return None, False
-        with self.deadlines.watch() as watch:
-            try:
-                if length is not None:
-                    return await protocol(), False
-                chunks, size = [], 0
-                async for chunk in protocol:
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_REQUEST_BYTES:
-                        break
-                return b"".join(chunks) or None, False
-            except asyncio.CancelledError:
-                if not watch.expired():
-                    raise
-                return None, True
+        deadlines = self.deadlines
+        task = deadlines.start()
+        try:
+            if length is not None:
+                return await protocol(), False
+            chunks, size = [], 0
+            async for chunk in protocol:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_REQUEST_BYTES:
+                    break
+            return b"".join(chunks) or None, False
+        except asyncio.CancelledError:
+            if not deadlines.expired(task):
+                raise
+            return None, True
+        finally:
+            deadlines.stop(task)
 
     async def _flask(self, scope: Any, protocol: Any) -> None:
         length = scope.headers.get("content-length")
@@ -159,23 +161,27 @@ class Deadlines:
         self.expired_tasks: set[asyncio.Task[Any]] = set()
         self._watchdog: asyncio.Task[None] | None = None
 
-    @contextlib.contextmanager
-    def watch(self) -> Iterator["_Watch"]:
+    def start(self) -> asyncio.Task[Any] | None:
+        """Watch the current task's body read; returns the task (None outside a task)."""
         task = asyncio.current_task()
-        if task is None:  # not run as an asyncio task: nothing to cancel
-            yield _Watch(self, None)
-            return
+        if task is None:
+            return None
         loop = task.get_loop()
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = loop.create_task(self._run(loop))
         self.pending[task] = loop.time() + self.seconds
-        try:
-            yield _Watch(self, task)
-        finally:
-            self.pending.pop(task, None)
-            if task in self.expired_tasks:
-                self.expired_tasks.discard(task)
-                task.uncancel()
+        return task
+
+    def stop(self, task: asyncio.Task[Any] | None) -> None:
+        if task is None:
+            return
+        self.pending.pop(task, None)
+        if self.expired_tasks and task in self.expired_tasks:
+            self.expired_tasks.discard(task)
+            task.uncancel()
+
+    def expired(self, task: asyncio.Task[Any] | None) -> bool:
+        return task is not None and task in self.expired_tasks
 
     async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -185,14 +191,6 @@ class Deadlines:
                 if deadline <= now and task not in self.expired_tasks:
                     self.expired_tasks.add(task)
                     task.cancel()
-
-
-class _Watch:
-    def __init__(self, deadlines: Deadlines, task: asyncio.Task[Any] | None) -> None:
-        self.deadlines, self.task = deadlines, task
-
-    def expired(self) -> bool:
-        return self.task is not None and self.task in self.deadlines.expired_tasks
 
 
 def _timeout_body(seconds: float) -> bytes:
