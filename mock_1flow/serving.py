@@ -33,7 +33,7 @@ from flask import Flask
 
 from .app import create_app
 from .server.config import MockConfig
-from .server.hotpath import KEY_HEADER, MAX_REQUEST_BYTES, VIA_HEADER, HotPath, Request
+from .server.hotpath import KEY_HEADER, VIA_HEADER, HotPath, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
@@ -110,8 +110,9 @@ class RSGIApp:
         protocol.response_bytes(reply.status, reply.headers, reply.body)
 
     async def _body(self, protocol: Any, length: int | None) -> tuple[bytes | None, bool]:
-        """The body, at most :data:`MAX_REQUEST_BYTES` (larger ones stay unread), within the deadline."""
-        if length is not None and (length == 0 or length > MAX_REQUEST_BYTES):
+        """The body, at most :func:`read_cap` bytes (larger ones stay unread), within the deadline."""
+        cap = read_cap(self.hot.runtime)
+        if length is not None and (length == 0 or length > cap):
             return None, False
         deadlines = self.deadlines
         task = deadlines.start()
@@ -122,7 +123,7 @@ class RSGIApp:
             async for chunk in protocol:
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > MAX_REQUEST_BYTES:
+                if size > cap:
                     break
             return b"".join(chunks) or None, False
         except asyncio.CancelledError:
@@ -310,4 +311,6 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
         respawn_failed_workers=True,
         respawn_interval=0.5,
         log_level=LogLevels.warning,
+        ssl_cert=Path(config.tls_cert) if config.tls_cert else None,
+        ssl_key=Path(config.tls_key) if config.tls_key else None,
     ).serve()

@@ -185,9 +185,10 @@ class HotPath:
                 log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
                 failure = ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow.")
                 reply = _json_reply(500, failure.body())
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
         runtime.journal.record(
             started=wall,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            duration_ms=duration_ms,
             method=request.method,
             path=request.path,
             query=request.query_string,
@@ -204,6 +205,11 @@ class HotPath:
             warning=None if request.key else key_warning(request.headers, request.raw_names),
             ignored_query=ignored,
         )
+        if runtime.on_request:
+            target = f"{request.path}?{request.query_string}" if request.query_string else request.path
+            status = 0 if reply.dropped else reply.status
+            for hook in runtime.on_request:
+                hook(request.method, target, status, project, region, duration_ms, fault.id if fault else None, request.via)
         if request.method == "HEAD":
             reply.body = b""
         return reply
@@ -247,7 +253,7 @@ class HotPath:
         fired = self.pick_fault(request, match)
         if fired is not None and fired[1]:
             time.sleep(fired[1])
-        request.body = _wsgi_body(environ, request.content_length)
+        request.body = _wsgi_body(environ, request.content_length, read_cap(self.runtime))
         reply = self.respond(request, match, fired, started)
         start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), reply.headers)
         if reply.dropped:
@@ -346,15 +352,21 @@ def _environ_headers(environ: Mapping[str, Any]) -> Headers:
     return tuple(out)
 
 
-def _wsgi_body(environ: dict[str, Any], length: int | None) -> bytes | None:
+def read_cap(runtime: Runtime) -> int:
+    """The most a request body is read: 1 MB, or the SDK API's body limit when larger (an
+    SDK sends its whole offline backlog in one /v3/track body)."""
+    return max(MAX_REQUEST_BYTES, runtime.config.max_body_bytes)
+
+
+def _wsgi_body(environ: dict[str, Any], length: int | None, cap: int = MAX_REQUEST_BYTES) -> bytes | None:
     stream = environ.get("wsgi.input")
     if stream is None:
         return None
     if length is None:
         if not environ.get("wsgi.input_terminated"):
             return None
-        return stream.read(MAX_REQUEST_BYTES + 1) or None
-    if length == 0 or length > MAX_REQUEST_BYTES:
+        return stream.read(cap + 1) or None
+    if length == 0 or length > cap:
         return None
     return stream.read(length)
 
