@@ -7,11 +7,14 @@ from pathlib import Path
 
 import click
 
-from ..server.config import ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
+from ..server.config import DEFAULT_BODY_TIMEOUT, ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
+from ..server.events import DEFAULT_EVENT_CAP
 from ..server.faults import fault_from_text
-from ..server.journal import DEFAULT_JOURNAL_CAP
+from ..server.journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 from ..server.projects import ProjectsFileError, load_projects
 from ..server.spec import API_VERSION_PATH, regions
+
+DEFAULT_THREADS = 2  # mock_1flow.serving.DEFAULT_THREADS, not imported: it would load Flask for --help
 
 
 def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -63,13 +66,36 @@ def _check_state_file(config: MockConfig, path: Path) -> str:
 
 def _ensure_port_free(host: str, port: int) -> None:
     """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
-    share its traffic; a plain bind first turns that into a clear error."""
+    share its traffic; a bind and listen first turn that into a clear error. The probe sets
+    SO_REUSEADDR (as granian does) so that connections in TIME_WAIT from a mock that just
+    stopped do not block a restart on the same port; a listener on the port still does."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+            probe.listen(1)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
+
+
+def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Path | None, key: Path | None) -> str:
+    """Fill the config's TLS files; the text to print says what the device must trust."""
+    if (cert is None) != (key is None):
+        raise click.BadParameter("--tls-cert and --tls-key go together")
+    if cert is not None:
+        if tls:
+            raise click.BadParameter("use either --tls (a certificate made for you) or --tls-cert/--tls-key")
+        config.tls_cert, config.tls_key = str(cert), str(key)
+        return f"TLS: certificate {cert}"
+    if not tls:
+        return ""
+    from ..tls import make_certificates
+
+    files = make_certificates(config.host_regions, tls_dir)
+    config.tls_cert, config.tls_key = str(files.cert), str(files.key)
+    return (f"TLS: certificate for {', '.join(files.names)}\n"
+            f"  trust this CA on the device or simulator: {files.ca}")
 
 
 @click.command()
@@ -87,15 +113,37 @@ def _ensure_port_free(host: str, port: int) -> None:
               help="Map a Host header to a region for the host form (repeatable). Adds to api-sdk.1flow.app=us.")
 @click.option("--journal-cap", default=DEFAULT_JOURNAL_CAP, show_default=True, type=click.IntRange(1),
               help="Most journal entries kept; older ones are dropped and counted.")
+@click.option("--journal-max-bytes", default=DEFAULT_JOURNAL_MAX_BYTES, show_default=True, type=click.IntRange(1),
+              help="Most bytes the journal keeps (bodies, responses, headers); older entries are dropped and counted.")
+@click.option("--journal-body-max", default=DEFAULT_JOURNAL_BODY_MAX, show_default=True, type=click.IntRange(0),
+              help="Request bodies longer than this are journaled truncated (flagged body_truncated).")
+@click.option("--journal-redact", multiple=True, metavar="HEADER",
+              help=f"A header whose value the journal shows as [redacted] (repeatable); adds to {', '.join(DEFAULT_REDACTED_HEADERS)}.")
+@click.option("--event-cap", default=DEFAULT_EVENT_CAP, show_default=True, type=click.IntRange(1),
+              help="Most events the store keeps (all projects); the oldest track calls are dropped and counted.")
+@click.option("--strict-query", is_flag=True, help="Refuse unknown query parameters with 400 (default: accept and note them in the journal).")
+@click.option("--body-timeout", default=DEFAULT_BODY_TIMEOUT, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds a client has to send a request body; a stalled one gets 408 body_timeout.")
 @click.option("--admin-allow", multiple=True, metavar="CIDR",
-              help="Networks allowed to use /__admin (repeatable). Loopback only by default.")
+              help="Networks allowed to use /__admin besides loopback (repeatable).")
 @click.option("--fault", "faults", multiple=True, type=FAULT, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
 @click.option("--state-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help="Load the state (projects, users, events, responses, tokens) from PATH at start, if it exists, "
                    "and write it there at shutdown (the GET /__admin/state document).")
-@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 256),
-              help="Worker threads (more helps with latency faults).")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
+              help="Threads for the Flask routes (Segment ingest, spec, pages); the SDK API runs on the event loop "
+              "and the admin API in a pool of its own.")
+@click.option("--tls", "tls", is_flag=True,
+              help="Serve HTTPS with a certificate for every mapped host (api-sdk.1flow.app, ...) from a local CA "
+                   "made with trustme and kept in --tls-dir; trust its ca.pem on the device.")
+@click.option("--tls-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where --tls keeps its CA and certificate (default: $XDG_DATA_HOME/mock-1flow/tls, "
+                   "i.e. ~/.local/share/mock-1flow/tls).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Serve HTTPS with your own certificate chain (PEM); needs --tls-key.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The private key (PEM) of --tls-cert.")
 def serve(
     host: str,
     port: int,
@@ -103,10 +151,20 @@ def serve(
     error_profile: str,
     host_regions: dict[str, str],
     journal_cap: int,
+    journal_max_bytes: int,
+    journal_body_max: int,
+    journal_redact: tuple[str, ...],
+    event_cap: int,
+    strict_query: bool,
+    body_timeout: float,
     admin_allow: tuple[str, ...],
     faults: tuple[dict, ...],
     state_file: Path | None,
     threads: int,
+    tls: bool = False,
+    tls_dir: Path | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
 ) -> None:
     """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
     from ..ingest.sources import check_source_mappings
@@ -118,12 +176,19 @@ def serve(
             projects_file=projects_file,
             error_profile=error_profile,
             journal_cap=journal_cap,
-            admin_allow=tuple(admin_allow) or LOOPBACK_NETWORKS,
+            journal_max_bytes=journal_max_bytes,
+            journal_body_max=journal_body_max,
+            journal_redact=DEFAULT_REDACTED_HEADERS + tuple(name.lower() for name in journal_redact),
+            event_cap=event_cap,
+            strict_query=strict_query,
+            body_timeout=body_timeout,
+            admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),
             faults=list(faults),
             state_file=str(state_file.resolve()) if state_file else None,
         )
         config.host_regions.update(host_regions)
         snapshot_note = _check_state_file(config, state_file) if state_file else None
+        tls_note = _configure_tls(config, tls, tls_dir, tls_cert, tls_key)
     except ProjectsFileError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
@@ -131,7 +196,7 @@ def serve(
 
     _ensure_port_free(host, port)
     shown = f"[{host}]" if ":" in host else host
-    root = f"http://{shown}:{port}"
+    root = f"{'https' if config.tls_cert else 'http'}://{shown}:{port}"
     click.echo(f"mock-1flow serving on {root} (error profile: {error_profile})")
     for region in regions():
         click.echo(f"  {region}: {root}/{region}{API_VERSION_PATH}")
@@ -145,4 +210,6 @@ def serve(
         click.echo(f"fault: {fault}")
     if snapshot_note:
         click.echo(snapshot_note)
+    if tls_note:
+        click.echo(tls_note)
     run(config, host=host, port=port, threads=threads)

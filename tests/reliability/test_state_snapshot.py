@@ -10,9 +10,7 @@ import pytest
 from mock_1flow.app import create_app
 
 from ..conftest import US_KEY, api
-import subprocess
-
-from ..unit.test_serve import free_port, raw_post, start, wait_ready
+from ..unit.test_serve import free_port, raw_post, start, stop, wait_ready
 
 HEADERS = {"one_flow_key": US_KEY, "Content-Type": "application/json"}
 
@@ -61,17 +59,6 @@ def test_a_bad_snapshot_is_refused_and_changes_nothing(client, change, pointer):
     assert (response.status_code, response.json["error"]) == (400, "invalid_request")
     assert pointer in response.json["message"]
     assert client.get("/__admin/state").json == before
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM, as a service manager would; a busy machine gets time to shut down."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_serve_keeps_its_state_in_the_state_file_across_a_restart(tmp_path):
