@@ -14,6 +14,8 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 PACKAGED_FROM_ROOT = ("openapi.yaml", "fixtures", "contracts")
+# Test data that a user of the mock never reads: Segment's golden answers (tests/golden).
+NOT_PACKAGED = ("segment-golden",)
 
 
 class BuildWithData(build_py):
@@ -27,7 +29,7 @@ class BuildWithData(build_py):
         for name in PACKAGED_FROM_ROOT:
             source = ROOT / name
             if source.is_dir():
-                shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+                shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(".*", "__pycache__", *NOT_PACKAGED))
             else:
                 shutil.copy2(source, target / name)
 

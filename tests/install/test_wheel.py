@@ -83,6 +83,7 @@ def test_the_wheel_carries_spec_fixtures_and_contracts(wheel: Path) -> None:
                      "mock_1flow/data/contracts/segment-1flow-destination-1flow-api.json",
                      "mock_1flow/admin/templates/admin/page.html", "mock_1flow/admin/static/admin.js"):
         assert required in names
+    assert not any("segment-golden" in name for name in names)  # test data, not the product's
 
 
 def test_serve_with_defaults_outside_the_repository(venv: Path, user_dir: Path) -> None:
