@@ -20,15 +20,15 @@ def usage() -> Any:
     journal, store = runtime.journal, runtime.store
     with store.lock:
         logs = [state.events for state in store.states.values()]
-        event_bytes = sum(len(batch.rows) for log in logs for batch in getattr(log, "batches", ()))
-        budget = getattr(store, "event_budget", None)
+        event_bytes = sum(len(rows) for log in logs for rows in log.rows)
+        budget = store.event_budget
     ledger = ingest_state(runtime).ledger
     return json_response({
-        "journal": {"entries": len(journal), "bytes": getattr(journal, "bytes", None),
-                    "max_bytes": getattr(journal, "max_bytes", None), "recorded": journal.recorded,
+        "journal": {"entries": len(journal), "bytes": journal.bytes,
+                    "max_bytes": journal.max_bytes, "recorded": journal.recorded,
                     "dropped": journal.dropped},
         "events": {"stored": sum(len(log) for log in logs), "bytes": event_bytes,
-                   "cap": getattr(budget, "cap", None), "dropped": getattr(budget, "dropped", 0)},
+                   "cap": budget.cap, "dropped": budget.dropped},
         "deliveries": {"entries": ledger.size(), "cap": ledger.cap, "dropped": ledger.dropped},
     })
 
