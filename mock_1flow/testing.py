@@ -39,6 +39,9 @@ class UnderscoreHeadersHandler(WSGIRequestHandler):
         environ["mock_1flow.raw_headers"] = tuple(self.headers.items())
         return environ
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Quiet: the journal (``/__admin/requests``, ``mock-1flow journal``) has every request."""
+
 
 class MockError(Exception):
     """The mock refused an admin call; carries its status, error code and message."""
@@ -228,7 +231,8 @@ class ServedMock(AdminClient):
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         self._process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                          cwd=self.cwd, env=env)
-        threading.Thread(target=self._drain, name="mock-1flow-output", daemon=True).start()
+        self._reader = threading.Thread(target=self._drain, name="mock-1flow-output", daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + self.timeout
         self._banner.wait(self.timeout)
         while time.monotonic() < deadline and self.url and self._process.poll() is None:
@@ -241,16 +245,19 @@ class ServedMock(AdminClient):
         raise RuntimeError(f"mock-1flow serve did not start ({' '.join(self.args)}):\n{self.output}")
 
     def stop(self) -> None:
-        """SIGTERM lets granian stop its worker too; SIGKILL would orphan it."""
+        """SIGTERM lets granian stop its worker too; SIGKILL would orphan it. Returns once
+        everything the server printed is in :attr:`output`."""
         process = self._process
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self._reader.join(timeout=5)
 
     def __enter__(self) -> "ServedMock":
         return self.start()

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, render_template, request
 
+from ..server.journal import Criteria
 from ..server.runtime import Runtime, current_runtime
 from .routes import loopback_only
 
@@ -24,19 +25,26 @@ FILTERS = ("method", "status", "project", "region", "path", "fault")
 SEGMENT_PREFIX = "/v1/"
 #: Fields shown in an entry's summary or sections; anything else is listed under "more".
 SHOWN_FIELDS = {"id", "time", "method", "path", "query", "region", "project", "status", "error", "body",
-                "response", "fault", "via", "delivery", "duration_ms"}
+                "response", "fault", "via", "delivery", "duration_ms", "warning"}
 
 
 def journal_entries(runtime: Runtime, filters: dict[str, str], limit: int = SHOWN_ENTRIES) -> tuple[list[dict[str, Any]], int]:
-    """The most recent matching entries, newest first, and how many matched."""
-    status = filters.get("status") or None
-    query = {name: filters.get(name) or None for name in ("method", "path", "region", "project")}
+    """The most recent matching entries, newest first, and how many matched. ``fault`` is
+    a fault id, or ``*`` for requests any fault fired on."""
+    status = filters.get("status") or ""
     fault = filters.get("fault") or None
-    entries, total = runtime.journal.query(
-        **query, status=int(status) if status and status.isdigit() else None, limit=None if fault else limit
+    criteria = Criteria(
+        method=filters.get("method") or None,
+        path=filters.get("path") or None,
+        region=filters.get("region") or None,
+        project=filters.get("project") or None,
+        status=int(status) if status.isdigit() else None,
+        fault=fault if fault != "*" else None,
     )
-    if fault:
-        entries = [e for e in entries if e.get("fault") and (fault == "*" or e["fault"] == fault)]
+    if fault != "*":
+        entries, total = runtime.journal.find(criteria, limit)
+    else:
+        entries = [e for e in runtime.journal.find(criteria)[0] if e.get("fault")]
         total = len(entries)
         entries = entries[-limit:]
     return list(reversed(entries)), total

@@ -118,7 +118,8 @@ def test_readme_example(block: Block, workdir: Path, shared_mock: ServedMock) ->
         want = "..." + block.output.replace(f"127.0.0.1:{README_PORT}", url.removeprefix("http://")).strip() + "..."
         got = served_output + result.stdout
         checker = doctest.OutputChecker()
-        assert checker.check_output(want, got, CHECK), shown + "\n--- README shows ---\n" + block.output
+        served = f"--- the mock it started printed ---\n{served_output}\n" if own else ""
+        assert checker.check_output(want, got, CHECK), shown + served + "\n--- README shows ---\n" + block.output
 
 
 def test_every_runnable_block_is_found() -> None:

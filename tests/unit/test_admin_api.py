@@ -128,3 +128,14 @@ def test_unexpected_errors_are_enveloped_500s(app, monkeypatch):
     response = app.test_client().post(api("us", "/v3/user"), json={"user_id": "d"}, headers=H)
     assert response.status_code == 500 and response.json["error"] == "internal_error"
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_usage_counts_stored_events_and_journal_bytes(client):
+    """``/__admin/usage`` reads the stores as they hold their data (a fuzz run found it 500
+    once a project had events)."""
+    events = [{"name": "a", "time": 1, "plt": "w", "_id": f"{i:024x}"} for i in range(3)]
+    assert client.post(api("us", "/v3/track"), json={"user_id": "u", "events": events}, headers=H).status_code == 200
+    usage = client.get("/__admin/usage").json
+    assert usage["events"]["stored"] == 3 and usage["events"]["bytes"] > 0
+    assert usage["events"]["cap"] >= 3 and usage["events"]["dropped"] == 0
+    assert usage["journal"]["entries"] == 1 and 0 < usage["journal"]["bytes"] <= usage["journal"]["max_bytes"]
