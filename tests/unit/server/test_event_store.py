@@ -47,3 +47,12 @@ def test_reset_empties_the_store_and_its_counter():
     client.post("/__admin/reset")
     listed = client.get(f"/__admin/projects/{US_KEY}/events").json
     assert (listed["total"], listed["dropped"]) == (0, 0)
+
+
+def test_usage_reports_the_stored_events_and_their_bytes():
+    client = create_app(event_cap=25).test_client()
+    for batch in "abc":
+        client.post(api("us", "/v3/track"), json={"user_id": "u", "events": events(batch, 10)}, headers=H)
+    usage = client.get("/__admin/usage").json["events"]
+    assert (usage["stored"], usage["cap"], usage["dropped"]) == (20, 25, 10)
+    assert 20 * 40 < usage["bytes"] < 20 * 200
