@@ -20,7 +20,8 @@ from .server.runtime import Runtime, attach
 def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     """Build a mock. ``options`` are :class:`MockConfig` fields (``projects_file``,
     ``error_profile``, ``host_regions``, ``journal_cap``, ``admin_allow``, ``faults``)."""
-    from .admin import deliveries, faults, journal, provider_states, routes, snapshot, usage
+    from .admin import deliveries, faults, journal, page, provider_states, routes, snapshot, usage
+    from .admin.access_log import enable_access_log
     from .ingest import segment_api
     from .ingest.sources import check_source_mappings
 
@@ -32,6 +33,8 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     runtime = Runtime.build(config, check_source=check_source_mappings)
     attach(app, runtime)
     init_core(app, runtime)
-    for module in (routes, faults, journal, provider_states, deliveries, snapshot, usage, segment_api):
+    for module in (routes, faults, journal, provider_states, deliveries, snapshot, usage, segment_api, page):
         module.init_app(app)
+    if config.access_log:
+        enable_access_log(app, runtime)
     return app
