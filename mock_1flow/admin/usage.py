@@ -20,7 +20,7 @@ def usage() -> Any:
     journal, store = runtime.journal, runtime.store
     with store.lock:
         logs = [state.events for state in store.states.values()]
-        event_bytes = sum(len(batch.rows) for log in logs for batch in getattr(log, "batches", ()))
+        event_bytes = sum(_stored_bytes(log) for log in logs)
         budget = getattr(store, "event_budget", None)
     ledger = ingest_state(runtime).ledger
     return json_response({
@@ -31,6 +31,12 @@ def usage() -> Any:
                    "cap": getattr(budget, "cap", None), "dropped": getattr(budget, "dropped", 0)},
         "deliveries": {"entries": ledger.size(), "cap": ledger.cap, "dropped": ledger.dropped},
     })
+
+
+def _stored_bytes(log: Any) -> int:
+    """Bytes of a project's events as stored (the event log keeps each track call's events
+    as one compact JSON ``bytes``)."""
+    return sum(len(row) for row in getattr(log, "rows", ()) if isinstance(row, (bytes, bytearray)))
 
 
 def init_app(app: Flask) -> None:

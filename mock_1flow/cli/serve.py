@@ -188,8 +188,8 @@ def serve(
             body_timeout=body_timeout,
             admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),
             faults=list(faults),
-            state_file=str(state_file.resolve()) if state_file else None,
             access_log=access_log,
+            state_file=str(state_file.resolve()) if state_file else None,
         )
         config.host_regions.update(dict(host_regions))
         snapshot_note = _check_state_file(config, state_file) if state_file else None
