@@ -17,3 +17,18 @@ def test_a_405_says_which_methods_are_allowed(client, path, allowed):
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == allowed
     assert (response.json.get("error") or response.json.get("code")) == "method_not_allowed"
+
+
+def test_usage_reports_what_the_mock_holds_in_bytes(client):
+    from ..conftest import US_KEY, api
+
+    before = client.get("/__admin/usage").json
+    assert before["events"]["stored"] == 0 and before["events"]["bytes"] == 0
+    body = {"user_id": "0123456789abcdef01234567", "events": [
+        {"name": f"e{i}", "time": 1764000000, "parameters": {"i": i}, "plt": "i", "_id": f"{i:024x}"} for i in range(10)]}
+    assert client.post(api("us", "/v3/track"), json=body, headers={"one_flow_key": US_KEY}).status_code == 200
+    after = client.get("/__admin/usage").json
+    assert after["events"]["stored"] == 10
+    assert 10 * 40 < after["events"]["bytes"] < 10 * 200  # the compact JSON of ten small events
+    assert after["journal"]["entries"] == 1 and after["journal"]["bytes"] > len(str(body))
+    assert after["deliveries"] == {"entries": 0, "cap": 100_000, "dropped": 0}
