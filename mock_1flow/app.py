@@ -20,7 +20,7 @@ from .server.runtime import Runtime, attach
 def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     """Build a mock. ``options`` are :class:`MockConfig` fields (``projects_file``,
     ``error_profile``, ``host_regions``, ``journal_cap``, ``admin_allow``, ``faults``)."""
-    from .admin import deliveries, faults, page, provider_states, routes, snapshot
+    from .admin import deliveries, faults, journal, page, provider_states, routes, snapshot
     from .admin.access_log import enable_access_log
     from .ingest import segment_api
     from .ingest.sources import check_source_mappings
@@ -35,6 +35,6 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
         enable_access_log(runtime)
     attach(app, runtime)
     init_core(app, runtime)
-    for module in (routes, faults, provider_states, deliveries, snapshot, segment_api, page):
+    for module in (routes, faults, journal, provider_states, deliveries, snapshot, segment_api, page):
         module.init_app(app)
     return app

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..server.spec import API_VERSION_PATH, regions
+from .profiles import DEFAULT_PROFILE, PROFILES
 
 DEFAULT_URL = "https://api-sdk.1flow.app" + API_VERSION_PATH
+LOCAL_MOCK_URL = "http://127.0.0.1:8080"  # ``mock-1flow serve``'s default address, in path form
 
 
 @dataclass(frozen=True)
 class Settings:
-    """``projectApiKey``, Regional Data Hosting (``us`` | ``eu``) and where to send.
+    """``projectApiKey``, Regional Data Hosting (``us`` | ``eu``), where to send, and the
+    runtime ``profile`` (:mod:`.profiles`: ``web`` by default) whose behaviour to follow.
 
     The rule for ``url``, so one setting serves both the real host and the mock:
 
@@ -25,12 +28,15 @@ class Settings:
     project_api_key: str
     region: str = "us"
     url: str = DEFAULT_URL
+    profile: str = DEFAULT_PROFILE
 
     def __post_init__(self) -> None:
         if not isinstance(self.project_api_key, str) or not self.project_api_key.strip():
             raise ValueError("projectApiKey is required: the 1Flow project key (oneflow_prod_... / oneflow_sandbox_...)")
         if self.region not in regions():
             raise ValueError(f"region must be one of {', '.join(regions())}, not {self.region!r}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
         parts = urlsplit(self.url or "")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"url must be an http(s) URL such as {DEFAULT_URL} or http://127.0.0.1:8080, not {self.url!r}")

@@ -4,7 +4,8 @@ it prints is checked wherever the README shows output (see ``blocks.py`` for the
 Blocks share one working folder (a file an early block writes is read by a later one,
 as a reader following the README would), with the repository's ``contracts/``,
 ``openapi.yaml``, ``fixtures/`` and ``benchmarks/`` linked in. The README's
-``127.0.0.1:8080`` becomes the port of a mock this test starts: a shared one, reset
+``127.0.0.1:8080`` (written out, or as ``MOCK_1FLOW_URL``, the default ``--url`` of the
+commands) becomes the port of a mock this test starts: a shared one, reset
 before each block, or, for a block with a ``mock-1flow serve ... &`` line, one started
 with that line's options.
 """
@@ -55,10 +56,12 @@ def shared_mock(workdir: Path):
         yield mock
 
 
-def _env() -> dict[str, str]:
+def _env(url: str) -> dict[str, str]:
+    """The venv's commands first; ``MOCK_1FLOW_URL`` is the default ``--url`` of the
+    commands that talk to a running mock (``send``, ``journal``, ``reset``, ``fuzz``)."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PACT_DO_NOT_TRACK": "true",
-            "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+            "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "MOCK_1FLOW_URL": url}
 
 
 def _serve_args(args: str) -> list[str]:
@@ -88,7 +91,7 @@ def _run(block: Block, workdir: Path, url: str) -> subprocess.CompletedProcess[s
         command, cwd = [sys.executable, "-c", text], workdir
     else:
         command, cwd = ["bash", "-e", "-o", "pipefail", "-c", text], workdir
-    return subprocess.run(command, cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    return subprocess.run(command, cwd=cwd, env=_env(url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=BLOCK_TIMEOUT)
 
 
