@@ -15,7 +15,8 @@ from .params import KeyValue
 
 
 @click.command()
-@click.option("--url", default="http://127.0.0.1:8080", show_default=True, help="The server root to fuzz.")
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True, envvar="MOCK_1FLOW_URL",
+              help="The server root to fuzz (env MOCK_1FLOW_URL).")
 @click.option("--spec", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=SPEC_PATH,
               show_default="the packaged openapi.yaml", help="The OpenAPI document to fuzz against.")
 @click.option("--region-key", "keys", multiple=True, type=KeyValue("REGION", "KEY", keys=regions),

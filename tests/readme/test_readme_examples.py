@@ -4,7 +4,8 @@ it prints is checked wherever the README shows output (see ``blocks.py`` for the
 Blocks share one working folder (a file an early block writes is read by a later one,
 as a reader following the README would), with the repository's ``contracts/``,
 ``openapi.yaml``, ``fixtures/`` and ``benchmarks/`` linked in. The README's
-``127.0.0.1:8080`` becomes the port of a mock this test starts: a shared one, reset
+``127.0.0.1:8080`` (written out, or as ``MOCK_1FLOW_URL``, the default ``--url`` of the
+commands) becomes the port of a mock this test starts: a shared one, reset
 before each block, or, for a block with a ``mock-1flow serve ... &`` line, one started
 with that line's options.
 """
