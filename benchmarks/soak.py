@@ -147,6 +147,18 @@ def until_acknowledged(connection: Connection, tally: Tally, kind: str, path: st
     return False
 
 
+def journaled_error(connection: Connection, status: int) -> bytes:
+    """A HEAD answer has no body to say why it failed: read the error code the journal
+    recorded for the latest HEAD requests with this status (an unexplained one if any)."""
+    answered, data = connection.send("GET", f"/__admin/requests?method=HEAD&status={status}&limit=20", None, {})
+    if answered != 200:
+        return b""
+    errors = [entry.get("error") for entry in json.loads(data)["requests"]]
+    unexplained = [error for error in errors if error not in EXPLAINED_5XX]
+    chosen = unexplained[0] if unexplained else (errors[-1] if errors else None)
+    return json.dumps({"error": chosen, "note": "read from the journal (HEAD)"}).encode()
+
+
 def worker(index: int, host: str, port: int, deadline: float, tally: Tally, analytic: str, hostile: list) -> None:
     rng = random.Random(index)
     connection = Connection(host, port)
@@ -176,6 +188,8 @@ def worker(index: int, host: str, port: int, deadline: float, tally: Tally, anal
         elif roll < 0.92:
             request = hostile[rng.randrange(len(hostile))]
             status, reply = connection.send(request.method, request.path, request.body, request.headers)
+            if request.method == "HEAD" and status >= 500 and not reply:
+                reply = journaled_error(connection, status)
             tally.note("hostile", status, reply)
         else:
             path = rng.choice(["/__admin/requests?limit=1", "/__admin/usage", "/__admin/health"])
@@ -247,7 +261,7 @@ def main() -> int:
             thread.start()
         print(f"soak: {args.minutes:g} min, {args.connections} connections, faults: {FAULTS}")
         print(f"{'t (s)':>6} {'RSS MiB':>8} {'requests':>9} {'journal entries':>16} {'journal MiB':>12} "
-              f"{'events':>9} {'events MiB':>11} {'ledger':>7}")
+              f"{'events':>9} {'events MiB':>11} {'ledger':>7} {'ledger MiB':>11}")
         while any(thread.is_alive() for thread in threads):
             time.sleep(max(0.1, min(args.every, deadline - time.monotonic())))
             if time.monotonic() >= deadline - 0.5:  # the last sample: after the clients finish
@@ -259,7 +273,8 @@ def main() -> int:
                 sent = sum(tally.statuses.values())
             print(f"{time.monotonic() - started:6.0f} {rss:8.1f} {sent:9d} {usage['journal']['entries']:16d} "
                   f"{(usage['journal']['bytes'] or 0) / 2**20:12.1f} {usage['events']['stored']:9d} "
-                  f"{usage['events']['bytes'] / 2**20:11.1f} {usage['deliveries']['entries']:7d}", flush=True)
+                  f"{usage['events']['bytes'] / 2**20:11.1f} {usage['deliveries']['entries']:7d} "
+                  f"{usage['deliveries'].get('bytes', 0) / 2**20:11.1f}", flush=True)
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started

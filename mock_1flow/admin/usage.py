@@ -29,7 +29,8 @@ def usage() -> Any:
                     "dropped": journal.dropped},
         "events": {"stored": sum(len(log) for log in logs), "bytes": event_bytes,
                    "cap": budget.cap, "dropped": budget.dropped},
-        "deliveries": {"entries": ledger.size(), "cap": ledger.cap, "dropped": ledger.dropped},
+        "deliveries": {"entries": ledger.size(), "bytes": ledger.bytes, "max_bytes": ledger.max_bytes,
+                       "cap": ledger.cap, "dropped": ledger.dropped},
     })
 
 

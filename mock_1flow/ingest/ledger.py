@@ -3,12 +3,18 @@
 The ingest's at-least-once record: every event it received has one entry here, updated
 on each delivery attempt, so an event is never lost without a queryable outcome. An event
 already ``sent`` or ``dropped`` is skipped when the Segment client sends it again (Segment
-deduplicates by messageId). Bounded: past ``cap`` entries the oldest are forgotten and
-counted in ``dropped``, like the journal.
+deduplicates by messageId).
+
+Bounded in entries (``cap``) and in bytes (``max_bytes``): past either the oldest entries
+are forgotten and counted in ``dropped``, like the journal. A messageId may be up to 32 KB
+(Segment's event limit), so a cap in entries alone would not bound memory. An entry is a
+tuple of strings and numbers keyed by (write key, messageId), about a third of the dict it
+replaces; its bytes are what CPython holds for it, its variable strings measured.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -17,15 +23,32 @@ from typing import Any, Iterable
 from ..destination.outcomes import DROPPED, FAILED, SENT, Outcome
 
 DEFAULT_LEDGER_CAP = 100_000
+DEFAULT_LEDGER_MAX_BYTES = 32 * 1024 * 1024
+# The entry's tuple and key, the float and the ordered dict's slot, measured with
+# tracemalloc (tests/reliability/test_delivery_ledger.py keeps the estimate honest).
+ENTRY_OVERHEAD_BYTES = 280
 FINAL = (SENT, DROPPED)
 DELIVERY_STATES = (SENT, DROPPED, FAILED)
+# The stored tuple, after its (write_key, message_id) key.
+FIELDS = ("project", "type", "status", "reason", "http_status", "error", "detail", "attempts", "updated")
+_STATUS, _ATTEMPTS, _SIZE = 2, 7, 9
+
+
+def _strings_bytes(*values: str | None) -> int:
+    """What CPython holds for the strings an entry owns (None and shared constants aside)."""
+    return sum(sys.getsizeof(value) for value in values if value is not None)
 
 
 class DeliveryLedger:
-    def __init__(self, cap: int = DEFAULT_LEDGER_CAP) -> None:
+    def __init__(self, cap: int = DEFAULT_LEDGER_CAP, max_bytes: int = DEFAULT_LEDGER_MAX_BYTES) -> None:
+        if cap < 1 or max_bytes < 1:
+            raise ValueError("the ledger's cap and byte cap must be at least 1")
         self.cap = cap
-        self._entries: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self.max_bytes = max_bytes
+        # (write_key, message_id) -> (*FIELDS, size in bytes)
+        self._entries: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
         self._lock = threading.Lock()
+        self.bytes = 0
         self.dropped = 0
         self.recorded = 0
 
@@ -33,23 +56,28 @@ class DeliveryLedger:
         """Whether this event already ended sent or dropped (a retry must not send it again)."""
         with self._lock:
             entry = self._entries.get((write_key, message_id))
-            return entry is not None and entry["status"] in FINAL
+            return entry is not None and entry[_STATUS] in FINAL
 
     def record(self, write_key: str, project: str, outcomes: Iterable[Outcome]) -> None:
         now = time.time()
+        entries = self._entries
         with self._lock:
             for outcome in outcomes:
                 key = (write_key, outcome.message_id)
-                entry = self._entries.pop(key, None)
-                if entry is None:
+                previous = entries.pop(key, None)
+                if previous is None:
                     self.recorded += 1
-                    entry = {"write_key": write_key, "message_id": outcome.message_id, "attempts": 0}
-                entry.update(project=project, type=outcome.type, status=outcome.status, reason=outcome.reason,
-                             http_status=outcome.http_status, error=outcome.error, detail=outcome.detail,
-                             attempts=entry["attempts"] + 1, updated=now)
-                self._entries[key] = entry
-                if len(self._entries) > self.cap:
-                    self._entries.popitem(last=False)
+                    attempts = 1
+                else:
+                    self.bytes -= previous[_SIZE]
+                    attempts = previous[_ATTEMPTS] + 1
+                size = ENTRY_OVERHEAD_BYTES + _strings_bytes(outcome.message_id, outcome.type, outcome.reason,
+                                                             outcome.error, outcome.detail)
+                entries[key] = (project, outcome.type, outcome.status, outcome.reason, outcome.http_status,
+                                outcome.error, outcome.detail, attempts, now, size)
+                self.bytes += size
+                while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):
+                    self.bytes -= entries.popitem(last=False)[1][_SIZE]
                     self.dropped += 1
 
     def size(self) -> int:
@@ -58,17 +86,17 @@ class DeliveryLedger:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self.dropped = self.recorded = 0
+            self.bytes = self.dropped = self.recorded = 0
 
     def query(self, write_key: str | None = None, message_id: str | None = None, status: str | None = None,
               limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
         """Matching entries, least recently updated first, and their count before ``limit``."""
         with self._lock:
-            entries = [dict(e) for e in self._entries.values()
-                       if (write_key is None or e["write_key"] == write_key)
-                       and (message_id is None or e["message_id"] == message_id)
-                       and (status is None or e["status"] == status)]
-        total = len(entries)
+            matching = [(key, entry) for key, entry in self._entries.items()
+                        if (write_key is None or key[0] == write_key)
+                        and (message_id is None or key[1] == message_id)
+                        and (status is None or entry[_STATUS] == status)]
+        total = len(matching)
         if limit is not None:
-            entries = entries[-limit:] if limit else []
-        return entries, total
+            matching = matching[-limit:] if limit else []
+        return [{"write_key": key[0], "message_id": key[1], **dict(zip(FIELDS, entry))} for key, entry in matching], total

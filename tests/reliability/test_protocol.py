@@ -31,4 +31,4 @@ def test_usage_reports_what_the_mock_holds_in_bytes(client):
     assert after["events"]["stored"] == 10
     assert 10 * 40 < after["events"]["bytes"] < 10 * 200  # the compact JSON of ten small events
     assert after["journal"]["entries"] == 1 and after["journal"]["bytes"] > len(str(body))
-    assert after["deliveries"] == {"entries": 0, "cap": 100_000, "dropped": 0}
+    assert after["deliveries"] == {"entries": 0, "bytes": 0, "max_bytes": 32 * 2**20, "cap": 100_000, "dropped": 0}
