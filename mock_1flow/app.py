@@ -20,7 +20,7 @@ from .server.runtime import Runtime, attach
 def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     """Build a mock. ``options`` are :class:`MockConfig` fields (``projects_file``,
     ``error_profile``, ``host_regions``, ``journal_cap``, ``admin_allow``, ``faults``)."""
-    from .admin import deliveries, faults, journal, page, provider_states, routes, snapshot
+    from .admin import deliveries, faults, journal, page, provider_states, routes, snapshot, usage
     from .admin.access_log import enable_access_log
     from .ingest import segment_api
     from .ingest.sources import check_source_mappings
@@ -31,10 +31,10 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
         config = MockConfig(**options)
     app = Flask("mock_1flow")
     runtime = Runtime.build(config, check_source=check_source_mappings)
-    if config.access_log:
-        enable_access_log(runtime)
     attach(app, runtime)
     init_core(app, runtime)
-    for module in (routes, faults, journal, provider_states, deliveries, snapshot, segment_api, page):
+    for module in (routes, faults, journal, provider_states, deliveries, snapshot, usage, segment_api, page):
         module.init_app(app)
+    if config.access_log:
+        enable_access_log(app, runtime)
     return app

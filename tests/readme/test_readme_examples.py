@@ -57,8 +57,8 @@ def shared_mock(workdir: Path):
 
 
 def _env(url: str) -> dict[str, str]:
-    """The venv's commands first; ``MOCK_1FLOW_URL`` is the default ``--url`` of the
-    commands that talk to a running mock (``send``, ``journal``, ``reset``, ``fuzz``)."""
+    """The commands' environment; ``MOCK_1FLOW_URL`` points the commands' default ``--url``
+    (``http://127.0.0.1:8080``) at the test's mock, as the README's port is."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PACT_DO_NOT_TRACK": "true",
             "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "MOCK_1FLOW_URL": url}
