@@ -31,10 +31,10 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
         config = MockConfig(**options)
     app = Flask("mock_1flow")
     runtime = Runtime.build(config, check_source=check_source_mappings)
-    if config.access_log:
-        enable_access_log(runtime)
     attach(app, runtime)
     init_core(app, runtime)
     for module in (routes, faults, journal, provider_states, deliveries, snapshot, usage, segment_api, page):
         module.init_app(app)
+    if config.access_log:
+        enable_access_log(app, runtime)
     return app

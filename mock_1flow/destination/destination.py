@@ -238,9 +238,6 @@ class Destination:
             self._every_lane.append(lane)
         if call.method == "identify":
             self._send_batch(lane)  # the anonymous user's events go out under its own id first
-            previous = self.lanes.get(call.target)
-            if previous is not None and previous is not lane:
-                self._send_batch(previous)  # events queued under the bare userId, before it is re-pointed
             self.lanes[call.target] = lane  # later events with only this userId are this device's
             self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_1flow.contracts.listing import list_interactions
 from mock_1flow.testing import ServedMock
 
 ROOT = Path(__file__).resolve().parents[2]
