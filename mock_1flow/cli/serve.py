@@ -84,7 +84,13 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
         return ""
     from ..tls import make_certificates
 
-    files = make_certificates(config.host_regions, tls_dir)
+    try:
+        files = make_certificates(config.host_regions, tls_dir)
+    except ModuleNotFoundError as exc:
+        if exc.name != "trustme":
+            raise
+        raise click.UsageError("--tls makes its certificates with trustme, an extra of mock-1flow: "
+                               "pip install 'mock-1flow[tls]' (or bring your own with --tls-cert/--tls-key)") from None
     config.tls_cert, config.tls_key = str(files.cert), str(files.key)
     return (f"TLS: certificate for {', '.join(files.names)}\n"
             f"  trust this CA on the device or simulator: {files.ca}")
