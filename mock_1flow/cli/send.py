@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -23,6 +23,7 @@ from ..destination.outcomes import FAILED, INTERRUPTED, TRANSPORT_ERROR, UNREACH
 from ..destination.profiles import DEFAULT_PROFILE, PROFILES
 from ..destination.settings import LOCAL_MOCK_URL, Settings
 from ..destination.wire import message_id
+from ..events.jsonl import read_jsonl
 from ..server.spec import regions
 
 PROBE_TIMEOUT = 3.0
@@ -32,26 +33,12 @@ def read_events(path: str) -> list[dict[str, Any]]:
     """The events of a JSON Lines file (``-``: stdin); a bad line is a usage error naming its number."""
     try:
         if path == "-":
-            return _parse(sys.stdin.buffer, "stdin")
-        with open(Path(path), "rb") as stream:
-            return _parse(stream, path)
+            return list(read_jsonl(sys.stdin.buffer, "stdin"))
+        return list(read_jsonl(Path(path)))
     except OSError as exc:
         raise click.UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _parse(stream: IO[bytes], name: str) -> list[dict[str, Any]]:
-    events = []
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            event = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise click.UsageError(f"{name}: line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(event, dict):
-            raise click.UsageError(f"{name}: line {number}: a Segment event must be a JSON object")
-        events.append(event)
-    return events
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def summary_table(report: Report) -> str:
