@@ -30,6 +30,10 @@ class MockClient:
     def base(self, region: str = "us") -> str:
         return self.server.base(region)
 
+    def http_api_base(self, region: str = "us") -> str:
+        """1Flow's HTTP API (``api_key`` header): ``{url}/{region}/v1``."""
+        return self.server.http_api_base(region)
+
     def requests(self, **filters: Any) -> list[dict[str, Any]]:
         params = {k: v for k, v in filters.items() if v is not None}
         return self.server.admin("requests", params=params)["requests"]

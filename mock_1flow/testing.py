@@ -49,6 +49,10 @@ class MockServer:
     def base(self, region: str = "us") -> str:
         return f"{self.url}/{region}/api/2021-06-15"
 
+    def http_api_base(self, region: str = "us") -> str:
+        """1Flow's HTTP API in path form: ``{url}/{region}/v1`` (``/identify``, ``/track``, ``/batch``)."""
+        return f"{self.url}/{region}/v1"
+
     def admin(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
         """Call the admin API and return its JSON (raises on HTTP errors)."""
         response = requests.request(method, f"{self.url}/__admin/{path.lstrip('/')}", timeout=10, **kwargs)

@@ -10,7 +10,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from ..destination.client import OneFlowClient
+from ..destination.http_api import client_for
 from ..destination.destination import Destination
 from ..destination.mapping import MappingError, load_subscriptions
 from ..destination.outcomes import Report
@@ -60,14 +60,18 @@ def summary_table(report: Report) -> str:
 @click.option("--url", default=DEFAULT_URL, show_default=True,
               help="1Flow API base (ends in /api/2021-06-15), or a mock's root such as http://127.0.0.1:8080 "
                    "(then /{region}/api/2021-06-15 is added).")
+@click.option("--api", type=click.Choice(["sdk", "http"]), default="sdk", show_default=True,
+              help="sdk: the SDK API as the 1Flow SDKs call it; http: 1Flow's public HTTP API (api_key, /v1/track and "
+                   "/v1/batch up to 500 KB), as a server-side forwarder calls it (base https://api.1flow.app/v1, or "
+                   "{url}/{region}/v1 for a mock's root).")
 @click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
               help="Mappings in Segment's shape (JSON); the presets by default.")
 @click.option("--batch-size", type=click.IntRange(1, 500), default=20, show_default=True,
-              help="Events per /v3/track request (per user).")
+              help="Events per /v3/track (or, with --api http, /v1/batch) request, per user.")
 @click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
               help="Retries of a request after a transport error, 429 or 5xx.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def send(events_file: str, key: str, region: str, url: str, mappings_file: str | None, batch_size: int,
+def send(events_file: str, key: str, region: str, url: str, api: str, mappings_file: str | None, batch_size: int,
          max_retries: int, progress: bool | None) -> None:
     """Send EVENTS.jsonl (- for stdin) through the destination and print what became of each
     event: sent, dropped (by reason) or failed (by HTTP status and 1Flow error code).
@@ -79,11 +83,11 @@ def send(events_file: str, key: str, region: str, url: str, mappings_file: str |
     except MappingError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        settings = Settings(key, region, url)
+        settings = Settings(key, region, url, api)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     events = read_events(events_file)
-    client = OneFlowClient(settings, max_retries=max_retries)
+    client = client_for(settings, max_retries=max_retries)
     show = sys.stderr.isatty() if progress is None else progress
     with click.progressbar(length=len(events), label="sending", file=sys.stderr if show else io.StringIO()) as bar:
         destination = Destination(settings, subscriptions, client=client, batch_size=batch_size,

@@ -106,6 +106,10 @@ def serve(
         click.echo(f"  {region}: {root}/{region}{API_VERSION_PATH}")
     for name, region in sorted(config.host_regions.items()):
         click.echo(f"  Host {name} -> {region} ({root}{API_VERSION_PATH})")
+    for region in regions():
+        click.echo(f"  1Flow HTTP API {region}: {root}/{region}/v1 (header api_key)")
+    for name, region in sorted(config.http_api_hosts.items()):
+        click.echo(f"  Host {name} -> 1Flow HTTP API {region} ({root}/v1; /v1 on other hosts is Segment's)")
     click.echo(f"  admin: {root}/__admin  spec: {root}/openapi.yaml")
     click.echo(f"projects ({projects.path}):")
     for project in projects.projects.values():

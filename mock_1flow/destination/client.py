@@ -56,6 +56,8 @@ class OneFlowClient:
     never above ``max_backoff``; a 429's ``Retry-After`` is used as is, up to ``max_retry_after``.
     """
 
+    key_header = "one_flow_key"  # 1Flow's HTTP API client (.http_api) sends api_key
+
     def __init__(
         self,
         settings: Settings,
@@ -96,7 +98,7 @@ class OneFlowClient:
 
         ``expect`` names a string the result must hold (a 2xx without it is ``invalid_response``).
         """
-        headers = {"one_flow_key": self.settings.project_api_key}
+        headers = {self.key_header: self.settings.project_api_key}
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -122,6 +124,10 @@ class OneFlowClient:
             if not retryable or attempt > self.max_retries:
                 raise _delivery_error(path, response, attempt)
             self.sleep(self._delay(attempt, response))
+
+    def batch_fits(self, analytic_id: str, event_sizes: list[int]) -> bool:
+        """Whether events of these encoded sizes fit one ``/v3/track`` request (32 KB)."""
+        return wire.track_body_size(analytic_id, event_sizes) <= wire.MAX_REQUEST_BYTES
 
     def add_user(self, device_id: str, context: dict[str, Any]) -> str:
         """Register a device (``/v3/user``); returns its analytic user id."""

@@ -20,6 +20,7 @@ from typing import Any
 from . import wire
 from .actions import IDENTIFY, validate_payload
 from .client import OneFlowClient
+from .http_api import client_for
 from .errors import DeliveryError, PayloadValidationError
 from .mapping import MappingError, Subscription, load_subscriptions, resolve
 from .outcomes import (
@@ -85,7 +86,7 @@ class Destination:
             raise ValueError("batch_size must be at least 1")
         self.settings = settings
         self.subscriptions = load_subscriptions() if subscriptions is None else subscriptions
-        self.client = client or OneFlowClient(settings)
+        self.client = client or client_for(settings)
         self.batch_size = batch_size
         self.on_outcome = on_outcome
         self.devices: dict[str, str] = {}  # device id (or identified userId) -> current analytic user id
@@ -174,10 +175,11 @@ class Destination:
 
     def _queue(self, analytic: str, one_flow_event: dict[str, Any], outcome: Outcome, pending: _Pending) -> None:
         """Queue under the user; a batch goes out at ``batch_size`` events, or before the next
-        event would take it past 1Flow's 32 KB per request."""
+        event would take it past what one request takes (``client.batch_fits``: 32 KB to the SDK
+        API's /v3/track, 500 KB to the HTTP API's /v1/batch)."""
         size = len(wire.encode(one_flow_event))
         sizes = self.pending_sizes.get(analytic, [])
-        if sizes and wire.track_body_size(analytic, [*sizes, size]) > wire.MAX_REQUEST_BYTES:
+        if sizes and not self.client.batch_fits(analytic, [*sizes, size]):
             self._flush_user(analytic)
         self.pending.setdefault(analytic, []).append((one_flow_event, outcome, pending))
         self.pending_sizes.setdefault(analytic, []).append(size)

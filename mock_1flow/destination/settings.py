@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from ..server.spec import API_VERSION_PATH, regions
 
 DEFAULT_URL = "https://api-sdk.1flow.app" + API_VERSION_PATH
+APIS = ("sdk", "http")
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,15 @@ class Settings:
     project_api_key: str
     region: str = "us"
     url: str = DEFAULT_URL
+    api: str = "sdk"  # "sdk": the SDK API, as the 1Flow SDKs call it; "http": 1Flow's public HTTP API (.http_api)
 
     def __post_init__(self) -> None:
         if not isinstance(self.project_api_key, str) or not self.project_api_key.strip():
             raise ValueError("projectApiKey is required: the 1Flow project key (oneflow_prod_... / oneflow_sandbox_...)")
         if self.region not in regions():
             raise ValueError(f"region must be one of {', '.join(regions())}, not {self.region!r}")
+        if self.api not in APIS:
+            raise ValueError(f"api must be one of {', '.join(APIS)}, not {self.api!r}")
         parts = urlsplit(self.url or "")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"url must be an http(s) URL such as {DEFAULT_URL} or http://127.0.0.1:8080, not {self.url!r}")

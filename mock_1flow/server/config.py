@@ -10,6 +10,7 @@ from .journal import DEFAULT_JOURNAL_CAP
 
 ERROR_PROFILES = ("docs", "backend")
 DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
+DEFAULT_HTTP_API_HOSTS = {"api.1flow.app": "us"}  # 1Flow's HTTP API; /v1/... elsewhere is Segment's
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 MAX_BODY_BYTES = 32 * 1024
 
@@ -22,6 +23,7 @@ class MockConfig:
     projects_file: Path | None = None
     error_profile: str = "docs"
     host_regions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOST_REGIONS))
+    http_api_hosts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HTTP_API_HOSTS))
     journal_cap: int = DEFAULT_JOURNAL_CAP
     admin_allow: tuple[str, ...] = LOOPBACK_NETWORKS
     max_body_bytes: int = MAX_BODY_BYTES

@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
-from .routes import sdk
+from .routes import http_api, sdk
 from .routes.common import json_response
 from .runtime import current_runtime
 from .spec import API_VERSION_PATH, spec_text
@@ -64,7 +64,11 @@ def _before() -> Response | None:
     if not runtime.faults.faults:
         return None
     region, api_path = split_api_path(path)
-    fired = runtime.faults.pick(req.method, api_path, path, req.headers.get("one_flow_key"), region)
+    key = req.headers.get("one_flow_key")
+    scope = http_api.request_scope(runtime, path, req.host, req.headers)  # 1Flow's HTTP API: api_key, /v1/...
+    if scope is not None:
+        region, api_path, key = scope
+    fired = runtime.faults.pick(req.method, api_path, path, key, region)
     if fired is None:
         return None
     fault, latency = fired
@@ -78,7 +82,9 @@ def _before() -> Response | None:
         return None
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     code = "rate_limited" if fault.status == 429 else "injected_fault"
-    raise ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
+    # Answered here rather than raised: a raised error would be rendered by the matched view's
+    # blueprint (on /v1/... that is Segment's, even for 1Flow's HTTP API on its host).
+    return _respond(ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers))
 
 
 def _dropped_body() -> Iterator[bytes]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from mock_1flow.cli import main
+from mock_1flow.contracts.listing import list_interactions
+from mock_1flow.paths import CONTRACTS_DIR
 from mock_1flow.testing import MockServer
 
 
@@ -13,7 +15,7 @@ def test_list_prints_interactions_states_and_statuses():
     assert result.exit_code == 0, result.output
     assert "404  POST  /us/api/2021-06-15/v3/user" in result.output
     assert 'given a rate-limited project {"key": "oneflow_prod_acme"' in result.output
-    assert result.output.strip().endswith("12 interactions")
+    assert result.output.strip().endswith(f"{len(list_interactions(CONTRACTS_DIR))} interactions")
 
 
 def test_verify_against_the_default_in_process_mock():

@@ -81,8 +81,9 @@ def unknown_sdk_path(rest: str, region: str | None = None) -> Any:
         raise ApiError(
             404,
             "bulk_not_supported",
-            f"1Flow has no bulk or batch endpoint ({request.method} /{rest}): rETL batching is not supported. "
-            "Send one user per /v3/user or /v3/identify call and events through /v3/track.",
+            f"The SDK API has no bulk or batch endpoint ({request.method} /{rest}), and 1Flow has no bulk contacts "
+            "endpoint (Segment's rETL line). Send one user per /v3/user or /v3/identify call and events through "
+            "/v3/track, or use 1Flow's HTTP API, whose batch endpoint takes up to 500 KB: POST /{region}/v1/batch.",
         )
     raise ApiError(
         404,
