@@ -60,6 +60,9 @@ def _ensure_port_free(host: str, port: int) -> None:
               help="docs: key errors are 404 (Segment's docs); backend: 401 invalid_key.")
 @click.option("--host-region", "host_regions", multiple=True, callback=_host_region, metavar="HOST=REGION",
               help="Map a Host header to a region for the host form (repeatable). Adds to api-sdk.1flow.app=us.")
+@click.option("--http-api-host", "http_api_hosts", multiple=True, callback=_host_region, metavar="HOST=REGION",
+              help="Map a Host header to a region of 1Flow's HTTP API: /v1/... on that host is 1Flow's, not "
+                   "Segment's (repeatable). Adds to api.1flow.app=us.")
 @click.option("--journal-cap", default=DEFAULT_JOURNAL_CAP, show_default=True, type=click.IntRange(1),
               help="Most journal entries kept; older ones are dropped and counted.")
 @click.option("--admin-allow", multiple=True, metavar="CIDR",
@@ -74,6 +77,7 @@ def serve(
     projects_file: Path | None,
     error_profile: str,
     host_regions: dict[str, str],
+    http_api_hosts: dict[str, str],
     journal_cap: int,
     admin_allow: tuple[str, ...],
     faults: list[dict],
@@ -93,6 +97,7 @@ def serve(
             faults=faults,
         )
         config.host_regions.update(host_regions)
+        config.http_api_hosts.update(http_api_hosts)
     except ProjectsFileError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:

@@ -18,8 +18,8 @@ FAULT_STATUSES = (429, 500, 502, 503, 504)
 @dataclass
 class Fault:
     """One rule. ``path`` is a glob on the request path after the API base
-    (``/v3/track``), or on the full path when it starts with another prefix
-    (``/v1/batch``, ``/us/api/...``)."""
+    (``/v3/track``; ``/v1/track`` for 1Flow's HTTP API), or on the full path when it starts
+    with another prefix (``/v1/batch``, ``/us/api/...``)."""
 
     id: str
     path: str = "*"

@@ -15,7 +15,7 @@ KEY = "oneflow_prod_acme"
 
 def test_serve_keeps_api_key_and_serves_path_and_host_form():
     port = free_port()
-    process = start("--port", str(port))
+    process = start("--port", str(port), "--http-api-host", "1flow.test=eu")
     try:
         wait_ready(port, process)
         status, body = raw_post(port, "/us/v1/track", {"user_id": "u", "event": "e"}, {"api_key": KEY})
@@ -24,11 +24,15 @@ def test_serve_keeps_api_key_and_serves_path_and_host_form():
         assert status == 200 and body["result"]["user_id"] == "u"
         status, body = raw_post(port, "/v1/identify", {"user_id": "u"}, {"api_key": KEY})
         assert (status, body["code"]) == (401, "missing_write_key")  # /v1 on another host: Segment's
+        status, body = raw_post(port, "/v1/track", {"user_id": "u", "event": "e"},
+                                {"api_key": "oneflow_prod_globex", "Host": "1flow.test"})
+        assert status == 200 and body["result"]["stored"] == 1  # a mapped host: 1Flow's, in its region
     finally:
         stop(process)
     output = process.stdout.read()
     assert f"1Flow HTTP API us: http://127.0.0.1:{port}/us/v1 (header api_key)" in output
     assert "Host api.1flow.app -> 1Flow HTTP API us" in output
+    assert "Host 1flow.test -> 1Flow HTTP API eu" in output
 
 
 def test_plugin_and_health_name_the_http_api_bases(one_flow_mock):
