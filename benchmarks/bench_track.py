@@ -106,14 +106,14 @@ async def worker(host: str, port: int, user: str, deadline: float, counter: list
         writer.close()
 
 
-async def load(root: str, seconds: float, connections: int) -> tuple[int, list[float], dict[int, int], float]:
+async def load(root: str, seconds: float, connections: int, seq_base: int = 0) -> tuple[int, list[float], dict[int, int], float]:
     parts = urlsplit(root)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     counter, latencies, statuses = [0], [], {}
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(*(
-        worker(host, port, "0123456789abcdef01234567", deadline, counter, latencies, statuses, n << 32)
+        worker(host, port, "0123456789abcdef01234567", deadline, counter, latencies, statuses, seq_base + (n << 32))
         for n in range(connections)
     ))
     return counter[0], latencies, statuses, time.perf_counter() - started

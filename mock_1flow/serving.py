@@ -1,16 +1,30 @@
-"""Serving the mock on granian, a production-grade server that keeps ``one_flow_key``.
+"""Serving the mock on granian's RSGI interface: the SDK API on the event loop, Flask in pools.
 
-nginx and gunicorn (>= 22) drop headers with underscores by default; granian passes
-them to the WSGI app, so an unmodified SDK's key arrives. The configuration reaches
-the worker process through one environment variable (JSON), so workers build the same
-app the CLI validated.
+granian keeps ``one_flow_key`` (nginx and gunicorn >= 22 drop headers with underscores by
+default) and hands header names over as sent, so ``one-flow-key`` is not mistaken for it.
+
+Why RSGI rather than WSGI: a WSGI server gives each request a thread for its whole life,
+so clients that stall mid-body, or SDK requests sleeping in a latency fault, use up the
+threads and the admin API hangs behind them. Here the SDK API's hot path
+(:class:`~mock_1flow.server.hotpath.HotPath`) runs on the event loop: bodies are read
+there with a deadline, latency faults are ``asyncio.sleep``. Every other route runs the
+Flask app in a thread pool, the admin API in a pool of its own, so neither waits for the
+other. The configuration reaches the worker process through one environment variable
+(JSON), so the worker builds the same app the CLI validated.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import gc
+import io
 import json
 import os
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,14 +33,20 @@ from flask import Flask
 
 from .app import create_app
 from .server.config import MockConfig
+from .server.hotpath import KEY_HEADER, MAX_REQUEST_BYTES, VIA_HEADER, HotPath, Request
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
+THREADS_ENV = "MOCK_1FLOW_THREADS"
+DEFAULT_THREADS = 2
+ADMIN_THREADS = 2
+PR_SET_PDEATHSIG = 1
 
 
 def config_to_env(config: MockConfig) -> str:
     data = asdict(config)
     data["projects_file"] = str(config.projects_file) if config.projects_file else None
-    data["admin_allow"] = list(config.admin_allow)
+    for name in ("admin_allow", "journal_redact"):
+        data[name] = list(getattr(config, name))
     return json.dumps(data)
 
 
@@ -34,40 +54,202 @@ def config_from_env() -> MockConfig:
     data: dict[str, Any] = json.loads(os.environ.get(CONFIG_ENV, "{}"))
     if data.get("projects_file"):
         data["projects_file"] = Path(data["projects_file"])
-    if "admin_allow" in data:
-        data["admin_allow"] = tuple(data["admin_allow"])
+    for name in ("admin_allow", "journal_redact"):
+        if name in data:
+            data[name] = tuple(data[name])
     return MockConfig(**data)
 
 
-def app_from_env() -> Flask:
+class RSGIApp:
+    """granian's RSGI target: the hot path inline, the Flask app in thread pools."""
+
+    def __init__(self, app: Flask, threads: int = DEFAULT_THREADS) -> None:
+        hot = app.wsgi_app
+        if not isinstance(hot, HotPath):
+            raise TypeError("the app must come from mock_1flow.create_app")
+        self.hot = hot
+        self.flask = hot.fallback
+        self.body_timeout = hot.runtime.config.body_timeout
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="mock-1flow")
+        self.admin_pool = ThreadPoolExecutor(ADMIN_THREADS, thread_name_prefix="mock-1flow-admin")
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
+            return
+        method, path = scope.method, scope.path
+        match = self.hot.route(method, path)
+        if match is None:
+            await self._flask(scope, protocol)
+            return
+        started = time.perf_counter()
+        headers = tuple(scope.headers.items())
+        length = scope.headers.get("content-length")
+        request = Request(
+            method=method,
+            path=path,
+            query_string=scope.query_string,
+            headers=headers,
+            key=scope.headers.get(KEY_HEADER) or None,
+            host=scope.headers.get("host") or scope.server,
+            content_type=scope.headers.get("content-type") or "",
+            content_length=int(length) if length and length.isdigit() else None,
+            raw_names=True,
+            via=scope.headers.get(VIA_HEADER),
+        )
+        fired = self.hot.pick_fault(request, match)
+        if fired is not None and fired[1]:
+            await asyncio.sleep(fired[1])
+        request.body, request.body_timed_out = await self._body(protocol, request.content_length)
+        reply = self.hot.respond(request, match, fired, started)
+        if reply.dropped:
+            transport = protocol.response_stream(reply.status, reply.headers)
+            await transport.send_bytes(reply.body)
+            raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
+        protocol.response_bytes(reply.status, reply.headers, reply.body)
+
+    async def _body(self, protocol: Any, length: int | None) -> tuple[bytes | None, bool]:
+        """The body, at most :data:`MAX_REQUEST_BYTES` (larger ones stay unread), within the deadline."""
+        if length is not None and (length == 0 or length > MAX_REQUEST_BYTES):
+            return None, False
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                if length is not None:
+                    return await protocol(), False
+                chunks, size = [], 0
+                async for chunk in protocol:
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_REQUEST_BYTES:
+                        break
+                return b"".join(chunks) or None, False
+        except TimeoutError:
+            return None, True
+
+    async def _flask(self, scope: Any, protocol: Any) -> None:
+        length = scope.headers.get("content-length")
+        body, timed_out = await self._body(protocol, int(length) if length and length.isdigit() else None)
+        if timed_out:
+            protocol.response_bytes(408, [("content-type", "application/json")], _timeout_body(self.body_timeout))
+            return
+        environ = _environ(scope, body)
+        pool = self.admin_pool if scope.path.startswith("/__admin") else self.pool
+        status, headers, data, dropped = await asyncio.get_running_loop().run_in_executor(pool, _run_wsgi, self.flask, environ)
+        if dropped:
+            transport = protocol.response_stream(status, headers)
+            await transport.send_bytes(data)
+            raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
+        protocol.response_bytes(status, headers, data)
+
+
+def _timeout_body(seconds: float) -> bytes:
+    message = f"The request body did not arrive within {seconds:g} s; send the whole body with its Content-Length."
+    return json.dumps({"success": 408, "message": message, "error": "body_timeout", "result": None}).encode()
+
+
+def _environ(scope: Any, body: bytes | None) -> dict[str, Any]:
+    """A WSGI environ for the Flask app from an RSGI scope (PEP 3333)."""
+    server_host, _, server_port = scope.server.rpartition(":")
+    client = scope.client.rpartition(":")[0].strip("[]")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server_host.strip("[]"),
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": client,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body or b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "mock_1flow.raw_headers": tuple(scope.headers.items()),
+    }
+    for name, value in scope.headers.items():
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        elif name == "content-length":
+            environ["CONTENT_LENGTH"] = value
+        else:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def _run_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, bool]:
+    """Run a WSGI app to completion; ``dropped`` when its body iterator failed on purpose."""
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [int(status.split(" ", 1)[0]), headers]
+        return lambda data: None
+
+    result = app(environ, start_response)
+    chunks: list[bytes] = []
+    dropped = False
+    try:
+        for chunk in result:
+            chunks.append(chunk)
+    except ConnectionAbortedError:
+        dropped = True
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, headers = started
+    return status, headers, b"".join(chunks), dropped
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that started it dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() == 1:  # the parent died before the call above
+            os._exit(1)
+
+
+def app_from_env() -> RSGIApp:
     """The granian target: builds the app from :data:`CONFIG_ENV`.
 
-    The mock keeps every request (journal) and event (store) alive, and those are
-    acyclic JSON trees that reference counting frees. With CPython's default GC
-    thresholds, the ever-growing heap is rescanned so often that collection costs more
-    than the request itself; start-up objects are frozen and young collections made rarer.
+    The mock keeps every request (journal) and event (store) alive; both are stored as
+    tuples of strings and bytes, which the collector does not track. Start-up objects are
+    frozen and young collections made rarer so the remaining garbage collection stays cheap.
     """
+    _die_with_parent()
     app = create_app(config_from_env())
+    rsgi = RSGIApp(app, int(os.environ.get(THREADS_ENV, DEFAULT_THREADS)))
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
-    return app
+    return rsgi
 
 
-def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = 2) -> None:
-    """Run until Ctrl-C / SIGTERM (granian handles both and stops cleanly)."""
+def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS) -> None:
+    """Run until Ctrl-C / SIGTERM (granian handles both and stops cleanly).
+
+    A worker that dies is started again by granian; ``threads`` sizes the pool that runs
+    the Flask routes (the SDK API does not use it).
+    """
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
 
     os.environ[CONFIG_ENV] = config_to_env(config)
+    os.environ[THREADS_ENV] = str(threads)
     Server(
         "mock_1flow.serving:app_from_env",
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         workers=1,
-        blocking_threads=threads,
         factory=True,
+        respawn_failed_workers=True,
+        respawn_interval=0.5,
         log_level=LogLevels.warning,
     ).serve()

@@ -27,6 +27,8 @@ class UnderscoreHeadersHandler(WSGIRequestHandler):
         for key, value in self.headers.items():
             if "_" in key:
                 environ["HTTP_" + key.upper().replace("-", "_")] = value.replace("\r\n", "")
+        # the names as sent, so the journal shows them and 'one-flow-key' is not taken for 'one_flow_key'
+        environ["mock_1flow.raw_headers"] = tuple(self.headers.items())
         return environ
 
 

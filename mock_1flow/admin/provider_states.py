@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from ..server.errors import ApiError
+from ..server.faults import parse_fault
 from ..server.projects import Project
 from ..server.runtime import Runtime, current_runtime
 from .routes import _admin_body, bp
@@ -58,7 +59,7 @@ def _text(params: dict[str, Any], name: str, default: str | None = None) -> str:
 
 def _count(params: dict[str, Any], name: str, default: int) -> int:
     value = params.get(name, default)
-    if isinstance(value, str) and value.isdigit():  # a verifier sending state params as text
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # a verifier sending state params as text
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise _bad(f"State param '{name}' must be a whole number >= 0, not {value!r}.", f"/params/{name}")
@@ -133,10 +134,14 @@ def a_rate_limited_project(runtime: Runtime, params: dict[str, Any]) -> Values:
     path, retry_after, times = _text(params, "path", "*"), _count(params, "retry_after", 1), _count(params, "times", 1)
     if times < 1:
         raise _bad("State param 'times' must be at least 1.", "/params/times")
+    rule = {"path": path, "project": _text(params, "key"), "status": 429, "retry_after": retry_after, "times": times}
+    try:
+        parse_fault(rule, "check")  # every param is checked before anything changes
+    except ValueError as exc:
+        raise _bad(f"Bad rate limit: {exc}.", "/params") from None
     project = _project(runtime, params)
     with runtime.store.lock:
-        fault = runtime.faults.add({"path": path, "project": project.key, "status": 429,
-                                    "retry_after": retry_after, "times": times})
+        fault = runtime.faults.add(rule)
         _state_faults().setdefault(project.key, []).append(fault.id)
     return {**project.as_dict(), "fault_id": fault.id, "retry_after": retry_after}
 

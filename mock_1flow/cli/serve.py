@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
 import click
 
-from ..server.config import ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
-from ..server.faults import parse_fault_option
-from ..server.journal import DEFAULT_JOURNAL_CAP
+from ..server.config import DEFAULT_BODY_TIMEOUT, ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
+from ..server.events import DEFAULT_EVENT_CAP
+from ..server.faults import fault_from_text
+from ..server.journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 from ..server.projects import ProjectsFileError, load_projects
 from ..server.spec import API_VERSION_PATH, regions
+
+DEFAULT_THREADS = 2  # mock_1flow.serving.DEFAULT_THREADS, not imported: it would load Flask for --help
 
 
 def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -26,23 +28,35 @@ def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, 
     return mapping
 
 
-def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dict]:
-    specs = []
-    for value in values:
+class FaultParam(click.ParamType):
+    """``--fault``: checked at parse time against the same schema and rules as
+    ``POST /__admin/faults``, so a bad fault is a usage error (exit 2) before anything starts."""
+
+    name = "fault"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dict:
+        if isinstance(value, dict):
+            return value
         try:
-            specs.append(json.loads(value) if value.lstrip().startswith("{") else parse_fault_option(value))
+            return fault_from_text(str(value))
         except ValueError as exc:
-            raise click.BadParameter(f"'{value}': {exc}") from None
-    return specs
+            self.fail(f"'{value}': {exc}", param, ctx)
+
+
+FAULT = FaultParam()
 
 
 def _ensure_port_free(host: str, port: int) -> None:
     """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
-    share its traffic; a plain bind first turns that into a clear error."""
+    share its traffic; a bind and listen first turn that into a clear error. The probe sets
+    SO_REUSEADDR (as granian does) so that connections in TIME_WAIT from a mock that just
+    stopped do not block a restart on the same port; a listener on the port still does."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+            probe.listen(1)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
 
@@ -65,12 +79,24 @@ def _ensure_port_free(host: str, port: int) -> None:
                    "Segment's (repeatable). Adds to api.1flow.app=us.")
 @click.option("--journal-cap", default=DEFAULT_JOURNAL_CAP, show_default=True, type=click.IntRange(1),
               help="Most journal entries kept; older ones are dropped and counted.")
+@click.option("--journal-max-bytes", default=DEFAULT_JOURNAL_MAX_BYTES, show_default=True, type=click.IntRange(1),
+              help="Most bytes the journal keeps (bodies, responses, headers); older entries are dropped and counted.")
+@click.option("--journal-body-max", default=DEFAULT_JOURNAL_BODY_MAX, show_default=True, type=click.IntRange(0),
+              help="Request bodies longer than this are journaled truncated (flagged body_truncated).")
+@click.option("--journal-redact", multiple=True, metavar="HEADER",
+              help=f"A header whose value the journal shows as [redacted] (repeatable); adds to {', '.join(DEFAULT_REDACTED_HEADERS)}.")
+@click.option("--event-cap", default=DEFAULT_EVENT_CAP, show_default=True, type=click.IntRange(1),
+              help="Most events the store keeps (all projects); the oldest track calls are dropped and counted.")
+@click.option("--strict-query", is_flag=True, help="Refuse unknown query parameters with 400 (default: accept and note them in the journal).")
+@click.option("--body-timeout", default=DEFAULT_BODY_TIMEOUT, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds a client has to send a request body; a stalled one gets 408 body_timeout.")
 @click.option("--admin-allow", multiple=True, metavar="CIDR",
-              help="Networks allowed to use /__admin (repeatable). Loopback only by default.")
-@click.option("--fault", "faults", multiple=True, callback=_faults, metavar="SPEC",
+              help="Networks allowed to use /__admin besides loopback (repeatable).")
+@click.option("--fault", "faults", multiple=True, type=FAULT, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
-@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 256),
-              help="Worker threads (more helps with latency faults).")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
+              help="Threads for the Flask routes (Segment ingest, spec, pages); the SDK API runs on the event loop "
+              "and the admin API in a pool of its own.")
 def serve(
     host: str,
     port: int,
@@ -79,8 +105,14 @@ def serve(
     host_regions: dict[str, str],
     http_api_hosts: dict[str, str],
     journal_cap: int,
+    journal_max_bytes: int,
+    journal_body_max: int,
+    journal_redact: tuple[str, ...],
+    event_cap: int,
+    strict_query: bool,
+    body_timeout: float,
     admin_allow: tuple[str, ...],
-    faults: list[dict],
+    faults: tuple[dict, ...],
     threads: int,
 ) -> None:
     """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
@@ -93,8 +125,14 @@ def serve(
             projects_file=projects_file,
             error_profile=error_profile,
             journal_cap=journal_cap,
-            admin_allow=tuple(admin_allow) or LOOPBACK_NETWORKS,
-            faults=faults,
+            journal_max_bytes=journal_max_bytes,
+            journal_body_max=journal_body_max,
+            journal_redact=DEFAULT_REDACTED_HEADERS + tuple(name.lower() for name in journal_redact),
+            event_cap=event_cap,
+            strict_query=strict_query,
+            body_timeout=body_timeout,
+            admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),
+            faults=list(faults),
         )
         config.host_regions.update(host_regions)
         config.http_api_hosts.update(http_api_hosts)

@@ -4,6 +4,9 @@ Segment ingest runs events through the destination's real HTTP client; pointing 
 client at the same mock over a socket would need a free worker thread per nested call.
 This adapter hands the request to the app directly (werkzeug's test client), in a fresh
 ``contextvars`` context so the inner request gets its own Flask app context and ``g``.
+A response the app breaks off (a ``drop_connection`` fault) reaches the client as the
+``requests.ConnectionError`` a real dropped socket would be; the largest ``Retry-After``
+of a 429 or 5xx is kept in :attr:`InProcessAdapter.retry_after` for the ingest to pass on.
 """
 
 from __future__ import annotations
@@ -24,23 +27,39 @@ class InProcessAdapter(BaseAdapter):
         super().__init__()
         self.app = app
         self.extra_headers = headers or {}
+        self.retry_after: float | None = None
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         client = self.app.test_client()
         headers = {**dict(request.headers), **self.extra_headers}
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        result = contextvars.Context().run(
-            client.open, request.path_url, method=request.method, headers=headers, data=body,
-            environ_base={"REMOTE_ADDR": "127.0.0.1"},
-        )
+        try:
+            result = contextvars.Context().run(
+                client.open, request.path_url, method=request.method, headers=headers, data=body,
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            )
+            content = result.get_data()
+        except OSError as exc:  # the app broke the response off: a dropped connection
+            raise requests.ConnectionError(f"connection dropped by the mock ({exc})", request=request) from None
         response = requests.Response()
         response.status_code = result.status_code
         response.headers = CaseInsensitiveDict(result.headers)
-        response._content = result.get_data()
+        response._content = content
+        self._note_retry_after(result.status_code, result.headers.get("Retry-After"))
         response.url = request.url
         response.request = request
         response.reason = result.status.partition(" ")[2]
         return response
+
+    def _note_retry_after(self, status: int, value: str | None) -> None:
+        if value is None or not (status == 429 or status >= 500):
+            return
+        try:
+            seconds = float(value)
+        except ValueError:
+            return
+        if 0 <= seconds <= 86_400 and (self.retry_after is None or seconds > self.retry_after):
+            self.retry_after = seconds
 
     def close(self) -> None:
         """Nothing to release."""

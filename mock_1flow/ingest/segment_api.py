@@ -4,6 +4,12 @@ The write key comes from the body (``writeKey``), Basic auth (key as user name) 
 Bearer token; bodies may be gzip-compressed. Limits as Segment documents them: 32 KB per
 event, 500 KB per batch. Errors are Segment-shaped, ``{"code": ..., "message": ...}``;
 success is exactly 200 with ``{"success": true}``.
+
+The write key is checked before the body (as the SDK API checks its key first): a key in
+a header is checked before the body is even parsed, a key in the body before the body is
+validated. When delivery failed for a reason a retry can cure, the answer is 503
+``delivery_failed`` or 429 ``rate_limited`` (with ``Retry-After``), so Segment's client
+retries; events already delivered are skipped on the retry (see :mod:`.pipeline`).
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from ..server.errors import ApiError
+from ..server.projects import Source
 from ..server.routes.common import dumps
-from ..server.runtime import current_runtime
-from ..server.validation import operation_validators, parse_json
-from .pipeline import deliver
+from ..server.runtime import Runtime, current_runtime
+from ..server.validation import MalformedJson, operation_validators, parse_json
+from .pipeline import UnknownSource, deliver, source_project
 
 EVENT_LIMIT = 32 * 1024
 BATCH_LIMIT = 500 * 1024
@@ -32,14 +39,14 @@ bp = Blueprint("segment", __name__, url_prefix="/v1")
 
 
 class SegmentError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
-def _segment_response(status: int, body: dict[str, Any]) -> Response:
+def _segment_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     g.response_body = body
-    return Response(dumps(body), status=status, content_type="application/json")
+    return Response(dumps(body), status=status, headers=headers, content_type="application/json")
 
 
 @bp.errorhandler(413)
@@ -58,7 +65,13 @@ def _unexpected(error: Exception) -> Response:
 
 @bp.errorhandler(SegmentError)
 def _segment_error(error: SegmentError) -> Response:
-    return _segment_response(error.status, {"code": error.code, "message": error.message})
+    return _segment_response(error.status, {"code": error.code, "message": error.message}, error.headers)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    """An ApiError on a Segment path (an injected fault): its status and headers, Segment's shape."""
+    return _segment_error(SegmentError(error.status, error.error, error.message, error.headers))
 
 
 def _body() -> Any:
@@ -73,22 +86,47 @@ def _body() -> Any:
         raise SegmentError(400, "batch_too_large", f"The request is over {BATCH_LIMIT // 1024} KB; send smaller batches.")
     try:
         return parse_json(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SegmentError(400, "invalid_json", f"The body is not valid JSON ({exc}).") from None
+    except MalformedJson as exc:
+        raise SegmentError(400, "invalid_json", f"The body is not JSON the mock can keep exactly ({exc}).") from None
+
+
+def _header_write_key() -> str | None:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic" and credentials:
+        try:
+            return base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")[0] or None
+        except (ValueError, UnicodeDecodeError):
+            return None
+    if scheme.lower() == "bearer" and credentials:
+        return credentials.strip() or None
+    return None
 
 
 def _write_key(body: Any) -> str | None:
     if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
         return body["writeKey"]
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic" and credentials:
-        try:
-            return base64.b64decode(credentials).decode("utf-8").partition(":")[0] or None
-        except (ValueError, UnicodeDecodeError):
-            return None
-    if scheme.lower() == "bearer" and credentials:
-        return credentials.strip()
-    return None
+    return _header_write_key()
+
+
+def _source(runtime: Runtime, write_key: str | None) -> Source:
+    """The source of ``write_key``: 401 when there is none or it is unknown, 404 when its
+    project is gone."""
+    if not write_key:
+        raise SegmentError(401, "missing_write_key", "No write key: put it in 'writeKey', Basic auth (user name) or a Bearer token.")
+    source = runtime.store.sources.get(write_key)
+    if source is None:
+        raise SegmentError(401, "invalid_write_key", f"Unknown write key '{write_key}'. Add it under 'sources' in the projects file.")
+    try:
+        project = source_project(runtime, source)
+    except UnknownSource:
+        raise SegmentError(
+            404, "unknown_source",
+            f"The source of write key '{write_key}' sends to project '{source.project}', which no longer exists "
+            "(deleted?). Create the project again (POST /__admin/projects) or reset the mock.",
+        ) from None
+    g.project = project.key
+    g.region = source.region or project.region
+    return source
 
 
 def _check(operation_id: str, body: Any) -> None:
@@ -114,28 +152,39 @@ def _check_events(events: list[dict[str, Any]]) -> None:
             raise SegmentError(400, "invalid_request", f"Event {index} has neither userId nor anonymousId; send at least one.")
 
 
-def _accept(events: list[dict[str, Any]], write_key: str | None) -> Response:
+def _request_source() -> tuple[Any, Source]:
+    """The body and its source, the write key checked before the body's contents."""
     runtime = current_runtime()
-    if not write_key:
-        raise SegmentError(401, "missing_write_key", "No write key: put it in 'writeKey', Basic auth (user name) or a Bearer token.")
-    source = runtime.store.sources.get(write_key)
-    if source is None:
-        raise SegmentError(401, "invalid_write_key", f"Unknown write key '{write_key}'. Add it under 'sources' in the projects file.")
-    g.project = source.project
-    g.region = source.region or runtime.store.projects[source.project].region
+    if _header_write_key() is not None:
+        _source(runtime, _header_write_key())
+    body = _body()
+    g.request_json = body
+    return body, _source(runtime, _write_key(body))
+
+
+def _accept(events: list[dict[str, Any]], source: Source) -> Response:
     _check_events(events)
-    g.delivery = deliver(runtime, source, events)
+    delivery = deliver(current_runtime(), source, events)
+    g.delivery = delivery.summary
+    if delivery.retry_status == 429:
+        raise SegmentError(429, "rate_limited",
+                           f"1Flow rate-limited the delivery ({', '.join(delivery.reasons)}); retry after "
+                           f"{delivery.retry_after} s. Events already delivered are not sent again.",
+                           {"Retry-After": str(delivery.retry_after)})
+    if delivery.retry_status is not None:
+        raise SegmentError(503, "delivery_failed",
+                           f"Delivery to 1Flow failed ({', '.join(delivery.reasons)}); retry the request. "
+                           "Events already delivered are not sent again (deduplicated by messageId).")
     return _segment_response(200, {"success": True})
 
 
 @bp.post("/batch", endpoint="segmentBatch")
 def batch() -> Response:
-    body = _body()
-    g.request_json = body
+    body, source = _request_source()
     _check("segmentBatch", body)
     context = {k: body[k] for k in ("context", "integrations") if k in body}
     events = [{**context, **event} for event in body["batch"]]
-    return _accept(events, _write_key(body))
+    return _accept(events, source)
 
 
 @bp.post("/<type>", endpoint="segmentEvent")
@@ -143,12 +192,11 @@ def single(**path: str) -> Response:
     event_type = path["type"]
     if event_type not in EVENT_TYPES:
         raise SegmentError(404, "unknown_endpoint", f"Segment's API has no /v1/{event_type}; use /v1/batch or /v1/{{{','.join(EVENT_TYPES)}}}.")
-    body = _body()
-    g.request_json = body
+    body, source = _request_source()
     _check("segmentEvent", body)
     event = {k: v for k, v in body.items() if k != "writeKey"}
     event["type"] = event_type
-    return _accept([event], _write_key(body))
+    return _accept([event], source)
 
 
 def init_app(app: Flask) -> None:

@@ -6,13 +6,16 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .journal import DEFAULT_JOURNAL_CAP
+from .events import DEFAULT_EVENT_CAP
+from .journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 
 ERROR_PROFILES = ("docs", "backend")
-DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
+# The hosts the SDKs hard-code (iOS EndPoints.url; Android OFRetroBaseService: prod, beta, dev).
+DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
 DEFAULT_HTTP_API_HOSTS = {"api.1flow.app": "us"}  # 1Flow's HTTP API; /v1/... elsewhere is Segment's
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 MAX_BODY_BYTES = 32 * 1024
+DEFAULT_BODY_TIMEOUT = 10.0
 
 
 @dataclass
@@ -28,17 +31,31 @@ class MockConfig:
     admin_allow: tuple[str, ...] = LOOPBACK_NETWORKS
     max_body_bytes: int = MAX_BODY_BYTES
     faults: list[dict] = field(default_factory=list)
+    journal_max_bytes: int = DEFAULT_JOURNAL_MAX_BYTES
+    journal_body_max: int = DEFAULT_JOURNAL_BODY_MAX
+    journal_redact: tuple[str, ...] = DEFAULT_REDACTED_HEADERS
+    event_cap: int = DEFAULT_EVENT_CAP
+    strict_query: bool = False
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
             raise ValueError(f"error profile must be one of {', '.join(ERROR_PROFILES)}, not {self.error_profile!r}")
+        # --admin-allow adds to loopback: loopback always reaches the admin API
+        self.admin_allow = tuple(dict.fromkeys((*LOOPBACK_NETWORKS, *self.admin_allow)))
         self.admin_networks = tuple(ipaddress.ip_network(net, strict=False) for net in self.admin_allow)
+        if self.body_timeout <= 0:
+            raise ValueError("the body timeout must be positive")
 
     def admin_allowed(self, address: str | None) -> bool:
+        """Whether ``address`` may use /__admin; IPv4-mapped IPv6 (``::ffff:127.0.0.1``,
+        what a dual-stack ``--host ::`` sees) counts as the IPv4 address it carries."""
         if not address:
             return False
         try:
             ip = ipaddress.ip_address(address.split("%")[0])
         except ValueError:
             return False
-        return any(ip in net for net in self.admin_networks)
+        mapped = getattr(ip, "ipv4_mapped", None)
+        return any(ip in net or (mapped is not None and mapped in net) for net in self.admin_networks)

@@ -1,7 +1,9 @@
-"""The mock's request lifecycle: fault injection before, journaling after, one error shape.
+"""The Flask side of the mock's request lifecycle: fault injection before, journaling
+after, one error shape, for every route that is not the SDK API's hot path
+(:mod:`.hotpath`), such as the Segment ingest and unknown paths.
 
-Mounted by the composition root (``mock_1flow.app``) together with the SDK routes; the
-Segment ingest and the admin API plug into the same hooks without this package knowing them.
+Mounted by the composition root (``mock_1flow.app``); the Segment ingest and the admin API
+plug into the same hooks without this package knowing them.
 """
 
 from __future__ import annotations
@@ -14,22 +16,22 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
-from .routes import http_api, sdk
-from .routes.common import json_response
-from .runtime import current_runtime
+from .hotpath import MAX_REQUEST_BYTES, HotPath, key_warning
+from .routes import http_api
+from .routes.common import dumps, json_response
+from .runtime import Runtime, current_runtime
 from .spec import API_VERSION_PATH, spec_text
-from .validation import parse_json
 
 log = logging.getLogger("mock_1flow")
 
 UNJOURNALED_PREFIXES = ("/__admin", "/openapi.yaml")
-MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def init_core(app: Flask) -> None:
-    """The SDK API, the spec, the journal and fault hooks, and the error handlers."""
+def init_core(app: Flask, runtime: Runtime) -> None:
+    """The SDK API's hot path in front of the app, the spec, the journal and fault hooks,
+    and the error handlers."""
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    sdk.init_app(app)
+    app.wsgi_app = HotPath(runtime, app.wsgi_app)  # type: ignore[method-assign]
     app.add_url_rule("/openapi.yaml", "spec", _serve_spec)
     app.before_request(_before)
     app.after_request(_journal)
@@ -82,9 +84,12 @@ def _before() -> Response | None:
         return None
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     code = "rate_limited" if fault.status == 429 else "injected_fault"
-    # Answered here rather than raised: a raised error would be rendered by the matched view's
-    # blueprint (on /v1/... that is Segment's, even for 1Flow's HTTP API on its host).
-    return _respond(ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers))
+    error = ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
+    if scope is not None:
+        # 1Flow's HTTP API answers in 1Flow's shape: raised, the error would be rendered by the matched
+        # view's blueprint, which on the host form's /v1/... is Segment's.
+        return _respond(error)
+    raise error
 
 
 def _dropped_body() -> Iterator[bytes]:
@@ -98,39 +103,29 @@ def _journal(response: Response) -> Response:
     if not vars(ctx).get("journaled"):
         return response
     req = request._get_current_object()
-    body: Any = ctx.request_json
-    if body is None:
-        raw = req.get_data(cache=True) if (req.content_length or 0) <= MAX_REQUEST_BYTES else b""
-        body = _decode(raw)
-    reply = ctx.response_body
+    raw = req.get_data(cache=True) if (req.content_length or 0) <= MAX_REQUEST_BYTES else b""
+    reply = vars(ctx).get("response_body")
+    headers = tuple(req.headers.items())
     current_runtime().journal.record(
-        {
-            "time": time.time(),
-            "method": req.method,
-            "path": req.path,
-            "query": req.query_string.decode("latin-1"),
-            "region": ctx.region,
-            "project": ctx.project,
-            "status": 0 if ctx.dropped else response.status_code,
-            "error": "connection_dropped" if ctx.dropped else (reply.get("error") if isinstance(reply, dict) else None),
-            "body": body,
-            "response": reply,
-            "fault": ctx.fault,
-            "via": req.headers.get("X-Mock-1flow-Via"),
-            "delivery": vars(ctx).get("delivery"),
-            "duration_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
-        }
+        started=time.time() - (time.perf_counter() - ctx.started),
+        duration_ms=round((time.perf_counter() - ctx.started) * 1000, 3),
+        method=req.method,
+        path=req.path,
+        query=req.query_string.decode("latin-1"),
+        region=ctx.region,
+        project=ctx.project,
+        status=0 if ctx.dropped else response.status_code,
+        error="connection_dropped" if ctx.dropped else (reply.get("error") if isinstance(reply, dict) else None),
+        body=raw or None,
+        response=None if reply is None or ctx.dropped else dumps(reply),
+        request_headers=headers,
+        response_headers=tuple(response.headers.items()),
+        fault=ctx.fault,
+        via=req.headers.get("X-Mock-1flow-Via"),
+        delivery=vars(ctx).get("delivery"),
+        warning=None if req.headers.get("one_flow_key") else key_warning(headers, False),
     )
     return response
-
-
-def _decode(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return parse_json(raw)
-    except (ValueError, UnicodeDecodeError):
-        return raw.decode("utf-8", errors="replace")
 
 
 def _respond(error: ApiError) -> Response:

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 FAULT_STATUSES = (429, 500, 502, 503, 504)
+MAX_LATENCY_MS = 60_000  # the spec's FaultSpec maximum: a longer sleep only ties up a worker
+MAX_RETRY_AFTER = 86_400  # a day; larger values are typos, and 10^14 s overflows clients' clocks
 
 
 @dataclass
@@ -56,11 +58,18 @@ class Fault:
 
 
 def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
-    """Build a fault from its JSON/CLI form; raises ``ValueError`` naming the bad field."""
+    """Build a fault from its JSON/CLI form; raises ``ValueError`` naming the bad field.
+
+    The same checks for ``POST /__admin/faults``, ``--fault`` and provider states, so a
+    fault the server would refuse is refused before it starts.
+    """
+    if not isinstance(spec, dict):
+        raise ValueError("a fault is a JSON object of rule fields")
     allowed = set(Fault.__dataclass_fields__) - {"id", "hits", "seen"}
     unknown = set(spec) - allowed
     if unknown:
         raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(allowed))})")
+    _check_types(spec)
     fault = Fault(id=fault_id, **spec)
     if fault.status is not None and fault.status not in FAULT_STATUSES:
         raise ValueError(f"status must be one of {', '.join(map(str, FAULT_STATUSES))}, not {fault.status}")
@@ -70,11 +79,55 @@ def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
         raise ValueError("times must be at least 1")
     if fault.latency_ms < 0 or (fault.latency_max_ms is not None and fault.latency_max_ms < fault.latency_ms):
         raise ValueError("latency_ms must be >= 0 and latency_max_ms >= latency_ms")
+    if max(fault.latency_ms, fault.latency_max_ms or 0) > MAX_LATENCY_MS:
+        raise ValueError(f"latency_ms and latency_max_ms must be at most {MAX_LATENCY_MS} ({MAX_LATENCY_MS // 1000} s)")
     if fault.status is None and not fault.drop_connection and not fault.latency_ms and not fault.latency_max_ms:
         raise ValueError("a fault needs a status, drop_connection or latency_ms")
-    if fault.retry_after is not None and fault.retry_after < 0:
-        raise ValueError("retry_after must be >= 0")
+    if fault.retry_after is not None and not 0 <= fault.retry_after <= MAX_RETRY_AFTER:
+        raise ValueError(f"retry_after must be between 0 and {MAX_RETRY_AFTER} seconds")
     return fault
+
+
+_INT_FIELDS = ("status", "retry_after", "latency_ms", "latency_max_ms", "times")
+_TEXT_FIELDS = ("path", "method", "project", "region")
+
+
+def _check_types(spec: dict[str, Any]) -> None:
+    """Whole numbers stay ints (``1e23`` would reach ``Retry-After`` as ``1e+23``), texts stay texts."""
+    for name in _INT_FIELDS:
+        value = spec.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{name} must be a whole number, not {value!r}")
+    for name in _TEXT_FIELDS:
+        value = spec.get(name)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+    if "drop_connection" in spec and not isinstance(spec["drop_connection"], bool):
+        raise ValueError(f"drop_connection must be true or false, not {spec['drop_connection']!r}")
+    probability = spec.get("probability", 1.0)
+    if isinstance(probability, bool) or not isinstance(probability, (int, float)):
+        raise ValueError(f"probability must be a number, not {probability!r}")
+
+
+def fault_from_text(text: str) -> dict[str, Any]:
+    """A ``--fault`` value (``NAME=VALUE,...`` or a JSON object) checked exactly as the admin
+    API checks a posted fault; returns the spec. Raises ``ValueError`` saying what to fix."""
+    from .validation import MalformedJson, operation_validators, parse_json
+
+    if text.lstrip().startswith("{"):
+        try:
+            spec = parse_json(text)
+        except MalformedJson as exc:
+            raise ValueError(f"not valid JSON ({exc})") from None
+    else:
+        spec = parse_fault_option(text)
+    validator = operation_validators()["adminAddFault"].body_validator
+    error = next(iter(validator.iter_errors(spec)), None)
+    if error is not None:
+        where = "".join(f"/{part}" for part in error.instance_path) or "(root)"
+        raise ValueError(f"{where}: {error.message}")
+    parse_fault(spec, "check")
+    return spec
 
 
 def parse_fault_option(text: str) -> dict[str, Any]:

@@ -40,8 +40,13 @@ class Runtime:
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
         runtime = cls(
             config=config,
-            store=Store(load_projects(config.projects_file, check_source)),
-            journal=Journal(config.journal_cap),
+            store=Store(load_projects(config.projects_file, check_source), event_cap=config.event_cap),
+            journal=Journal(
+                config.journal_cap,
+                max_bytes=config.journal_max_bytes,
+                body_max=config.journal_body_max,
+                redact=config.journal_redact,
+            ),
             faults=FaultSet(),
             regions=regions(),
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .events import DEFAULT_EVENT_CAP, EventBudget, EventLog
 from .projects import Plan, Project, ProjectsConfig, Source
 
 
@@ -34,8 +35,7 @@ class ProjectState:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     devices: dict[str, str] = field(default_factory=dict)
     app_users: dict[str, str] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    event_ids: set[str] = field(default_factory=set)
+    events: EventLog = field(default_factory=EventLog)
     responses: list[dict[str, Any]] = field(default_factory=list)
     sessions: int = 0
 
@@ -52,17 +52,29 @@ class ProjectState:
             "push_tokens": [],
             "created_on": int(datetime.now(timezone.utc).timestamp() * 1000),
         }
+        user["updated_on"] = user["created_on"]
         self.users[analytic_id] = user
         return user
 
     def add_device(self, device_id: str, context: dict[str, Any] | None) -> dict[str, Any]:
-        """``/v3/user``: one analytic user per device, stable across calls."""
+        """``/v3/user``: one analytic user per device, stable across calls.
+
+        After logUser both SDKs register with the app user id as the device id (iOS sets
+        ``systemID = userId``; Android stores it as ``SHP_DEVICE_UNIQUE_ID``), so an id that
+        names an identified app user gets that user back, not a new anonymous one.
+        """
         analytic_id = self.devices.get(device_id)
         if analytic_id is None or analytic_id not in self.users:
-            analytic_id = object_id(self.key, "device", device_id)
-            system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
-            user = self.users.get(analytic_id) or self._new_user(analytic_id, str(system).upper())
-            user["device_ids"].append(device_id)
+            identified = self.app_users.get(device_id)
+            if identified in self.users:
+                analytic_id = identified
+            else:
+                analytic_id = object_id(self.key, "device", device_id)
+                system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
+                if analytic_id not in self.users:
+                    self._new_user(analytic_id, str(system).upper())
+            if device_id not in self.users[analytic_id]["device_ids"]:
+                self.users[analytic_id]["device_ids"].append(device_id)
             self.devices[device_id] = analytic_id
         user = self.users[analytic_id]
         if context:
@@ -94,6 +106,7 @@ class ProjectState:
         if anonymous_id != identified_id and anonymous_id not in user["anonymous_ids"]:
             user["anonymous_ids"].append(anonymous_id)
         user["parameters"].update(parameters)
+        user["updated_on"] = int(datetime.now(timezone.utc).timestamp() * 1000)
         self.sessions += 1
         return user, object_id(self.key, "session", identified_id, str(self.sessions))
 
@@ -105,26 +118,7 @@ class ProjectState:
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
         """``/v3/track``: store each event once per ``_id``; returns (stored, duplicates)."""
-        stored = duplicates = 0
-        received = now_iso()
-        for event in events:
-            if event["_id"] in self.event_ids:
-                duplicates += 1
-                continue
-            self.event_ids.add(event["_id"])
-            self.events.append(
-                {
-                    "_id": event["_id"],
-                    "name": event["name"],
-                    "time": event["time"],
-                    "parameters": event.get("parameters", {}),
-                    "plt": event.get("plt"),
-                    "user_id": analytic_id,
-                    "received_at": received,
-                }
-            )
-            stored += 1
-        return stored, duplicates
+        return self.events.add(analytic_id, events)
 
     def add_response(self, body: dict[str, Any]) -> dict[str, Any]:
         response = dict(body)
@@ -143,9 +137,11 @@ class ProjectState:
 class Store:
     """Projects plus their state, guarded by one lock; :meth:`reset` restores the loaded file."""
 
-    def __init__(self, config: ProjectsConfig) -> None:
+    def __init__(self, config: ProjectsConfig, event_cap: int = DEFAULT_EVENT_CAP) -> None:
         self.config = config
         self.lock = threading.RLock()
+        self.event_cap = event_cap
+        self.event_budget = EventBudget(event_cap)
         self.plans: dict[str, Plan] = {}
         self.projects: dict[str, Project] = {}
         self.sources: dict[str, Source] = {}
@@ -157,13 +153,16 @@ class Store:
             self.plans = dict(self.config.plans)
             self.projects = dict(self.config.projects)
             self.sources = dict(self.config.sources)
+            for state in self.states.values():
+                self.event_budget.release(state.events)
             self.states = {}
+            self.event_budget = EventBudget(self.event_cap)
 
     def state(self, key: str) -> ProjectState:
         with self.lock:
             state = self.states.get(key)
             if state is None:
-                state = self.states[key] = ProjectState(key)
+                state = self.states[key] = ProjectState(key, events=EventLog(self.event_budget))
             return state
 
     def put_project(self, project: Project) -> None:
@@ -173,9 +172,70 @@ class Store:
     def clear_state(self, key: str) -> None:
         """Forget what the project received; the project itself stays."""
         with self.lock:
-            self.states.pop(key, None)
+            state = self.states.pop(key, None)
+            if state is not None:
+                self.event_budget.release(state.events)
 
     def delete_project(self, key: str) -> bool:
         with self.lock:
             self.clear_state(key)
             return self.projects.pop(key, None) is not None
+
+
+# -- snapshot: the state as one JSON document (GET/PUT /__admin/state, serve --state-file) --
+#    Kept in its own block: the admin API and the CLI read and write the store only through
+#    these two functions, so the store's inner layout can change without them.
+
+SNAPSHOT_VERSION = 1
+USER_DEFAULTS: dict[str, Any] = {"anonymous_ids": [], "context": None, "created_on": 0}
+
+
+def export_state(store: Store) -> dict[str, Any]:
+    """Projects and what each received (users with their push tokens, devices, events,
+    survey responses), as JSON-ready data."""
+    with store.lock:
+        return {
+            "version": SNAPSHOT_VERSION,
+            "projects": [project.as_dict() for project in store.projects.values()],
+            "state": {
+                key: {
+                    "users": [{**user, "device_ids": list(user["device_ids"]), "anonymous_ids": list(user["anonymous_ids"]),
+                               "push_tokens": list(user["push_tokens"])} for user in state.users.values()],
+                    "devices": dict(state.devices),
+                    "app_users": dict(state.app_users),
+                    "events": [dict(event) for event in state.events],
+                    "responses": [dict(response) for response in state.responses],
+                    "sessions": state.sessions,
+                }
+                for key, state in store.states.items()
+            },
+        }
+
+
+def import_state(store: Store, snapshot: dict[str, Any]) -> None:
+    """Replace every project and its data with ``snapshot`` (already checked against the
+    spec's ``StateSnapshot``); raises ``ValueError`` for a plan the mock does not have or
+    data for a project the snapshot does not list, changing nothing."""
+    projects = {p["key"]: Project(key=p["key"], name=p["name"], region=p["region"], plan=p["plan"])
+                for p in snapshot["projects"]}
+    with store.lock:
+        for project in projects.values():
+            if project.plan not in store.plans:
+                raise ValueError(f"project '{project.key}' has plan '{project.plan}', which this mock does not have "
+                                 f"(plans: {', '.join(store.plans)})")
+        orphans = sorted(set(snapshot.get("state", {})) - set(projects))
+        if orphans:
+            raise ValueError(f"state for project(s) not in 'projects': {', '.join(orphans)}")
+        states = {}
+        for key, data in snapshot.get("state", {}).items():
+            state = ProjectState(key)
+            state.users = {user["analytic_user_id"]: {**USER_DEFAULTS, **user} for user in data.get("users", [])}
+            state.devices = dict(data.get("devices", {}))
+            state.app_users = dict(data.get("app_users", {}))
+            state.events = [dict(event) for event in data.get("events", [])]
+            state.event_ids = {event["_id"] for event in state.events}
+            state.responses = [dict(response) for response in data.get("responses", [])]
+            state.sessions = data.get("sessions", 0)
+            states[key] = state
+        store.projects = projects
+        store.states = states

@@ -9,6 +9,7 @@ A failure is an :class:`~mock_1flow.server.errors.ApiError` 400 that names the l
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
@@ -22,20 +23,63 @@ from .spec import bundle, load_spec
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+MAX_JSON_DEPTH = 128
+"""Deepest nesting a body may have. orjson writes at most 254 levels; the journal and
+the admin API wrap a body in a few more, so every accepted body can be read back."""
+INT_RANGE = (-(2**63), 2**64 - 1)
+"""Integers the mock keeps exactly (orjson's range); beyond it orjson would silently make
+a float, so such numbers are refused instead."""
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON: NaN/Infinity (which Python accepts) are malformed.
+class MalformedJson(ValueError):
+    """The body is not JSON the mock can keep exactly: the message says what to fix."""
 
-    orjson first (fast); the standard library for what orjson refuses but JSON allows
-    (lone surrogate escapes), so no valid body is rejected.
+
+def parse_json(raw: bytes | str) -> Any:
+    """Strict JSON, the one parser of every route: refuses what the mock could not keep
+    and read back exactly. Malformed syntax, NaN/Infinity and numbers that overflow to
+    infinity (``1e999``), lone surrogates (``"\\ud800"``), nesting deeper than
+    :data:`MAX_JSON_DEPTH` and integers outside :data:`INT_RANGE` raise :class:`MalformedJson`.
+
+    orjson does the parse (it refuses non-finite numbers and lone surrogates itself); the
+    two extra checks run only when a cheap scan says they could matter.
     """
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw, parse_constant=_reject_constant)
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJson(str(exc)) from None
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH:
+        depth = json_depth(value)
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedJson(f"nested {depth} levels deep; the mock accepts at most {MAX_JSON_DEPTH}")
+    if _LONG_DIGITS.search(data):
+        json.loads(data, parse_int=_exact_int)
+    return value
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _exact_int(text: str) -> int:
+    number = int(text)
+    if not INT_RANGE[0] <= number <= INT_RANGE[1]:
+        raise MalformedJson(
+            f"the integer {text[:40]}{'...' if len(text) > 40 else ''} is outside the 64-bit range the mock keeps "
+            "exactly; send it as a string"
+        )
+    return number
 
 
 def _pointer(parts: Iterable[Any]) -> str:

@@ -27,9 +27,23 @@ from mock_1flow.destination.http_api import (
 from mock_1flow.destination.settings import Settings
 from mock_1flow.events import generate_events
 from mock_1flow.events.jsonl import write_jsonl
+from mock_1flow.pytest_plugin import MockClient
 from mock_1flow.testing import MockServer
 
 KEY = "oneflow_prod_acme"
+
+
+@pytest.fixture(scope="module")
+def whole_bodies_server():
+    """A mock whose journal keeps bodies whole (up to 1 MB), so request sizes can be checked."""
+    with MockServer(journal_body_max=1024 * 1024) as server:
+        yield server
+
+
+@pytest.fixture
+def one_flow_mock(whole_bodies_server):
+    whole_bodies_server.reset()
+    return MockClient(whole_bodies_server)
 
 
 def settings(url: str, key: str = KEY, region: str = "us") -> Settings:
@@ -41,6 +55,7 @@ def http_requests(mock, **filters):
 
 
 def encoded_size(entry) -> int:
+    assert not entry["body_truncated"]
     return len(wire.encode(entry["body"]))
 
 

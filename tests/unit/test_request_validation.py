@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from mock_1flow.app import create_app
 from tests.conftest import US_KEY, api
 
 H = {"one_flow_key": US_KEY}
@@ -65,10 +66,21 @@ def test_missing_required_query_parameter(client):
     assert (response.json["location"], response.json["pointer"]) == ("query", "/ids")
 
 
-def test_unknown_query_parameter(client):
+def test_unknown_query_parameter_is_refused_with_strict_query():
+    client = create_app(strict_query=True).test_client()
     response = client.get(api("us", "/v3/survey?platfrom=iOS"), headers=H)
     assert response.status_code == 400 and response.json["pointer"] == "/platfrom"
     assert "platform" in response.json["message"]
+
+
+def test_unknown_query_parameter_is_accepted_and_noted_in_the_journal(client):
+    response = client.get(api("us", "/v3/survey?platform=iOS&_=1764000000"), headers=H)
+    assert response.status_code == 200
+    assert all("iOS" in s["platforms"] or "ios" in [p.lower() for p in s["platforms"]] for s in response.json["result"])
+    entry = client.get("/__admin/requests").json["requests"][-1]
+    assert entry["ignored_query"] == ["_"] and entry["query"] == "platform=iOS&_=1764000000"
+    bad = client.get(api("us", "/v3/announcements/inbox?idz=1"), headers=H)
+    assert bad.status_code == 400 and bad.json["pointer"] == "/ids"  # known parameters are still checked
 
 
 def test_body_over_32_kb_is_413(client):

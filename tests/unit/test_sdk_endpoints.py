@@ -121,7 +121,7 @@ def test_survey_response_is_stored(client):
 
 def test_announcements_and_details(client):
     body = client.get(api("us", "/v3/announcements?platform=iOS&user_id=u"), headers=US).json["result"]
-    inbox_ids = [a["identifier"] for a in body["announcements"]["inbox"]]
+    inbox_ids = [a["_id"] for a in body["announcements"]["inbox"]]
     assert inbox_ids and body["announcements"]["inApp"] and body["theme"]
     details = client.get(api("us", f"/v3/announcements/inbox?ids={inbox_ids[0]},unknown"), headers=US).json
     assert [d["id"] for d in details["result"]] == [inbox_ids[0]]

@@ -1,42 +1,62 @@
-"""The 1Flow SDK API (v3), per region: path form ``/{region}/api/2021-06-15/v3/...``
-and host form ``/api/2021-06-15/v3/...`` (region from the ``Host`` header)."""
+"""The 1Flow SDK API (v3): one handler per spec operation, in a table the hot path
+(:mod:`mock_1flow.server.hotpath`) serves under the path form ``/{region}/api/2021-06-15/v3/...``
+and the host form ``/api/2021-06-15/v3/...`` (region from the ``Host`` header).
+
+A handler gets the runtime, the project's state, the validated body, the path and query
+parameters, and returns the response envelope; it runs under the store's lock.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
-from flask import Blueprint, Flask, g, request
-
-from ..errors import ApiError
-from ..gate import authorize, check_region
-from ..runtime import Runtime, current_runtime
+from ..errors import ApiError, envelope
+from ..gate import check_region
+from ..runtime import Runtime
 from ..spec import API_VERSION_PATH
-from ..store import ProjectState
-from .common import ok, validated
+from ..store import ProjectState, object_id
 
-Handler = Callable[[Runtime, ProjectState, Any, dict[str, str]], Any]
+Params = Mapping[str, str]
+Handler = Callable[[Runtime, ProjectState, Any, Params, Params], dict[str, Any]]
 
 BULK_PATTERN = re.compile(r"(^|/)(bulk|batch|batches|import)(/|$)", re.IGNORECASE)
 
-bp = Blueprint("sdk", __name__)
-_OPERATIONS: dict[str, Handler] = {}
+
+@dataclass(frozen=True)
+class Operation:
+    """One spec operation: its id, method, path after the API base (``/v3/track``) and handler."""
+
+    operation_id: str
+    method: str
+    suffix: str
+    handler: Handler
+
+
+OPERATIONS: list[Operation] = []
 
 
 def operation(operation_id: str, suffix: str, method: str) -> Callable[[Handler], Handler]:
-    """Register a handler for one spec operation under both the path and the host form."""
+    """Add a handler to the operation table (``<name>`` in ``suffix`` is a path parameter)."""
 
     def register(handler: Handler) -> Handler:
-        _OPERATIONS[operation_id] = handler
-        for rule in (f"/<region>{API_VERSION_PATH}{suffix}", f"{API_VERSION_PATH}{suffix}"):
-            bp.add_url_rule(rule, operation_id, _dispatch, methods=[method])
+        OPERATIONS.append(Operation(operation_id, method, suffix, handler))
         return handler
 
     return register
 
 
-def host_region(runtime: Runtime) -> str:
-    host = request.host.lower()
+def enter(runtime: Runtime, region: str | None, host: str) -> str:
+    """The region of an SDK request (from the path, else the ``Host`` header), checked."""
+    if region is None:
+        region = host_region(runtime, host)
+    check_region(region, runtime.regions)
+    return region
+
+
+def host_region(runtime: Runtime, host: str) -> str:
+    host = host.lower()
     name = host if host.startswith("[") else host.split(":")[0]
     region = runtime.config.host_regions.get(name)
     if region is None:
@@ -50,81 +70,70 @@ def host_region(runtime: Runtime) -> str:
     return region
 
 
-def _enter(runtime: Runtime, path_params: dict[str, str]) -> tuple[str, str | None]:
-    """Resolve the region and key of an SDK request and note them for the journal."""
-    ctx = g._get_current_object()
-    region = ctx.region = path_params.pop("region", None)
-    key = ctx.project = request.headers.get("one_flow_key") or None
-    if region is None:
-        region = ctx.region = host_region(runtime)
-    check_region(region, runtime.regions)
-    return region, key
+def ok(message: str, result: Any, **extra: Any) -> dict[str, Any]:
+    return envelope(200, message, result, **extra)
 
 
-def _dispatch(**path_params: str) -> Any:
-    runtime = current_runtime()
-    operation_id = request.url_rule.endpoint[4:]  # "sdk.<operationId>"
-    region, key = _enter(runtime, path_params)
-    project = authorize(runtime.store, region, key, runtime.config.error_profile)
-    body = validated(operation_id, path_params, runtime.config.max_body_bytes)
-    with runtime.store.lock:
-        return _OPERATIONS[operation_id](runtime, runtime.store.state(project.key), body, path_params)
-
-
-@bp.route(f"/<region>{API_VERSION_PATH}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route(f"{API_VERSION_PATH}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown_sdk_path(rest: str, region: str | None = None) -> Any:
+def unknown_path_error(method: str, rest: str) -> ApiError:
     """Paths 1Flow does not have: bulk/batch (rETL) gets its own 404, the rest ``unknown_endpoint``."""
-    params = {"region": region} if region is not None else {}
-    _enter(current_runtime(), params)
     if BULK_PATTERN.search(rest):
-        raise ApiError(
+        return ApiError(
             404,
             "bulk_not_supported",
-            f"The SDK API has no bulk or batch endpoint ({request.method} /{rest}), and 1Flow has no bulk contacts "
+            f"The SDK API has no bulk or batch endpoint ({method} /{rest}), and 1Flow has no bulk contacts "
             "endpoint (Segment's rETL line). Send one user per /v3/user or /v3/identify call and events through "
             "/v3/track, or use 1Flow's HTTP API, whose batch endpoint takes up to 500 KB: POST /{region}/v1/batch.",
         )
-    raise ApiError(
+    return ApiError(
         404,
         "unknown_endpoint",
-        f"1Flow's API has no {request.method} /{rest}. See GET /openapi.yaml for the operations the mock serves.",
+        f"1Flow's API has no {method} /{rest}. See GET /openapi.yaml for the operations the mock serves.",
     )
 
 
-@operation("addUser", "/v3/user", "POST")
-def add_user(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
-    user = state.add_device(body["user_id"], body.get("context"))
-    os_name = ((body.get("context") or {}).get("os") or {}).get("name")
+def _user_result(user: dict[str, Any]) -> dict[str, Any]:
+    """The user as the SDK models read it (iOS AddUserResponse.json; Android OFAddUserResponse,
+    OFLogUserResponse): ids, names, one device entry per device id, no locations (the mock
+    does no IP geolocation), epoch-millisecond times."""
+    os_name = ((user.get("context") or {}).get("os") or {}).get("name")
+    analytic_id = user["analytic_user_id"]
     devices = [
-        {"_id": user["analytic_user_id"], "os": os_name, "device_id": device, "common_id": user["analytic_user_id"]}
+        {"_id": object_id(analytic_id, "device", device), "os": os_name, "unique_id": device, "device_id": device,
+         "common_id": analytic_id}
         for device in user["device_ids"]
     ]
-    result = {
-        "analytic_user_id": user["analytic_user_id"],
+    return {
+        "analytic_user_id": analytic_id,
         "system_id": user["system_id"],
         "first_name": "",
         "last_name": "",
         "devices": devices,
+        "locations": [],
         "created_on": user["created_on"],
+        "updated_on": user["updated_on"],
     }
-    return ok("found", result)
+
+
+@operation("addUser", "/v3/user", "POST")
+def add_user(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
+    user = state.add_device(body["user_id"], body.get("context"))
+    return ok("found", _user_result(user))
 
 
 @operation("identifyUser", "/v3/identify", "POST")
-def identify(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
+def identify(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     user, session_id = state.identify(body["anonymous_user_id"], body["user_id"], body.get("parameters") or {})
-    return ok("User identified", {"analytic_user_id": user["analytic_user_id"], "session_id": session_id})
+    return ok("User identified", {**_user_result(user), "session_id": session_id})
 
 
 @operation("trackEvents", "/v3/track", "POST")
-def track(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
+def track(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     stored, duplicates = state.track(body["user_id"], body["events"])
     return ok("Events added", {"stored": stored, "duplicates": duplicates})
 
 
-def _platform_surveys(runtime: Runtime) -> list[dict[str, Any]]:
-    platform = request.args.get("platform", "").lower()
+def _platform_surveys(runtime: Runtime, query: Params) -> list[dict[str, Any]]:
+    platform = query.get("platform", "").lower()
     surveys = runtime.surveys["surveys"]
     if not platform:
         return surveys
@@ -132,16 +141,16 @@ def _platform_surveys(runtime: Runtime) -> list[dict[str, Any]]:
 
 
 @operation("listSurveys", "/v3/survey", "GET")
-def list_surveys(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
+def list_surveys(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     return ok(
         "Survey found successfully",
-        _platform_surveys(runtime),
+        _platform_surveys(runtime, query),
         throttlingMobileSDKConfig=runtime.surveys["throttlingMobileSDKConfig"],
     )
 
 
 @operation("getSurvey", "/v3/survey/<survey_id>", "GET")
-def get_survey(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
+def get_survey(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     for survey in runtime.surveys["surveys"]:
         if survey["_id"] == params["survey_id"]:
             return ok("Survey found successfully", survey)
@@ -150,29 +159,25 @@ def get_survey(runtime: Runtime, state: ProjectState, body: Any, params: dict[st
 
 
 @operation("submitSurveyResponse", "/v3/response", "POST")
-def submit_response(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
+def submit_response(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     stored = state.add_response(body)
     return ok("Response added", {"_id": stored["_id"]})
 
 
 @operation("listAnnouncements", "/v3/announcements", "GET")
-def list_announcements(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
+def list_announcements(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     data = runtime.announcements
     return ok("Announcements found", {"announcements": data["announcements"], "theme": data["theme"]})
 
 
 @operation("getAnnouncementDetails", "/v3/announcements/inbox", "GET")
-def announcement_details(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
-    wanted = [item.strip() for item in request.args["ids"].split(",") if item.strip()]
+def announcement_details(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
+    wanted = [item.strip() for item in query["ids"].split(",") if item.strip()]
     details = [d for d in runtime.announcements["details"] if d["id"] in wanted]
     return ok("Announcements found", details)
 
 
 @operation("registerPushToken", "/v3/user/device/<analytic_user_id>", "POST")
-def register_push_token(runtime: Runtime, state: ProjectState, body: Any, params: dict[str, str]) -> Any:
+def register_push_token(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     user = state.add_push_token(params["analytic_user_id"], body["token"])
     return ok("Push token added", {"analytic_user_id": user["analytic_user_id"]})
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)

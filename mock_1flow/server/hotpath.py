@@ -1,0 +1,365 @@
+"""The SDK API's hot path: only the mock's own work per request, no Flask machinery.
+
+Flask's request context, routing and hooks cost several times what the mock itself does
+(parse, validate, store, journal). This layer serves every path under the SDK API base
+(``/{region}/api/2021-06-15/...`` and ``/api/2021-06-15/...``) straight from the
+operation table of :mod:`.routes.sdk`, with the same fault injection, gate, compiled
+validators, store and journal as before, and hands every other path to the Flask app
+(admin API, spec, provider states, Segment ingest, pages).
+
+:class:`HotPath` is the shared core. It is a WSGI callable itself (``create_app`` installs
+it as the Flask app's ``wsgi_app``, so ``app.test_client()`` and ``MockServer`` run it);
+:mod:`mock_1flow.serving` drives the same core from granian's RSGI interface.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping
+from urllib.parse import parse_qsl
+
+from .errors import ApiError
+from .faults import Fault
+from .gate import authorize
+from .routes.common import _too_large, dumps
+from .routes import sdk
+from .routes.sdk import OPERATIONS, Operation, unknown_path_error
+from .runtime import Runtime
+from .spec import API_VERSION_PATH
+from .validation import OperationValidator, operation_validators
+
+log = logging.getLogger("mock_1flow")
+
+MAX_REQUEST_BYTES = 1024 * 1024  # the most any route reads; larger bodies are refused unread
+KEY_HEADER = "one_flow_key"
+VIA_HEADER = "x-mock-1flow-via"
+HOST_PREFIX = API_VERSION_PATH + "/"
+JSON_HEADERS = (("Content-Type", "application/json"),)
+REASONS = {
+    200: "OK", 400: "BAD REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT FOUND",
+    405: "METHOD NOT ALLOWED", 408: "REQUEST TIMEOUT", 413: "REQUEST ENTITY TOO LARGE",
+    429: "TOO MANY REQUESTS", 500: "INTERNAL SERVER ERROR", 502: "BAD GATEWAY",
+    503: "SERVICE UNAVAILABLE", 504: "GATEWAY TIMEOUT",
+}
+
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where an SDK request goes: the operation (None for a path 1Flow lacks) and its parameters."""
+
+    region: str | None
+    rest: str
+    operation: Operation | None
+    validator: OperationValidator | None
+    params: dict[str, str]
+    allowed: tuple[str, ...]
+
+
+@dataclass
+class Request:
+    """What the hot path needs of a request, whichever server interface delivered it."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: Headers
+    key: str | None
+    host: str
+    content_type: str
+    content_length: int | None
+    raw_names: bool  # True when header names arrived as sent (dashes and underscores distinct)
+    via: str | None = None
+    body: bytes | None = None
+    body_timed_out: bool = False
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    dropped: bool = False
+
+
+class HotPath:
+    """The SDK API as a WSGI application in front of ``fallback`` (the Flask app)."""
+
+    def __init__(self, runtime: Runtime, fallback: Callable[..., Iterable[bytes]]) -> None:
+        self.runtime = runtime
+        self.fallback = fallback
+        validators = operation_validators()
+        self._static: dict[str, dict[str, Operation]] = {}
+        self._templated: list[tuple[re.Pattern[str], dict[str, Operation]]] = []
+        for op in OPERATIONS:
+            rest = op.suffix.lstrip("/")
+            if "<" in rest:
+                pattern = re.compile("^" + re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", rest) + "$")
+                table = next((t for p, t in self._templated if p.pattern == pattern.pattern), None)
+                if table is None:
+                    table = {}
+                    self._templated.append((pattern, table))
+                table[op.method] = op
+            else:
+                self._static.setdefault(rest, {})[op.method] = op
+        self._validators = validators
+
+    # -- routing ---------------------------------------------------------------------
+
+    def route(self, method: str, path: str) -> Match | None:
+        """The SDK operation for ``path``, or None when the path is not under the API base."""
+        if path.startswith(HOST_PREFIX):
+            region, rest = None, path[len(HOST_PREFIX):]
+        else:
+            at = path.find(HOST_PREFIX, 1)
+            if at < 2 or "/" in path[1:at]:
+                return None
+            region, rest = path[1:at], path[at + len(HOST_PREFIX):]
+        if not rest or rest[0] == "/":
+            return None
+        params: dict[str, str] = {}
+        table = self._static.get(rest)
+        if table is None:
+            for pattern, candidate in self._templated:
+                found = pattern.match(rest)
+                if found:
+                    table, params = candidate, found.groupdict()
+                    break
+        if table is None:
+            return Match(region, rest, None, None, params, ())
+        allowed = _allowed(table)
+        op = table.get("GET" if method == "HEAD" else method)
+        return Match(region, rest, op, self._validators[op.operation_id] if op else None, params, allowed)
+
+    def pick_fault(self, request: Request, match: Match) -> tuple[Fault, float] | None:
+        faults = self.runtime.faults
+        if not faults.faults:
+            return None
+        return faults.pick(request.method, "/" + match.rest, request.path, request.key, match.region)
+
+    # -- the work --------------------------------------------------------------------
+
+    def respond(self, request: Request, match: Match, fired: tuple[Fault, float] | None, started: float) -> Reply:
+        """Answer one SDK request (after any fault latency) and journal it."""
+        runtime = self.runtime
+        wall = time.time() - (time.perf_counter() - started)
+        region, project = match.region, request.key
+        fault = fired[0] if fired else None
+        ignored: tuple[str, ...] = ()
+        reply: Reply
+        if fault is not None and fault.drop_connection:
+            reply = Reply(200, [("Content-Type", "application/json"), ("Content-Length", "1024")], b'{"success":', True)
+        else:
+            try:
+                if fault is not None and fault.status is not None:
+                    raise _fault_error(fault)
+                if request.body_timed_out:
+                    raise ApiError(
+                        408,
+                        "body_timeout",
+                        f"The request body did not arrive within {runtime.config.body_timeout:g} s; "
+                        "send the whole body with its Content-Length.",
+                    )
+                if request.method == "OPTIONS" and match.allowed:
+                    reply = Reply(200, [("Allow", ", ".join(match.allowed)), ("Content-Length", "0")], b"")
+                elif match.operation is None and match.allowed:
+                    raise ApiError(
+                        405,
+                        "method_not_allowed",
+                        f"{request.method} is not allowed on {request.path}. Allowed: {', '.join(match.allowed)}.",
+                        headers={"Allow": ", ".join(match.allowed)},
+                    )
+                else:
+                    region = sdk.enter(runtime, region, request.host)
+                    if match.operation is None:
+                        raise unknown_path_error(request.method, match.rest)
+                    body, ignored = self._work(runtime, request, match, region)
+                    reply = _json_reply(200, body)
+            except ApiError as error:
+                reply = _json_reply(error.status, error.body(), error.headers)
+            except Exception as error:  # a bug: answer the mock's 500, never a traceback
+                log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
+                failure = ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow.")
+                reply = _json_reply(500, failure.body())
+        runtime.journal.record(
+            started=wall,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            region=region,
+            project=project,
+            status=0 if reply.dropped else reply.status,
+            error="connection_dropped" if reply.dropped else _error_code(reply),
+            body=request.body or None,
+            response=None if reply.dropped or not reply.body else reply.body,
+            request_headers=request.headers,
+            response_headers=tuple(reply.headers),
+            fault=fault.id if fault else None,
+            via=request.via,
+            warning=None if request.key else key_warning(request.headers, request.raw_names),
+            ignored_query=ignored,
+        )
+        if request.method == "HEAD":
+            reply.body = b""
+        return reply
+
+    def _work(self, runtime: Runtime, request: Request, match: Match, region: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+        project = authorize(runtime.store, region, request.key, runtime.config.error_profile)
+        validator = match.validator
+        assert validator is not None and match.operation is not None
+        query: dict[str, str] = {}
+        ignored: tuple[str, ...] = ()
+        if request.query_string:
+            for name, value in parse_qsl(request.query_string, keep_blank_values=True):
+                query.setdefault(name, value)
+            ignored = tuple(name for name in query if name not in validator.query_names)
+        if ignored and not runtime.config.strict_query:
+            validator.validate_parameters({k: v for k, v in query.items() if k in validator.query_names}, match.params)
+        elif validator.parameters or query:
+            validator.validate_parameters(query, match.params)
+        body = None
+        if validator.body_validator is not None:
+            limit = runtime.config.max_body_bytes
+            size = request.content_length if request.content_length is not None else len(request.body or b"")
+            if size > limit:
+                raise _too_large(size, limit)
+            body = validator.validate_body(request.body or b"", _mimetype(request.content_type))
+        store = runtime.store
+        with store.lock:
+            result = match.operation.handler(runtime, store.state(project.key), body, match.params, query)
+        return result, ignored
+
+    # -- WSGI ------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = _wsgi_path(environ.get("PATH_INFO") or "")
+        match = self.route(method, path)
+        if match is None:
+            return self.fallback(environ, start_response)
+        started = time.perf_counter()
+        request = _wsgi_request(environ, method, path)
+        fired = self.pick_fault(request, match)
+        if fired is not None and fired[1]:
+            time.sleep(fired[1])
+        request.body = _wsgi_body(environ, request.content_length)
+        reply = self.respond(request, match, fired, started)
+        start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), reply.headers)
+        if reply.dropped:
+            return _dropped(reply.body)
+        return [reply.body]
+
+
+def _allowed(table: Mapping[str, Operation]) -> tuple[str, ...]:
+    methods = list(table)
+    if "GET" in methods:
+        methods.append("HEAD")
+    return tuple(sorted(methods)) + ("OPTIONS",)
+
+
+def _fault_error(fault: Fault) -> ApiError:
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    code = "rate_limited" if fault.status == 429 else "injected_fault"
+    return ApiError(fault.status or 500, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
+
+
+def _json_reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
+    data = dumps(body)
+    out = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    if headers:
+        out.extend(headers.items())
+    return Reply(status, out, data)
+
+
+def _error_code(reply: Reply) -> str | None:
+    if reply.status < 400 or not reply.body:
+        return None
+    marker = reply.body.find(b'"error":"')
+    if marker < 0:
+        return None
+    start = marker + 9
+    return reply.body[start : reply.body.index(b'"', start)].decode()
+
+
+def _mimetype(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def key_warning(headers: Headers, raw_names: bool) -> str | None:
+    """A near-miss of ``one_flow_key`` (dashes, other spelling) sent without the real header."""
+    for name, _ in headers:
+        folded = name.lower()
+        if folded == KEY_HEADER and not raw_names:
+            continue
+        squashed = folded.replace("-", "").replace("_", "")
+        if "flowkey" in squashed and folded != KEY_HEADER:
+            return (
+                f"The request has a '{name}' header but no 'one_flow_key': 1Flow reads the project key "
+                "only from the header named one_flow_key (underscores, any case)."
+            )
+    return None
+
+
+def _wsgi_path(raw: str) -> str:
+    """Like werkzeug's ``request.path``: PATH_INFO's bytes as UTF-8, one leading slash."""
+    if not raw.isascii():
+        raw = raw.encode("latin-1").decode("utf-8", "replace")
+    return "/" + raw.lstrip("/")
+
+
+def _wsgi_request(environ: dict[str, Any], method: str, path: str) -> Request:
+    raw = environ.get("mock_1flow.raw_headers")
+    if raw is not None:
+        headers = tuple(raw)
+        key = next((value for name, value in headers if name.lower() == KEY_HEADER), None)
+    else:
+        headers = _environ_headers(environ)
+        key = environ.get("HTTP_ONE_FLOW_KEY")
+    length = environ.get("CONTENT_LENGTH")
+    return Request(
+        method=method,
+        path=path,
+        query_string=environ.get("QUERY_STRING", ""),
+        headers=headers,
+        key=key or None,
+        host=environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+        content_type=environ.get("CONTENT_TYPE", ""),
+        content_length=int(length) if length and length.isdigit() else None,
+        raw_names=raw is not None,
+        via=environ.get("HTTP_X_MOCK_1FLOW_VIA"),
+    )
+
+
+def _environ_headers(environ: Mapping[str, Any]) -> Headers:
+    out = []
+    for name, value in environ.items():
+        if name.startswith("HTTP_"):
+            shown = KEY_HEADER if name == "HTTP_ONE_FLOW_KEY" else name[5:].lower().replace("_", "-")
+            out.append((shown, value))
+        elif name in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            out.append((name.lower().replace("_", "-"), value))
+    return tuple(out)
+
+
+def _wsgi_body(environ: dict[str, Any], length: int | None) -> bytes | None:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return None
+    if length is None:
+        if not environ.get("wsgi.input_terminated"):
+            return None
+        return stream.read(MAX_REQUEST_BYTES + 1) or None
+    if length == 0 or length > MAX_REQUEST_BYTES:
+        return None
+    return stream.read(length)
+
+
+def _dropped(fragment: bytes) -> Iterator[bytes]:
+    """Send the headers and a fragment, then fail, so the server drops the connection."""
+    yield fragment
+    raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
