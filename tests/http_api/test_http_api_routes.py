@@ -236,8 +236,11 @@ def test_unknown_operations_and_methods(client):
     reply = post(client, "/us/v1/page", {"user_id": "u"})
     assert (reply.status_code, reply.get_json()["error"]) == (404, "unknown_endpoint")
     assert "/v1/identify, /v1/track, /v1/batch" in reply.get_json()["message"]
-    reply = client.get("/us/v1/track", headers=KEY)
-    assert (reply.status_code, reply.get_json()["error"]) == (405, "method_not_allowed")
+    for headers, path in (({}, "/us/v1/track"), (ONE_FLOW_HOST, "/v1/batch")):
+        reply = client.get(path, headers={**KEY, **headers})
+        assert (reply.status_code, reply.get_json()["error"], reply.headers["Allow"]) == (405, "method_not_allowed", "POST, OPTIONS")
+        reply = client.options(path, headers=headers)
+        assert (reply.status_code, reply.headers["Allow"]) == (200, "POST, OPTIONS")
 
 
 # -- host form, and the two APIs on /v1 -----------------------------------------------------------
@@ -381,3 +384,16 @@ def test_a_segment_fault_by_project_does_not_hit_the_http_api(client):
     """A fault for the Segment ingest's path on another host leaves 1Flow's host form alone."""
     client.post("/__admin/faults", json={"path": "/v1/track", "region": "eu", "status": 500})
     assert post(client, "/v1/track", {"user_id": "u", "event": "e"}, ONE_FLOW_HOST).status_code == 200
+
+
+def test_query_parameters_and_compressed_bodies_are_refused(client):
+    """FIDELITY.md: the API takes no query parameters and bodies are read as sent."""
+    import gzip
+
+    reply = post(client, "/us/v1/track?debug=1", {"user_id": "u", "event": "e"})
+    assert (reply.status_code, reply.get_json()["location"], reply.get_json()["pointer"]) == (400, "query", "/debug")
+    zipped = gzip.compress(json.dumps({"user_id": "u", "event": "e"}).encode())
+    reply = client.post("/us/v1/track", data=zipped, headers={**KEY, "Content-Type": "application/json",
+                                                               "Content-Encoding": "gzip"})
+    assert (reply.status_code, reply.get_json()["error"]) == (400, "malformed_json")
+    assert events(client) == []

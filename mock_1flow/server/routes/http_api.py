@@ -40,6 +40,7 @@ KEY_HEADER = "api_key"
 STANDARD_LIMIT = 32 * 1024  # "a maximum of 32KB per standard API request"
 BATCH_LIMIT = 500 * 1024  # "The batch API endpoint accepts a maximum of 500KB per request"
 DOCS = "https://docs.1flow.ai/integrations/http-api"
+ALLOWED = "POST, OPTIONS"
 
 Handler = Callable[[ProjectState, Any], Response]
 
@@ -87,7 +88,8 @@ def request_scope(runtime: Runtime, path: str, host: str, headers: Any) -> tuple
     return region, PREFIX + "/" + rest, headers.get(KEY_HEADER) or None
 
 
-@bp.route(f"/<region>{PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route(f"/<region>{PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+          provide_automatic_options=False)
 def path_form(region: str, rest: str) -> Response:
     return _serve(region, rest)
 
@@ -130,8 +132,11 @@ def _serve(region: str, rest: str) -> Response:
     if op is None:
         raise ApiError(404, "unknown_endpoint", f"1Flow's HTTP API has no {request.method} {PREFIX}/{name}; it has POST "
                        f"{', '.join(PREFIX + '/' + n for n in _OPERATIONS)} ({DOCS}).")
+    if request.method == "OPTIONS":  # as the SDK API's hot path answers it
+        return Response(status=200, headers={"Allow": ALLOWED})
     if request.method != "POST":
-        raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {PREFIX}/{name}; send a POST.")
+        raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {PREFIX}/{name}; send a POST.",
+                       headers={"Allow": ALLOWED})
     project = _authorize(runtime, region, key)
     body = validated(op.operation_id, {}, op.limit)
     with runtime.store.lock:
