@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from ..server.config import check_body_limit
 from ..server.errors import ApiError
 from ..server.faults import parse_fault
 from ..server.projects import Project
@@ -34,6 +35,7 @@ from ..server.routes.common import json_response
 
 Values = dict[str, Any]
 STATE_FAULTS = "mock_1flow.provider_state_faults"  # app.extensions: project key -> fault ids made by states
+STATE_BODY_LIMIT = "mock_1flow.provider_state_body_limit"  # the limit before a state lowered it
 PROJECT_PARAMS = ("key", "region", "plan")
 
 
@@ -146,11 +148,31 @@ def a_rate_limited_project(runtime: Runtime, params: dict[str, Any]) -> Values:
     return {**project.as_dict(), "fault_id": fault.id, "retry_after": retry_after}
 
 
+def a_project_with_a_body_limit(runtime: Runtime, params: dict[str, Any]) -> Values:
+    """The SDK API's body limit lowered (e.g. to the public HTTP API's 32 KB) until teardown."""
+    limit = _count(params, "max_body_bytes", 0)
+    try:
+        check_body_limit(limit)
+    except ValueError as exc:
+        raise _bad(f"State param 'max_body_bytes': {exc}.", "/params/max_body_bytes") from None
+    project = _project(runtime, params)
+    current_app.extensions.setdefault(STATE_BODY_LIMIT, runtime.config.max_body_bytes)
+    runtime.config.max_body_bytes = limit
+    return {**project.as_dict(), "max_body_bytes": limit}
+
+
+def _restore_body_limit(runtime: Runtime) -> None:
+    original = current_app.extensions.pop(STATE_BODY_LIMIT, None)
+    if original is not None:
+        runtime.config.max_body_bytes = original
+
+
 STATES: dict[str, State] = {
     "a project": State(a_project, PROJECT_PARAMS, ("name",)),
     "a project with a device": State(a_project_with_a_device, PROJECT_PARAMS + ("device_id",), ("name",)),
     "no project": State(no_project, ("key",)),
     "a rate-limited project": State(a_rate_limited_project, PROJECT_PARAMS, ("name", "path", "retry_after", "times")),
+    "a project with a body limit": State(a_project_with_a_body_limit, PROJECT_PARAMS + ("max_body_bytes",), ("name",)),
 }
 
 
@@ -176,6 +198,7 @@ def change_state() -> Any:
     state = _checked(body["state"], params)
     if body.get("action", "setup") == "teardown":
         key = _text(params, "key")
+        _restore_body_limit(runtime)
         return json_response({"key": key, "restored": _restore(runtime, key)})
     return json_response(state.setup(runtime, params))
 

@@ -157,12 +157,13 @@ def list_events(key: str) -> Any:
     _project_or_404(runtime, key)
     user_id, name = request.args.get("user_id"), request.args.get("name")
     with runtime.store.lock:
+        stored = runtime.store.state(key).events
         events = [
             e
-            for e in runtime.store.state(key).events
+            for e in stored
             if (user_id is None or e["user_id"] == user_id) and (name is None or e["name"] == name)
         ]
-    return json_response({"events": events, "total": len(events)})
+    return json_response({"events": events, "total": len(events), "dropped": stored.dropped, "cap": runtime.store.event_cap})
 
 
 @bp.get("/projects/<key>/responses", endpoint="adminListSurveyResponses")

@@ -1,21 +1,31 @@
-"""``mock-1flow send``: run Segment events through the 1Flow destination to a 1Flow API."""
+"""``mock-1flow send``: run Segment events through the 1Flow destination to a 1Flow API
+(the local mock unless ``--url`` says otherwise)."""
 
 from __future__ import annotations
 
-import io
+import signal
+import socket
 import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import click
 import orjson
 
-from ..destination.http_api import client_for
+from ..destination.http_api import client_for, delivery_base
 from ..destination.destination import Destination
 from ..destination.mapping import MappingError, load_subscriptions
-from ..destination.outcomes import Report
-from ..destination.settings import DEFAULT_URL, Settings
+from ..destination.outcomes import FAILED, INTERRUPTED, TRANSPORT_ERROR, UNREACHABLE, Outcome, Report
+from ..destination.profiles import DEFAULT_PROFILE, PROFILES
+from ..destination.settings import LOCAL_MOCK_URL, Settings
+from ..destination.wire import message_id
 from ..server.spec import regions
+
+PROBE_TIMEOUT = 3.0
 
 
 def read_events(path: str) -> list[dict[str, Any]]:
@@ -52,47 +62,236 @@ def summary_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+def failure_messages(report: Report) -> list[str]:
+    """The first message per failure reason, as 1Flow (or the mock) worded it."""
+    first: dict[str, str] = {}
+    for outcome in report.outcomes:
+        if outcome.status == FAILED and outcome.reason not in first:
+            first[outcome.reason or "?"] = outcome.detail or ""
+    return [f"failed {reason}: {detail}" for reason, detail in first.items()]
+
+
+def unreachable(url: str) -> str | None:
+    """Why nothing answers at ``url``'s host and port (None: something listens)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname or "", port), timeout=PROBE_TIMEOUT).close()
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return None
+
+
+def probe(url: str) -> None:
+    """Fail fast when nothing listens at ``url``: the URL and the reason, and what to do."""
+    reason = unreachable(url)
+    if reason is not None:
+        hint = " Start the mock with `mock-1flow serve`, or pass --url." if url.startswith(LOCAL_MOCK_URL) else ""
+        raise click.ClickException(f"cannot reach {url} ({reason}).{hint}")
+
+
+class Watchdog:
+    """Stops the run when a transport error turns out to be an API that went away (the
+    rest then fail ``unreachable`` at once instead of each waiting out its retries)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.reason: str | None = None
+        self.destination: Destination | None = None
+
+    def __call__(self, outcome: Outcome) -> None:
+        if outcome.reason == TRANSPORT_ERROR and self.reason is None and self.destination is not None:
+            self.reason = unreachable(self.url)
+            if self.reason is not None:
+                self.destination.stop(UNREACHABLE)
+
+
+def reconcile(events: list[dict[str, Any]], report: Report, reason: str) -> None:
+    """Give every event that has no outcome yet (a run stopped midway) a failed one."""
+    counts = Counter(o.message_id for o in report.outcomes)
+    for event in events:
+        mid = message_id(event)
+        if counts[mid]:
+            counts[mid] -= 1
+        else:
+            report.add(Outcome(mid, str(event.get("type")), FAILED, reason, detail=f"not sent: {reason}"))
+
+
+def write_report(path: str, report: Report) -> None:
+    with open(path, "wb") as stream:
+        for outcome in report.outcomes:
+            stream.write(orjson.dumps({
+                "message_id": outcome.message_id, "type": outcome.type, "status": outcome.status,
+                "reason": outcome.reason, "http_status": outcome.http_status, "error": outcome.error,
+                "detail": outcome.detail,
+            }) + b"\n")
+
+
+class Progress:
+    """Progress on stderr: a bar on a terminal, else a line every ``every`` seconds."""
+
+    def __init__(self, total: int, mode: bool | None, every: float) -> None:
+        self.total, self.every = total, every
+        self.counts: Counter = Counter()
+        self.bar = None
+        self.lines = mode is None and not sys.stderr.isatty()
+        if mode or (mode is None and sys.stderr.isatty()):
+            self.bar = click.progressbar(length=total, label="sending", file=sys.stderr)
+            self.bar.__enter__()
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.counts[outcome.status] += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.lines and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.line()
+
+    def line(self) -> None:
+        done = sum(self.counts.values())
+        click.echo(f"progress: {done}/{self.total} events done (sent {self.counts['sent']}, dropped "
+                   f"{self.counts['dropped']}, failed {self.counts['failed']})", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elapsed = time.monotonic() - self.started
+        rate = f" ({self.total / elapsed:,.0f} events/s)" if elapsed > 0 else ""
+        click.echo(f"done: {sum(self.counts.values())} events in {elapsed:.2f} s{rate}", err=True)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding test runner): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+EXAMPLE = f"""
+\b
+Examples:
+  mock-1flow serve &
+  mock-1flow events generate --count 1000 --seed 42 -o events.jsonl
+  mock-1flow send events.jsonl --key oneflow_prod_acme
+  mock-1flow send events.jsonl --key oneflow_prod_acme --profile ios --report outcomes.jsonl --deadline 60
+  mock-1flow send - --key oneflow_prod_acme --url http://127.0.0.1:9000 < events.jsonl
+
+\b
+Profiles: {", ".join(f"{name} ({p.title})" for name, p in PROFILES.items())}.
+"""
+
+
+@click.command(epilog=EXAMPLE)
 @click.argument("events_file", metavar="EVENTS.jsonl", type=click.Path(allow_dash=True, dir_okay=False))
-@click.option("--key", required=True, help="The 1Flow project key (projectApiKey).")
+@click.option("--key", required=True, help="The 1Flow project key (the destination's projectApiKey).")
 @click.option("--region", type=click.Choice(regions()), default="us", show_default=True,
               help="Regional Data Hosting of the project.")
-@click.option("--url", default=DEFAULT_URL, show_default=True,
-              help="1Flow API base (ends in /api/2021-06-15), or a mock's root such as http://127.0.0.1:8080 "
-                   "(then /{region}/api/2021-06-15 is added).")
+@click.option("--url", default=LOCAL_MOCK_URL, show_default=True,
+              help="Where to send: a mock's root (then /{region}/api/2021-06-15 is added), or an API base ending "
+                   "in /api/2021-06-15. The real 1Flow API needs it spelled out: "
+                   "--url https://api-sdk.1flow.app/api/2021-06-15.")
 @click.option("--api", type=click.Choice(["sdk", "http"]), default="sdk", show_default=True,
-              help="sdk: the SDK API as the 1Flow SDKs call it; http: 1Flow's public HTTP API (api_key, /v1/track and "
-                   "/v1/batch up to 500 KB), as a server-side forwarder calls it (base https://api.1flow.app/v1, or "
-                   "{url}/{region}/v1 for a mock's root).")
+              help="sdk: the SDK API as the 1Flow SDKs call it; http: 1Flow's public HTTP API (api_key, /v1/track, "
+                   "/v1/batch up to 500 KB), as a server-side forwarder calls it ({url}/{region}/v1 for a mock's "
+                   "root, or a base ending in /v1 such as https://api.1flow.app/v1).")
+@click.option("--profile", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
+              help="Whose behaviour to follow: web (1Flow Web (Actions), browser runtime), mobile (the docs' "
+                   "screen_/page_ naming), ios / android (the 1Flow Segment plugins), cloud (Segment's validation).")
 @click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
-              help="Mappings in Segment's shape (JSON); the presets by default.")
-@click.option("--batch-size", type=click.IntRange(1, 500), default=20, show_default=True,
-              help="Events per /v3/track (or, with --api http, /v1/batch) request, per user.")
+              help="Mappings in Segment's shape (JSON); the profile's presets by default.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=None,
+              help="At most this many events per /v3/track request [default: a device's whole queue, as the SDKs send it].")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Devices whose requests are in flight at once (each device's requests stay in order).")
 @click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
               help="Retries of a request after a transport error, 429 or 5xx.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def send(events_file: str, key: str, region: str, url: str, api: str, mappings_file: str | None, batch_size: int,
-         max_retries: int, progress: bool | None) -> None:
-    """Send EVENTS.jsonl (- for stdin) through the destination and print what became of each
-    event: sent, dropped (by reason) or failed (by HTTP status and 1Flow error code).
+@click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Overall deadline: events not sent by then are reported as failed with reason 'deadline'.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, writable=True),
+              help="Write each event's outcome to this file (JSON Lines: message_id, type, status, reason, "
+                   "http_status, error, detail).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress on stderr [default: a bar on a terminal, else a line every --progress-every seconds].")
+@click.option("--progress-every", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="SECONDS",
+              help="Seconds between progress lines when stderr is not a terminal.")
+def send(events_file: str, key: str, region: str, url: str, api: str, profile: str, mappings_file: str | None,
+         batch_size: int | None, concurrency: int, max_retries: int, deadline: float | None,
+         report_file: str | None, progress: bool | None, progress_every: float) -> None:
+    """Send EVENTS.jsonl (- for stdin) through the 1Flow destination and print what became
+    of each event: sent, dropped (by reason) or failed (by HTTP status and 1Flow error code;
+    the first message of each failure follows on stderr).
 
-    Exit status: 0 when no event failed, 1 when any did, 2 for usage errors.
+    Exit status: 0 when no event failed, 1 when any did (or the URL cannot be reached: checked
+    before sending, and again when a request fails for want of a connection),
+    2 for usage errors, 130 when interrupted (Ctrl-C or SIGTERM: a partial summary is printed).
     """
     try:
-        subscriptions = load_subscriptions(mappings_file)
+        subscriptions = load_subscriptions(mappings_file) if mappings_file else None
     except MappingError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        settings = Settings(key, region, url, api)
+        settings = Settings(key, region, url, profile, api)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if report_file:
+        try:
+            Path(report_file).open("ab").close()
+        except OSError as exc:
+            raise click.UsageError(f"--report {report_file}: cannot write ({exc.strerror or exc})") from None
     events = read_events(events_file)
-    client = client_for(settings, max_retries=max_retries)
-    show = sys.stderr.isatty() if progress is None else progress
-    with click.progressbar(length=len(events), label="sending", file=sys.stderr if show else io.StringIO()) as bar:
-        destination = Destination(settings, subscriptions, client=client, batch_size=batch_size,
-                                  on_outcome=lambda outcome: bar.update(1))
-        report = destination.send(events)
+    base = delivery_base(settings)
+    probe(base)
+    client = client_for(settings, max_retries=max_retries, pool_size=concurrency)
+    bar = Progress(len(events), progress, progress_every)
+    watchdog = Watchdog(base)
+
+    def on_outcome(outcome: Outcome) -> None:
+        bar(outcome)
+        watchdog(outcome)
+
+    destination = Destination(settings, subscriptions, client=client, batch_size=batch_size, on_outcome=on_outcome,
+                              concurrency=concurrency)
+    watchdog.destination = destination
+    if deadline is not None:
+        destination.set_deadline(deadline)
+    interrupted = None
+    with sigterm_as_interrupt():
+        try:
+            for event in events:
+                destination.process(event)
+            destination.flush()
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+            destination.stop(INTERRUPTED)
+            destination.wait()
+    destination.close()
+    report = destination.report
+    reconcile(events, report, INTERRUPTED)
+    bar.close()
+    if report_file:
+        write_report(report_file, report)
     click.echo(summary_table(report))
+    for line in failure_messages(report):
+        click.echo(line, err=True)
+    if watchdog.reason is not None:
+        click.echo(f"cannot reach {base} ({watchdog.reason}): stopped; the events not sent yet are "
+                   f"failed 'unreachable'", err=True)
+    if interrupted is not None:
+        click.echo("interrupted: the summary covers the events handled so far; the rest are failed 'interrupted'",
+                   err=True)
+        sys.exit(143 if isinstance(interrupted, _Terminated) else 130)
     if report.failed:
         sys.exit(1)

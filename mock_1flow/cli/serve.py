@@ -61,6 +61,25 @@ def _ensure_port_free(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
 
 
+def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Path | None, key: Path | None) -> str:
+    """Fill the config's TLS files; the text to print says what the device must trust."""
+    if (cert is None) != (key is None):
+        raise click.BadParameter("--tls-cert and --tls-key go together")
+    if cert is not None:
+        if tls:
+            raise click.BadParameter("use either --tls (a certificate made for you) or --tls-cert/--tls-key")
+        config.tls_cert, config.tls_key = str(cert), str(key)
+        return f"TLS: certificate {cert}"
+    if not tls:
+        return ""
+    from ..tls import make_certificates
+
+    files = make_certificates(config.host_regions, tls_dir)
+    config.tls_cert, config.tls_key = str(files.cert), str(files.key)
+    return (f"TLS: certificate for {', '.join(files.names)}\n"
+            f"  trust this CA on the device or simulator: {files.ca}")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
@@ -97,6 +116,16 @@ def _ensure_port_free(host: str, port: int) -> None:
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
               help="Threads for the Flask routes (Segment ingest, spec, pages); the SDK API runs on the event loop "
               "and the admin API in a pool of its own.")
+@click.option("--tls", "tls", is_flag=True,
+              help="Serve HTTPS with a certificate for every mapped host (api-sdk.1flow.app, ...) from a local CA "
+                   "made with trustme and kept in --tls-dir; trust its ca.pem on the device.")
+@click.option("--tls-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where --tls keeps its CA and certificate (default: $XDG_DATA_HOME/mock-1flow/tls, "
+                   "i.e. ~/.local/share/mock-1flow/tls).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Serve HTTPS with your own certificate chain (PEM); needs --tls-key.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The private key (PEM) of --tls-cert.")
 def serve(
     host: str,
     port: int,
@@ -114,6 +143,10 @@ def serve(
     admin_allow: tuple[str, ...],
     faults: tuple[dict, ...],
     threads: int,
+    tls: bool = False,
+    tls_dir: Path | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
 ) -> None:
     """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
     from ..ingest.sources import check_source_mappings
@@ -136,6 +169,7 @@ def serve(
         )
         config.host_regions.update(host_regions)
         config.http_api_hosts.update(http_api_hosts)
+        tls_note = _configure_tls(config, tls, tls_dir, tls_cert, tls_key)
     except ProjectsFileError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
@@ -143,7 +177,7 @@ def serve(
 
     _ensure_port_free(host, port)
     shown = f"[{host}]" if ":" in host else host
-    root = f"http://{shown}:{port}"
+    root = f"{'https' if config.tls_cert else 'http'}://{shown}:{port}"
     click.echo(f"mock-1flow serving on {root} (error profile: {error_profile})")
     for region in regions():
         click.echo(f"  {region}: {root}/{region}{API_VERSION_PATH}")
@@ -159,4 +193,6 @@ def serve(
         click.echo(f"  {project.key}  {project.name}  region={project.region}  plan={project.plan}")
     for fault in faults:
         click.echo(f"fault: {fault}")
+    if tls_note:
+        click.echo(tls_note)
     run(config, host=host, port=port, threads=threads)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
 from .errors import PayloadValidationError
-from .mapping.directives import UNDEFINED, is_number, js_string
+from .mapping.jsvalues import UNDEFINED, is_number, js_string
 
 TRACK, IDENTIFY = "trackEvent", "identifyUser"
 

@@ -1,59 +1,117 @@
-"""The HTTP client that talks to 1Flow the way its SDKs do (header ``one_flow_key``, JSON).
+"""The HTTP client that talks to 1Flow's SDK API (header ``one_flow_key``, JSON).
 
-Retry rules, the SDKs' and Segment's: transport errors (refused or dropped connections,
-timeouts), 429 (waiting what ``Retry-After`` says, capped) and 5xx are retried with
-capped exponential backoff plus a little jitter; another 4xx is never retried, and its
-1Flow ``error`` code reaches the caller unchanged in :class:`DeliveryError`. A small
-explicit loop rather than urllib3's ``Retry``: the caller needs the attempt count, and
-tests need to see every wait (``sleep`` is injectable).
+Retry policy, a server-side forwarder's (not the SDKs': they resend their queue on a
+timer and never read ``Retry-After``; FIDELITY.md, A11): transport errors (refused or
+dropped connections, timeouts), 429 (waiting what ``Retry-After`` says, capped) and 5xx are
+retried with capped exponential backoff plus a little jitter; another 4xx is never retried,
+and its 1Flow ``error`` code reaches the caller unchanged in :class:`DeliveryError`. The
+policy is urllib3's :class:`~urllib3.util.Retry` (counting, ``Retry-After`` seconds and
+HTTP dates, caps), driven here rather than inside urllib3's pool so that it applies to any
+``requests`` transport (the ingest's in-process one included), reports the attempt count,
+and waits through an injectable ``sleep``.
 """
 
 from __future__ import annotations
 
-import math
 import random
+import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+from urllib.parse import urlencode, urlsplit
 
+import orjson
 import requests
+import urllib3
+from urllib3 import HTTPResponse
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ProtocolError
+from urllib3.util import Retry
 
 from . import wire
 from .errors import DeliveryError
 from .settings import Settings
 
-RETRYABLE_TRANSPORT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-PERMANENT_TRANSPORT = (requests.exceptions.SSLError,)  # a ConnectionError, but retrying cannot help
-TRANSPORT_ERROR, INVALID_RESPONSE = "transport_error", "invalid_response"
+RETRYABLE_TRANSPORT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                       urllib3.exceptions.NewConnectionError, urllib3.exceptions.ProtocolError,
+                       urllib3.exceptions.TimeoutError)
+PERMANENT_TRANSPORT = (requests.exceptions.SSLError, urllib3.exceptions.SSLError)  # retrying cannot help
+TRANSPORT_ERROR, INVALID_RESPONSE, DEADLINE = "transport_error", "invalid_response", "deadline"
 
 
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110); None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(seconds, 0.0) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+class RetryPolicy(Retry):
+    """urllib3's Retry with the client's waits: ``backoff * 2**(n-1)`` from the first retry
+    (urllib3 waits 0 before it) plus up to 10% jitter from a seeded ``rng``, never above
+    ``backoff_max``; a ``Retry-After`` (seconds or HTTP date, capped at ``retry_after_max``)
+    wins over the backoff, an unreadable one is ignored."""
+
+    rng: random.Random = random.Random(0)
+
+    def new(self, **kw: Any) -> RetryPolicy:
+        retry = super().new(**kw)
+        retry.rng = self.rng
+        return retry
+
+    def get_backoff_time(self) -> float:
+        exponential = self.backoff_factor * 2 ** (max(len(self.history), 1) - 1)
+        return min(exponential * (1 + self.rng.random() / 10), self.backoff_max)
+
+    def delay(self, response: HTTPResponse | None) -> float:
+        """Seconds to wait before the next attempt."""
+        try:
+            after = self.get_retry_after(response) if response is not None else None
+        except InvalidHeader:
+            after = None
+        return self.get_backoff_time() if after is None else float(after)
+
+
+class Reply(NamedTuple):
+    """What a transport returns: status, headers, raw body, reason phrase."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    reason: str
+
+
+class PoolTransport:
+    """The default transport: urllib3's keep-alive connection pool for the API's host,
+    ``pool_size`` connections (one per request in flight at once), no retries of its own
+    (the client's policy decides). A pool rather than a ``requests`` session: a quarter of
+    the client CPU per request."""
+
+    def __init__(self, base: str, pool_size: int = 10) -> None:
+        parts = urlsplit(base)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.pool = urllib3.connection_from_url(self.origin, maxsize=pool_size, retries=False)
+
+    def __call__(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+                 params: dict[str, str] | None, timeout: float) -> Reply:
+        target = url[len(self.origin):] if url.startswith(self.origin) else url
+        if params:
+            target += "?" + urlencode(params)
+        response = self.pool.urlopen(method, target, body=data, headers=headers, timeout=timeout, redirect=False)
+        return Reply(response.status, response.headers, response.data, response.reason or "")
+
+
+class SessionTransport:
+    """A ``requests`` session as the transport (a custom adapter: the ingest's in-process one, a test's stub)."""
+
+    def __init__(self, session: requests.Session) -> None:
+        self.session = session
+
+    def __call__(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+                 params: dict[str, str] | None, timeout: float) -> Reply:
+        response = self.session.request(method, url, data=data, params=params, headers=headers, timeout=timeout)
+        return Reply(response.status_code, response.headers, response.content, response.reason or "")
 
 
 class OneFlowClient:
-    """One 1Flow project's API, with the retry rules above.
+    """One 1Flow project's API, with the retry policy above.
 
     ``max_retries`` counts retries (so at most ``max_retries + 1`` attempts); waits are
     ``backoff * 2**(n-1)`` plus up to 10% jitter from ``rng`` (seeded: reproducible runs),
     never above ``max_backoff``; a 429's ``Retry-After`` is used as is, up to ``max_retry_after``.
+    Thread-safe: the destination's lanes share one client (and its connection pool).
     """
 
     key_header = "one_flow_key"  # 1Flow's HTTP API client (.http_api) sends api_key
@@ -66,27 +124,41 @@ class OneFlowClient:
         backoff: float = 0.2,
         max_backoff: float = 5.0,
         timeout: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Any] | None = None,
         rng: random.Random | None = None,
         max_retry_after: float = 60.0,
+        pool_size: int = 10,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         self.settings = settings
-        self.session = session or requests.Session()
-        self.max_retries, self.backoff, self.max_backoff, self.timeout = max_retries, backoff, max_backoff, timeout
-        self.max_retry_after = max_retry_after
-        self.sleep = sleep
-        self.rng = rng or random.Random(0)
+        self.transport = PoolTransport(settings.api_base, pool_size) if session is None else SessionTransport(session)
+        self.timeout = timeout
+        self.retry = RetryPolicy(total=max_retries, connect=None, read=None, status=None, other=0, redirect=0,
+                                 allowed_methods=None, backoff_factor=backoff, backoff_max=max_backoff,
+                                 retry_after_max=max_retry_after, respect_retry_after_header=True)
+        self.retry.rng = rng or random.Random(0)
+        self._stop = threading.Event()
+        self._stop_reason: str | None = None
+        self.sleep = sleep or self._stop.wait  # a stop ends a wait at once
+        self.deadline: float | None = None  # time.monotonic() after which no attempt starts
         self.base = settings.api_base
 
-    def _delay(self, attempt: int, response: requests.Response | None) -> float:
-        if response is not None:
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                return min(retry_after, self.max_retry_after)
-        exponential = self.backoff * 2 ** (attempt - 1)
-        return min(exponential * (1 + self.rng.random() / 10), self.max_backoff)
+    def cancel(self, reason: str) -> None:
+        """No more attempts from now on: requests fail with ``reason`` as their error."""
+        self._stop_reason = reason
+        self._stop.set()
+
+    def _left(self, path: str, attempts: int) -> float | None:
+        """Seconds left before the deadline (None: no deadline); raises when stopped or past it."""
+        if self._stop_reason is not None:
+            raise DeliveryError(None, self._stop_reason, f"{path}: not sent ({self._stop_reason})", attempts)
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeliveryError(None, DEADLINE, f"{path}: the deadline passed", attempts)
+        return left
 
     def post(self, path: str, body: dict[str, Any], expect: str | None = None) -> Any:
         """POST ``body`` to ``path``; returns the envelope's ``result``."""
@@ -94,7 +166,7 @@ class OneFlowClient:
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,
                 params: dict[str, str] | None = None, expect: str | None = None) -> Any:
-        """Send with the retry rules; returns the envelope's ``result`` or raises :class:`DeliveryError`.
+        """Send with the retry policy; returns the envelope's ``result`` or raises :class:`DeliveryError`.
 
         ``expect`` names a string the result must hold (a 2xx without it is ``invalid_response``).
         """
@@ -103,31 +175,38 @@ class OneFlowClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = wire.encode(body)
-        attempt = 0
+        url, retry = self.base + path, self.retry
         while True:
-            attempt += 1
+            attempts = len(retry.history) + 1
+            left = self._left(path, attempts - 1)
+            timeout = self.timeout if left is None else min(self.timeout, left)
+            view: HTTPResponse | None = None
             try:
-                response = self.session.request(method, self.base + path, data=data, params=params, headers=headers,
-                                                timeout=self.timeout)
+                response = self.transport(method, url, data, headers, params, timeout)
             except PERMANENT_TRANSPORT as exc:
-                raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempt) from None
+                raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempts) from None
             except RETRYABLE_TRANSPORT as exc:
-                if attempt > self.max_retries:
-                    raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempt) from None
-                self.sleep(self._delay(attempt, None))
-                continue
-            except requests.RequestException as exc:  # a bad URL, too many redirects: retrying cannot help
-                raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempt) from None
-            if response.status_code < 300:
-                return _result(path, response, attempt, expect)
-            retryable = response.status_code == 429 or response.status_code >= 500
-            if not retryable or attempt > self.max_retries:
-                raise _delivery_error(path, response, attempt)
-            self.sleep(self._delay(attempt, response))
-
-    def batch_fits(self, analytic_id: str, event_sizes: list[int]) -> bool:
-        """Whether events of these encoded sizes fit one ``/v3/track`` request (32 KB)."""
-        return wire.track_body_size(analytic_id, event_sizes) <= wire.MAX_REQUEST_BYTES
+                error: Exception | None = exc
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # a bad URL: retrying cannot help
+                raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempts) from None
+            else:
+                if response.status < 300:
+                    return _result(path, response, attempts, expect)
+                if response.status != 429 and response.status < 500:
+                    raise _delivery_error(path, response, attempts)
+                error = None
+                view = HTTPResponse(body=b"", headers=dict(response.headers), status=response.status,
+                                    preload_content=False)
+            try:
+                retry = retry.increment(method, url, response=view,
+                                        error=None if error is None else ProtocolError(str(error)))
+            except MaxRetryError:
+                if error is not None:
+                    raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {error}", attempts) from None
+                raise _delivery_error(path, response, attempts) from None
+            wait = retry.delay(view)
+            left = self._left(path, attempts)
+            self.sleep(wait if left is None else min(wait, left))
 
     def add_user(self, device_id: str, context: dict[str, Any]) -> str:
         """Register a device (``/v3/user``); returns its analytic user id."""
@@ -152,30 +231,31 @@ class OneFlowClient:
         return self.post("/v3/response", response)
 
 
-def _result(path: str, response: requests.Response, attempts: int, expect: str | None) -> Any:
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _result(path: str, response: Reply, attempts: int, expect: str | None) -> Any:
     """The envelope's ``result``; a 2xx that is not 1Flow's envelope is an error, not retried
     (a proxy's HTML page, say: the same request would get the same page)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = _json(response.body)
     if not isinstance(body, dict):
-        raise DeliveryError(response.status_code, INVALID_RESPONSE,
-                            f"{path}: HTTP {response.status_code} without 1Flow's JSON envelope", attempts)
+        raise DeliveryError(response.status, INVALID_RESPONSE,
+                            f"{path}: HTTP {response.status} without 1Flow's JSON envelope", attempts)
     result = body.get("result")
     if expect is not None and not (isinstance(result, dict) and isinstance(result.get(expect), str) and result[expect]):
-        raise DeliveryError(response.status_code, INVALID_RESPONSE, f"{path}: the result has no {expect}", attempts)
+        raise DeliveryError(response.status, INVALID_RESPONSE, f"{path}: the result has no {expect}", attempts)
     return result
 
 
-def _delivery_error(path: str, response: requests.Response, attempts: int) -> DeliveryError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+def _delivery_error(path: str, response: Reply, attempts: int) -> DeliveryError:
+    body = _json(response.body)
     if isinstance(body, dict):
         error, message = body.get("error"), body.get("message") or response.reason
     else:
-        error, message = None, response.text[:200]
+        error, message = None, response.body[:200].decode("utf-8", "replace")
     error = error if isinstance(error, str) else None
-    return DeliveryError(response.status_code, error, f"{path}: HTTP {response.status_code} {message}", attempts)
+    return DeliveryError(response.status, error, f"{path}: HTTP {response.status} {message}", attempts)

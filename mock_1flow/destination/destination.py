@@ -1,31 +1,40 @@
 """The 1Flow destination: Segment events in, 1Flow SDK calls out, one outcome per event.
 
-Like a 1Flow SDK: ``/v3/user`` once per new device (anonymousId, else userId),
-``/v3/identify`` on identify (the returned id replaces the device's from then on, and
-events that carry only that userId go to it too),
-``/v3/track`` with events batched per analytic user. Nothing is lost silently: each event
-ends sent, dropped (no user id, unsubscribed type, no matching mapping, invalid payload)
-or failed (HTTP status and 1Flow error code, or a transport error).
+Per event: the subscriptions whose trigger matches run, each through the runtime profile
+(:mod:`.profiles`: transform, validation for ``cloud``, then the SDK call the source makes).
+Each SDK call then becomes SDK API requests the way the 1Flow SDKs make them (the mock's
+documented choice for the web SDK, whose wire format is not public): ``/v3/user`` once per
+device (anonymousId, else userId) before its first request, ``/v3/identify`` for an
+identify (the returned id replaces the device's, and events that carry only that userId go
+to it too), ``/v3/track`` with the device's queued events in one body (the SDKs send their
+whole queue; ``batch_size`` caps the events per request if given).
 
-The Segment event -> action payload step is the mapping engine's (``resolve`` with the
-subscription's mapping, then the action's validation); the payload -> request body step
-is :mod:`.wire`'s; this module only decides what to call, in which order, and the outcome.
+Each device is a *lane*: its requests run in order. With ``concurrency`` above 1, lanes run
+in a thread pool, so several users' requests are in flight at once while each user's
+order is kept. Nothing is lost silently: each event ends sent, dropped (no user id,
+unsubscribed type, no matching mapping, invalid payload) or failed (HTTP status and 1Flow
+error code, a transport error, or the run's ``deadline``/``interrupted``).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import wire
-from .actions import IDENTIFY, validate_payload
 from .client import OneFlowClient
 from .http_api import client_for
 from .errors import DeliveryError, PayloadValidationError
-from .mapping import MappingError, Subscription, load_subscriptions, resolve
+from .mapping import MappingError, Subscription
 from .outcomes import (
+    DEADLINE,
     DROPPED,
     FAILED,
+    INTERRUPTED,
     INVALID_PAYLOAD,
     NO_MATCHING_MAPPING,
     NO_USER_ID,
@@ -35,6 +44,7 @@ from .outcomes import (
     Report,
     failure_reason,
 )
+from .profiles import Profile, SdkCall, profile as named_profile
 from .settings import Settings
 
 UNSUBSCRIBED = ("group", "alias")
@@ -65,13 +75,30 @@ class _Pending:
         self.finish(chosen)
 
 
-class Destination:
-    """Segment's 1Flow (Actions) destination with its subscriptions (the presets by default).
+Queued = tuple[dict[str, Any], Outcome, _Pending]
 
-    Outcomes are finalised when known: drops and identifies at once, track events when
-    their batch is sent (``batch_size`` per user, or :meth:`flush`). Group and alias calls
-    that no subscription takes are dropped as ``unsubscribed_type`` (1Flow has no call for
-    them); a custom subscription that does take them is obeyed, as Segment would.
+
+class _Lane:
+    """One device as its SDK sees it: its analytic id once registered, the track events
+    queued for the next ``/v3/track``, and its requests waiting to run (in order)."""
+
+    def __init__(self, device_id: str, context: dict[str, Any]) -> None:
+        self.device_id, self.context = device_id, context
+        self.analytic: str | None = None
+        self.batch: list[Queued] = []
+        self.ops: deque[Callable[[_Lane], None]] = deque()
+        self.running = False
+
+
+class Destination:
+    """Segment's 1Flow destination under a runtime profile, with its subscriptions (the
+    profile's presets by default).
+
+    Outcomes are finalised when known: drops at once, identifies when 1Flow answers, track
+    events when their batch is sent (at ``batch_size`` events per device if given, before
+    the device's next identify, or on :meth:`flush`). Group and alias calls that no
+    subscription takes are dropped as ``unsubscribed_type`` (1Flow has no call for them); a
+    custom subscription that does take them is obeyed, as Segment would.
     """
 
     def __init__(
@@ -79,149 +106,265 @@ class Destination:
         settings: Settings,
         subscriptions: list[Subscription] | None = None,
         client: OneFlowClient | None = None,
-        batch_size: int = 20,
+        batch_size: int | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        profile: str | None = None,
+        concurrency: int = 1,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        if batch_size is not None and batch_size < 1:
+            raise ValueError("batch_size must be at least 1 (or None: the whole queue, as the SDKs send it)")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.settings = settings
-        self.subscriptions = load_subscriptions() if subscriptions is None else subscriptions
-        self.client = client or client_for(settings)
+        self.profile: Profile = named_profile(profile or settings.profile)
+        self.subscriptions = self.profile.subscriptions() if subscriptions is None else subscriptions
+        self.client = client or client_for(settings, pool_size=concurrency)  # the SDK API's, or the HTTP API's
         self.batch_size = batch_size
         self.on_outcome = on_outcome
-        self.devices: dict[str, str] = {}  # device id (or identified userId) -> current analytic user id
-        self.pending: dict[str, list[tuple[dict[str, Any], Outcome, _Pending]]] = {}
-        self.pending_sizes: dict[str, list[int]] = {}  # encoded bytes of each queued event
+        self.lanes: dict[str, _Lane] = {}  # device id (or identified userId) -> its lane
         self.report = Report()
+        self.deadline: float | None = None  # time.monotonic() after which nothing more is sent
+        self._stop_reason: str | None = None
         self._recent: list[Outcome] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._running_lanes = 0
+        self._errors: list[BaseException] = []
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="1flow-lane") if concurrency > 1 else None
 
     # -- public -------------------------------------------------------------------------
 
     def process(self, event: dict[str, Any]) -> list[Outcome]:
         """Map and deliver (or queue) one event; returns the outcomes finalised by this call
-        (this event's if already known, and those of any batch it completed)."""
-        self._recent = []
+        (this event's if already known, and those of any batch it completed; with
+        ``concurrency`` above 1, only those known when it returns)."""
         self._process(event)
-        return self._recent
+        return self._take_recent()
 
     def flush(self) -> list[Outcome]:
-        """Send every queued batch; returns the outcomes this finalised."""
-        self._recent = []
-        for analytic in list(self.pending):
-            self._flush_user(analytic)
-        return self._recent
+        """Send every queued batch and wait for every lane; returns the outcomes finalised
+        since the last :meth:`process` or :meth:`flush`."""
+        for lane in list(self.lanes.values()):
+            self._send_batch(lane)
+        self.wait()
+        return self._take_recent()
 
     def send(self, events: Iterable[dict[str, Any]]) -> Report:
         """Process every event and flush; returns the report of this call."""
         before = len(self.report.outcomes)
         for event in events:
-            self.process(event)
+            self._process(event)
         self.flush()
         return Report(self.report.outcomes[before:])
 
+    def wait(self) -> None:
+        """Block until no lane has requests left; re-raises a lane's unexpected error."""
+        with self._idle:
+            while self._running_lanes:
+                self._idle.wait(0.1)
+            if self._errors:
+                raise self._errors.pop(0)
+
+    def stop(self, reason: str = INTERRUPTED) -> None:
+        """From now on nothing more is sent: queued and later events fail with ``reason``
+        (``interrupted`` or ``deadline``), and the client stops retrying at once."""
+        self._stop_reason = reason
+        self.client.cancel(reason)
+
+    def set_deadline(self, seconds: float) -> None:
+        """An overall deadline from now: after it, events fail with reason ``deadline``."""
+        self.deadline = time.monotonic() + seconds
+        self.client.deadline = self.deadline
+
+    def close(self) -> None:
+        """Release the lanes' threads (queued work is not sent: call :meth:`flush` first)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
     # -- one event ----------------------------------------------------------------------
+
+    def _stopped(self) -> str | None:
+        if self._stop_reason is None and self.deadline is not None and time.monotonic() >= self.deadline:
+            self._stop_reason = DEADLINE
+        return self._stop_reason
 
     def _process(self, event: dict[str, Any]) -> None:
         if not isinstance(event, dict):
-            return self._finish(Outcome("", "?", DROPPED, INVALID_PAYLOAD, detail="a Segment event is a JSON object"))
+            return self._complete(None, Outcome("", "?", DROPPED, INVALID_PAYLOAD, detail="a Segment event is a JSON object"))
         kind = str(event.get("type"))
         base = Outcome(wire.message_id(event), kind, SENT)
+        stopped = self._stopped()
+        if stopped:
+            return self._complete(None, _stopped_outcome(base, stopped))
         matching = [subscription for subscription in self.subscriptions if subscription.matches(event)]
         if not matching:
             if kind in UNSUBSCRIBED:
-                return self._finish(self._drop(base, UNSUBSCRIBED_TYPE, f"1Flow does not take {kind} calls"))
-            return self._finish(self._drop(base, NO_MATCHING_MAPPING, "no enabled mapping's trigger matches"))
-        pending = _Pending(len(matching), self._finish)
+                return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"1Flow does not take {kind} calls"))
+            return self._complete(None, _drop(base, NO_MATCHING_MAPPING, "no enabled mapping's trigger matches"))
+        pending = _Pending(len(matching), self._record)
         tracks = 0
         for subscription in matching:
             # The first track action's _id is the messageId's; a second one of the same event
             # gets its own (by subscription name), or 1Flow would discard it as a duplicate.
-            action_key = subscription.name if subscription.partner_action != IDENTIFY and tracks else None
-            tracks += subscription.partner_action != IDENTIFY
-            self._act(subscription, event, base, pending, action_key)
+            is_track = subscription.partner_action != "identifyUser"
+            self._act(subscription, event, base, pending, subscription.name if is_track and tracks else None)
+            tracks += is_track
 
     def _act(self, subscription: Subscription, event: dict[str, Any], base: Outcome, pending: _Pending,
-             action_key: str | None = None) -> None:
+             action_key: str | None) -> None:
+        name = subscription.name
         try:
-            payload = validate_payload(subscription.partner_action, resolve(subscription.mapping, event))
+            call = self.profile.call(subscription, event)
         except PayloadValidationError as exc:
-            return pending.done(self._drop(base, INVALID_PAYLOAD, f"{subscription.name}: {exc}"))
+            return self._complete(pending, _drop(base, INVALID_PAYLOAD, f"{name}: {exc}"))
         except RESOLVE_ERRORS as exc:
-            return pending.done(self._drop(base, INVALID_PAYLOAD, f"{subscription.name}: cannot resolve mapping ({exc})"))
-        identify = subscription.partner_action == IDENTIFY
-        if identify and not payload.get("userId"):
-            return pending.done(self._drop(base, NO_USER_ID, f"{subscription.name}: identify without userId is not sent"))
-        device_id = _device_id(payload, event)
+            return self._complete(pending, _drop(base, INVALID_PAYLOAD, f"{name}: cannot resolve mapping ({exc})"))
+        problem = _unsendable(call)
+        if problem:
+            return self._complete(pending, _drop(base, problem[0], f"{name}: {problem[1]}"))
+        device_id = self._device_id(call, event)
         if not device_id:
-            return pending.done(self._drop(base, NO_USER_ID, f"{subscription.name}: neither anonymousId nor userId"))
-        try:
-            analytic = self._analytic_id(device_id, event)
-            if identify:
-                self._flush_user(analytic)  # the anonymous user's events go out under its own id first
-                identified = self.client.identify(analytic, payload["userId"], payload.get("traits") or {})
-                self.devices[device_id] = self.devices[payload["userId"]] = identified
-                return pending.done(base)
-        except DeliveryError as exc:
-            return pending.done(self._failed(base, exc))
-        self._queue(analytic, wire.track_event(payload, event, action_key), base, pending)
-
-    def _analytic_id(self, device_id: str, event: dict[str, Any]) -> str:
-        analytic = self.devices.get(device_id)
-        if analytic is None:
-            analytic = self.devices[device_id] = self.client.add_user(device_id, wire.device_context(event))
-        return analytic
-
-    # -- batches ------------------------------------------------------------------------
-
-    def _queue(self, analytic: str, one_flow_event: dict[str, Any], outcome: Outcome, pending: _Pending) -> None:
-        """Queue under the user; a batch goes out at ``batch_size`` events, or before the next
-        event would take it past what one request takes (``client.batch_fits``: 32 KB to the SDK
-        API's /v3/track, 500 KB to the HTTP API's /v1/batch)."""
-        size = len(wire.encode(one_flow_event))
-        sizes = self.pending_sizes.get(analytic, [])
-        if sizes and not self.client.batch_fits(analytic, [*sizes, size]):
-            self._flush_user(analytic)
-        self.pending.setdefault(analytic, []).append((one_flow_event, outcome, pending))
-        self.pending_sizes.setdefault(analytic, []).append(size)
-        if len(self.pending[analytic]) >= self.batch_size:
-            self._flush_user(analytic)
-
-    def _flush_user(self, analytic: str) -> None:
-        queue = self.pending.pop(analytic, [])
-        self.pending_sizes.pop(analytic, None)
-        if not queue:
+            return self._complete(pending, _drop(base, NO_USER_ID, f"{name}: neither anonymousId nor userId"))
+        lane = self.lanes.get(device_id)
+        if lane is None:
+            lane = self.lanes[device_id] = _Lane(device_id, wire.device_context(event))
+        if call.method == "identify":
+            self._send_batch(lane)  # the anonymous user's events go out under its own id first
+            self.lanes[call.target] = lane  # later events with only this userId are this device's
+            self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return
-        try:
-            self.client.track(analytic, [event for event, _, _ in queue])
-        except DeliveryError as exc:
+        parameters = {} if call.parameters is None else call.parameters
+        lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform),
+                           base, pending))
+        if self.batch_size is not None and len(lane.batch) >= self.batch_size:
+            self._send_batch(lane)
+
+    def _device_id(self, call: SdkCall, event: dict[str, Any]) -> str | None:
+        """The SDK's device: Web's track passes anonymousId and userId (the payload's, else
+        the event's anonymousId: Identify User has no anonymousId field, yet the device that
+        logs in is the event's); an identify's own userId last. A mobile plugin's device is
+        the app's: the event's anonymousId, else its userId."""
+        candidates = (event.get("anonymousId"), event.get("userId")) if self.profile.platform else (
+            call.anonymous_id, event.get("anonymousId"), call.user_id if call.method == "track" else call.target)
+        for candidate in candidates:
+            if isinstance(candidate, str) and candidate:
+                return candidate
+        return None
+
+    # -- lanes: one device's requests, in order -----------------------------------------
+
+    def _send_batch(self, lane: _Lane) -> None:
+        if lane.batch:
+            queue, lane.batch = lane.batch, []
+            self._submit(lane, self._track_op(queue))
+
+    def _submit(self, lane: _Lane, op: Callable[[_Lane], None]) -> None:
+        if self._executor is None:
+            return op(lane)
+        with self._lock:
+            lane.ops.append(op)
+            if lane.running:
+                return
+            lane.running = True
+            self._running_lanes += 1
+        self._executor.submit(self._drain, lane)
+
+    def _drain(self, lane: _Lane) -> None:
+        while True:
+            with self._lock:
+                if not lane.ops:
+                    lane.running = False
+                    self._running_lanes -= 1
+                    self._idle.notify_all()
+                    return
+                op = lane.ops.popleft()
+            try:
+                op(lane)
+            except BaseException as exc:  # a bug, not a delivery failure: surface it in wait()
+                with self._lock:
+                    self._errors.append(exc)
+
+    def _registered(self, lane: _Lane) -> str:
+        """The lane's analytic id, registering the device (``/v3/user``) the first time."""
+        if lane.analytic is None:
+            lane.analytic = self.client.add_user(lane.device_id, lane.context)
+        return lane.analytic
+
+    def _track_op(self, queue: list[Queued]) -> Callable[[_Lane], None]:
+        def run(lane: _Lane) -> None:
+            try:
+                self._check_stopped()
+                self.client.track(self._registered(lane), [body for body, _, _ in queue])
+            except DeliveryError as exc:
+                for _, outcome, pending in queue:
+                    self._complete(pending, _failed(outcome, exc))
+                return
             for _, outcome, pending in queue:
-                pending.done(self._failed(outcome, exc))
-            return
-        for _, outcome, pending in queue:
-            pending.done(outcome)
+                self._complete(pending, outcome)
+        return run
+
+    def _identify_op(self, user_id: str, traits: dict[str, Any], base: Outcome,
+                     pending: _Pending) -> Callable[[_Lane], None]:
+        def run(lane: _Lane) -> None:
+            try:
+                self._check_stopped()
+                lane.analytic = self.client.identify(self._registered(lane), user_id, traits)
+            except DeliveryError as exc:
+                return self._complete(pending, _failed(base, exc))
+            self._complete(pending, base)
+        return run
+
+    def _check_stopped(self) -> None:
+        reason = self._stopped()
+        if reason:
+            raise DeliveryError(None, reason, f"not sent: {reason}", 0)
 
     # -- outcomes -----------------------------------------------------------------------
 
-    def _finish(self, outcome: Outcome) -> None:
+    def _complete(self, pending: _Pending | None, outcome: Outcome) -> None:
+        with self._lock:
+            if pending is None:
+                self._record(outcome)
+            else:
+                pending.done(outcome)
+
+    def _record(self, outcome: Outcome) -> None:
+        """Called with the lock held."""
         self.report.add(outcome)
         self._recent.append(outcome)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
 
-    @staticmethod
-    def _drop(base: Outcome, reason: str, detail: str | None = None) -> Outcome:
-        return Outcome(base.message_id, base.type, DROPPED, reason, detail=detail)
-
-    @staticmethod
-    def _failed(base: Outcome, error: DeliveryError) -> Outcome:
-        return Outcome(base.message_id, base.type, FAILED, failure_reason(error.status, error.error), error.status,
-                       error.error, f"{error.message} (after {error.attempts} attempt(s))")
+    def _take_recent(self) -> list[Outcome]:
+        with self._lock:
+            recent, self._recent = self._recent, []
+        return recent
 
 
-def _device_id(payload: dict[str, Any], event: dict[str, Any]) -> str | None:
-    """The SDK's device: the payload's anonymousId, else the event's (Identify User has no
-    anonymousId field, yet the device that logs in is the event's), else the userId."""
-    for candidate in (payload.get("anonymousId"), event.get("anonymousId"), payload.get("userId")):
-        if isinstance(candidate, str) and candidate:
-            return candidate
+def _unsendable(call: SdkCall) -> tuple[str, str] | None:
+    """Why an SDK call gets no request (the mock's rules where the SDK's are not public)."""
+    if call.method == "identify":
+        if call.target is None or call.target == "":
+            return NO_USER_ID, "identify without userId is not sent (Segment's docs; the iOS plugin and Android SDK)"
+        if not isinstance(call.target, str):
+            return INVALID_PAYLOAD, f"the userId must be a string, not {type(call.target).__name__}"
+        return None
+    if not isinstance(call.target, str) or not call.target:
+        return INVALID_PAYLOAD, f"the SDK would get the event name {call.target!r}; 1Flow's track needs a name, so it is not sent"
+    if call.parameters is not None and not isinstance(call.parameters, dict):
+        return INVALID_PAYLOAD, f"the properties must be an object, not {type(call.parameters).__name__}"
     return None
+
+
+def _drop(base: Outcome, reason: str, detail: str | None = None) -> Outcome:
+    return Outcome(base.message_id, base.type, DROPPED, reason, detail=detail)
+
+
+def _stopped_outcome(base: Outcome, reason: str) -> Outcome:
+    return Outcome(base.message_id, base.type, FAILED, reason, detail=f"not sent: {reason}")
+
+
+def _failed(base: Outcome, error: DeliveryError) -> Outcome:
+    attempts = f" (after {error.attempts} attempt(s))" if error.attempts else ""
+    return Outcome(base.message_id, base.type, FAILED, failure_reason(error.status, error.error), error.status,
+                   error.error, f"{error.message}{attempts}")

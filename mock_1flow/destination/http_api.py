@@ -10,8 +10,8 @@ for single calls of at most 32 KB, ``/v1/batch`` for several events, at most 500
 - ``identify`` posts ``{user_id, traits}``; from then on the device's events go to the userId;
 - ``track`` turns the SDK-shaped events into track calls (``timestamp`` ISO-8601 from the
   event's time, ``message_id`` = the event's stable ``_id``, so a resend is deduplicated) and
-  sends one call to ``/v1/track`` when it fits 32 KB, else one ``/v1/batch``;
-- ``batch_fits`` tells the destination when a user's queue would pass 500 KB as a batch.
+  sends one call to ``/v1/track`` when it fits 32 KB, else a device's queue as ``/v1/batch``
+  requests cut at 500 KB.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import wire
-from .client import OneFlowClient
+from .client import OneFlowClient, PoolTransport
+from .errors import DeliveryError
 from .settings import DEFAULT_URL as SDK_DEFAULT_URL
 from .settings import Settings
 
@@ -58,27 +59,33 @@ def track_body(user_id: str, event: dict[str, Any]) -> dict[str, Any]:
             "timestamp": iso_timestamp(event["time"]), "message_id": event["_id"]}
 
 
-def batch_body(user_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """``POST /v1/batch``: the events as track items."""
-    return {"batch": [{"type": "track", **track_body(user_id, event)} for event in events]}
-
-
-def item_growth(user_id: str) -> int:
-    """The most a batch item of ``user_id`` can exceed the SDK event it came from, in encoded
-    bytes (the SDK event's time is at least one digit; the ISO timestamp is always 20 characters)."""
-    sample = {"name": "", "time": 0, "parameters": {}, "plt": "w", "_id": "0" * 24}
-    return len(wire.encode({"type": "track", **track_body(user_id, sample)})) - len(wire.encode(sample))
+def batches(user_id: str, events: list[dict[str, Any]], limit: int = BATCH_LIMIT) -> list[list[dict[str, Any]]]:
+    """The events as track items, cut into as few ``/v1/batch`` bodies as fit ``limit`` bytes each
+    (exact encoded sizes; an item too big alone still gets a batch of its own, which 1Flow refuses)."""
+    envelope = len(wire.encode({"batch": []}))
+    chunks: list[list[dict[str, Any]]] = []
+    size = 0
+    for event in events:
+        item = {"type": "track", **track_body(user_id, event)}
+        grown = len(wire.encode(item)) + 1  # its comma, or the one byte of slack the first item leaves
+        if not chunks or size + grown > limit:
+            chunks.append([])
+            size = envelope - 1
+        chunks[-1].append(item)
+        size += grown
+    return chunks
 
 
 class HttpApiClient(OneFlowClient):
-    """A 1Flow project's public HTTP API, with :class:`OneFlowClient`'s retry rules."""
+    """A 1Flow project's public HTTP API, with :class:`OneFlowClient`'s retry policy."""
 
     key_header = KEY_HEADER
 
-    def __init__(self, settings: Settings, **options: Any) -> None:
-        super().__init__(settings, **options)
+    def __init__(self, settings: Settings, session: Any = None, pool_size: int = 10, **options: Any) -> None:
+        super().__init__(settings, session=session, pool_size=pool_size, **options)
         self.base = http_api_base(settings)
-        self._growth: dict[str, int] = {}
+        if session is None:  # the pool is per host, and this API's host may not be the SDK API's
+            self.transport = PoolTransport(self.base, pool_size)
 
     def add_user(self, device_id: str, context: dict[str, Any]) -> str:
         """No request: users are known by their own id here."""
@@ -90,23 +97,32 @@ class HttpApiClient(OneFlowClient):
         return user_id
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> None:
-        """One ``/v1/track`` when a single event fits 32 KB, else one ``/v1/batch``."""
+        """One ``/v1/track`` when a single event fits 32 KB, else ``/v1/batch`` requests of at most
+        500 KB each, in order. When a later batch fails, the error says how many events the earlier
+        ones delivered (the destination reports the whole queue failed; a resend of those is a
+        duplicate by ``message_id``, not a second event)."""
         if len(events) == 1:
             single = track_body(analytic_id, events[0])
             if len(wire.encode(single)) <= STANDARD_LIMIT:
                 self.post("/track", single)
                 return
-        self.post("/batch", batch_body(analytic_id, events))
-
-    def batch_fits(self, analytic_id: str, event_sizes: list[int]) -> bool:
-        """Whether events of these encoded SDK sizes fit one ``/v1/batch`` (500 KB)."""
-        growth = self._growth.get(analytic_id)
-        if growth is None:
-            growth = self._growth[analytic_id] = item_growth(analytic_id)
-        envelope = len(wire.encode({"batch": []}))
-        return envelope + sum(event_sizes) + growth * len(event_sizes) + max(len(event_sizes) - 1, 0) <= BATCH_LIMIT
+        delivered = 0
+        for chunk in batches(analytic_id, events):
+            try:
+                self.post("/batch", {"batch": chunk})
+            except DeliveryError as error:
+                if delivered:
+                    error.message += (f" ({delivered} of {len(events)} events were delivered by earlier batches; "
+                                      "resending them is deduplicated by message_id)")
+                raise
+            delivered += len(chunk)
 
 
 def client_for(settings: Settings, **options: Any) -> OneFlowClient:
     """The client of the API ``settings.api`` names: the SDK API's, or this one's."""
     return (HttpApiClient if settings.api == "http" else OneFlowClient)(settings, **options)
+
+
+def delivery_base(settings: Settings) -> str:
+    """The base URL the destination sends to, for either API (what ``send`` probes)."""
+    return http_api_base(settings) if settings.api == "http" else settings.api_base

@@ -17,6 +17,9 @@ NO_MATCHING_MAPPING = "no_matching_mapping"  # no enabled subscription's trigger
 INVALID_PAYLOAD = "invalid_payload"  # the action's payload failed validation; ``detail`` keeps Segment's message
 DROP_REASONS = (NO_USER_ID, UNSUBSCRIBED_TYPE, NO_MATCHING_MAPPING, INVALID_PAYLOAD)
 TRANSPORT_ERROR = "transport_error"  # the reason of a failure without an HTTP status
+DEADLINE = "deadline"  # not sent (or not retried) before the run's overall deadline
+INTERRUPTED = "interrupted"  # not sent because the run was stopped (Ctrl-C, SIGTERM)
+UNREACHABLE = "unreachable"  # not sent: the API stopped answering, so the run stopped
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,8 @@ class Outcome:
     """What became of one Segment event.
 
     ``reason`` is None when sent, one of :data:`DROP_REASONS` when dropped, and
-    ``"<http status> <1Flow error code>"`` (or ``transport_error``) when failed, so counting
+    ``"<http status> <1Flow error code>"`` (or ``transport_error``, ``deadline``,
+    ``interrupted``, ``unreachable``) when failed, so counting
     by (status, reason) gives the summary table. ``detail`` is the human message.
     """
 
@@ -38,9 +42,10 @@ class Outcome:
 
 
 def failure_reason(http_status: int | None, error: str | None) -> str:
-    """``"404 unknown_key"``, ``"503"`` when 1Flow gave no code, ``transport_error`` without a response."""
+    """``"404 unknown_key"``, ``"503"`` when 1Flow gave no code; without a response, the
+    error (``transport_error``, ``deadline``, ``interrupted``)."""
     if http_status is None:
-        return TRANSPORT_ERROR
+        return error or TRANSPORT_ERROR
     return f"{http_status} {error}" if error else str(http_status)
 
 

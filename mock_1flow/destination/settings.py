@@ -6,14 +6,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..server.spec import API_VERSION_PATH, regions
+from .profiles import DEFAULT_PROFILE, PROFILES
 
 DEFAULT_URL = "https://api-sdk.1flow.app" + API_VERSION_PATH
+LOCAL_MOCK_URL = "http://127.0.0.1:8080"  # ``mock-1flow serve``'s default address, in path form
 APIS = ("sdk", "http")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """``projectApiKey``, Regional Data Hosting (``us`` | ``eu``) and where to send.
+    """``projectApiKey``, Regional Data Hosting (``us`` | ``eu``), where to send, and the
+    runtime ``profile`` (:mod:`.profiles`: ``web`` by default) whose behaviour to follow.
 
     The rule for ``url``, so one setting serves both the real host and the mock:
 
@@ -26,6 +29,7 @@ class Settings:
     project_api_key: str
     region: str = "us"
     url: str = DEFAULT_URL
+    profile: str = DEFAULT_PROFILE
     api: str = "sdk"  # "sdk": the SDK API, as the 1Flow SDKs call it; "http": 1Flow's public HTTP API (.http_api)
 
     def __post_init__(self) -> None:
@@ -33,6 +37,8 @@ class Settings:
             raise ValueError("projectApiKey is required: the 1Flow project key (oneflow_prod_... / oneflow_sandbox_...)")
         if self.region not in regions():
             raise ValueError(f"region must be one of {', '.join(regions())}, not {self.region!r}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
         if self.api not in APIS:
             raise ValueError(f"api must be one of {', '.join(APIS)}, not {self.api!r}")
         parts = urlsplit(self.url or "")

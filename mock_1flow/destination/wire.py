@@ -24,13 +24,12 @@ CONTEXT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "screen": {"width": (int, float), "height": (int, float), "type": (str,)},
 }
 IOS_NAMES = ("ios", "ipados")
-MAX_REQUEST_BYTES = 32 * 1024  # 1Flow's documented limit per request
 
 
 def encode(body: Any) -> bytes:
-    """A request body as sent: compact UTF-8 JSON, as the SDKs send it (requests' ``json=``
-    adds spaces and escapes non-ASCII, which can push a body over 1Flow's 32 KB). What
-    orjson refuses (integers beyond 64 bits, lone surrogates) goes through the stdlib encoder."""
+    """A request body as sent: compact UTF-8 JSON (the mock's choice: Android's Gson writes
+    compact JSON, the iOS SDK pretty-prints; 1Flow parses both). What orjson refuses
+    (integers beyond 64 bits, lone surrogates) goes through the stdlib encoder."""
     try:
         return orjson.dumps(body)
     except TypeError:
@@ -111,7 +110,9 @@ def device_context(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def user_body(device_id: str, context: dict[str, Any]) -> dict[str, Any]:
-    """``POST /v3/user``: register a device; ``context`` is left out when empty, as the SDKs do."""
+    """``POST /v3/user``: register a device. ``context`` is left out when empty: the mock's
+    choice (both SDKs always send it, FIDELITY-FINDINGS A16; the committed Pact contract
+    for addUser has no context, so changing it is the contracts' decision)."""
     body: dict[str, Any] = {"user_id": device_id}
     if context:
         body["context"] = context
@@ -123,19 +124,17 @@ def identify_body(analytic_id: str, user_id: str, traits: dict[str, Any]) -> dic
     return {"anonymous_user_id": analytic_id, "user_id": user_id, "log_user": True, "parameters": traits}
 
 
-def track_event(payload: dict[str, Any], event: dict[str, Any], action_key: str | None = None) -> dict[str, Any]:
-    """A validated trackEvent payload -> one entry of ``/v3/track``'s ``events``.
-
-    The name and parameters come from the payload (the mapping's result); time, platform
-    and ``_id`` from the Segment event, which the action's fields do not carry. ``action_key``
-    tells apart a second track action on the same event (its own, still stable, ``_id``).
-    """
+def track_event(name: str, parameters: dict[str, Any], event: dict[str, Any], action_key: str | None = None,
+                plt: str | None = None) -> dict[str, Any]:
+    """One entry of ``/v3/track``'s ``events``: the SDK call's name and parameters; time,
+    platform and ``_id`` from the Segment event (``plt`` if the profile fixes it). ``action_key``
+    tells apart a second track action on the same event (its own, still stable, ``_id``)."""
     mid = message_id(event)
     return {
-        "name": payload["event_name"],
+        "name": name,
         "time": epoch_seconds(event.get("timestamp") or event.get("originalTimestamp")),
-        "parameters": payload.get("properties") or {},
-        "plt": platform(event),
+        "parameters": parameters,
+        "plt": plt or platform(event),
         "_id": object_id(mid if action_key is None else f"{mid}\x00{action_key}"),
     }
 
@@ -143,9 +142,3 @@ def track_event(payload: dict[str, Any], event: dict[str, Any], action_key: str 
 def track_body(analytic_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     """``POST /v3/track``: a batch of one user's events."""
     return {"user_id": analytic_id, "events": events}
-
-
-def track_body_size(analytic_id: str, event_sizes: list[int]) -> int:
-    """Bytes of :func:`track_body` as :func:`encode` writes it, from each event's encoded size
-    (so a batch can be cut before it passes :data:`MAX_REQUEST_BYTES` without re-encoding it)."""
-    return len(encode(track_body(analytic_id, []))) + sum(event_sizes) + max(len(event_sizes) - 1, 0)

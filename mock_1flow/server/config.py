@@ -14,7 +14,12 @@ ERROR_PROFILES = ("docs", "backend")
 DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
 DEFAULT_HTTP_API_HOSTS = {"api.1flow.app": "us"}  # 1Flow's HTTP API; /v1/... elsewhere is Segment's
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
-MAX_BODY_BYTES = 32 * 1024
+# The SDK API's body limit. 32 KB is a figure of 1Flow's public HTTP API, not of the SDK
+# API: both SDKs send their whole queue in one /v3/track body and resend it, growing, after
+# a failure, so the default lets a backlog of tens of thousands of events through; the hard
+# bound keeps one request's memory bounded whatever is configured.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BODY_BYTES_BOUND = 64 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 10.0
 
 
@@ -30,6 +35,8 @@ class MockConfig:
     journal_cap: int = DEFAULT_JOURNAL_CAP
     admin_allow: tuple[str, ...] = LOOPBACK_NETWORKS
     max_body_bytes: int = MAX_BODY_BYTES
+    tls_cert: str | None = None  # PEM chain; with tls_key, `serve` speaks HTTPS (the SDKs hard-code https://)
+    tls_key: str | None = None
     faults: list[dict] = field(default_factory=list)
     journal_max_bytes: int = DEFAULT_JOURNAL_MAX_BYTES
     journal_body_max: int = DEFAULT_JOURNAL_BODY_MAX
@@ -42,6 +49,9 @@ class MockConfig:
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
             raise ValueError(f"error profile must be one of {', '.join(ERROR_PROFILES)}, not {self.error_profile!r}")
+        check_body_limit(self.max_body_bytes)
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate and its key (--tls-cert and --tls-key)")
         # --admin-allow adds to loopback: loopback always reaches the admin API
         self.admin_allow = tuple(dict.fromkeys((*LOOPBACK_NETWORKS, *self.admin_allow)))
         self.admin_networks = tuple(ipaddress.ip_network(net, strict=False) for net in self.admin_allow)
@@ -59,3 +69,11 @@ class MockConfig:
             return False
         mapped = getattr(ip, "ipv4_mapped", None)
         return any(ip in net or (mapped is not None and mapped in net) for net in self.admin_networks)
+
+
+def check_body_limit(limit: int) -> int:
+    """A body limit between 1 byte and :data:`MAX_BODY_BYTES_BOUND`."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_BODY_BYTES_BOUND:
+        raise ValueError(f"the body limit must be a whole number of bytes from 1 to {MAX_BODY_BYTES_BOUND} "
+                         f"({MAX_BODY_BYTES_BOUND // (1024 * 1024)} MB), not {limit!r}")
+    return limit

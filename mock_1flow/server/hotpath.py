@@ -247,7 +247,7 @@ class HotPath:
         fired = self.pick_fault(request, match)
         if fired is not None and fired[1]:
             time.sleep(fired[1])
-        request.body = _wsgi_body(environ, request.content_length)
+        request.body = _wsgi_body(environ, request.content_length, read_cap(self.runtime))
         reply = self.respond(request, match, fired, started)
         start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), reply.headers)
         if reply.dropped:
@@ -346,15 +346,21 @@ def _environ_headers(environ: Mapping[str, Any]) -> Headers:
     return tuple(out)
 
 
-def _wsgi_body(environ: dict[str, Any], length: int | None) -> bytes | None:
+def read_cap(runtime: Runtime) -> int:
+    """The most a request body is read: 1 MB, or the SDK API's body limit when larger (an
+    SDK sends its whole offline backlog in one /v3/track body)."""
+    return max(MAX_REQUEST_BYTES, runtime.config.max_body_bytes)
+
+
+def _wsgi_body(environ: dict[str, Any], length: int | None, cap: int = MAX_REQUEST_BYTES) -> bytes | None:
     stream = environ.get("wsgi.input")
     if stream is None:
         return None
     if length is None:
         if not environ.get("wsgi.input_terminated"):
             return None
-        return stream.read(MAX_REQUEST_BYTES + 1) or None
-    if length == 0 or length > MAX_REQUEST_BYTES:
+        return stream.read(cap + 1) or None
+    if length == 0 or length > cap:
         return None
     return stream.read(length)
 

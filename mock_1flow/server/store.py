@@ -226,14 +226,16 @@ def import_state(store: Store, snapshot: dict[str, Any]) -> None:
         orphans = sorted(set(snapshot.get("state", {})) - set(projects))
         if orphans:
             raise ValueError(f"state for project(s) not in 'projects': {', '.join(orphans)}")
+        for old in store.states.values():
+            store.event_budget.release(old.events)
         states = {}
         for key, data in snapshot.get("state", {}).items():
-            state = ProjectState(key)
+            state = ProjectState(key, events=EventLog(store.event_budget))
             state.users = {user["analytic_user_id"]: {**USER_DEFAULTS, **user} for user in data.get("users", [])}
             state.devices = dict(data.get("devices", {}))
             state.app_users = dict(data.get("app_users", {}))
-            state.events = [dict(event) for event in data.get("events", [])]
-            state.event_ids = {event["_id"] for event in state.events}
+            for event in data.get("events", []):
+                state.events.append(event)
             state.responses = [dict(response) for response in data.get("responses", [])]
             state.sessions = data.get("sessions", 0)
             states[key] = state

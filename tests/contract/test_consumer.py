@@ -174,7 +174,7 @@ INTERACTIONS = [
     Interaction("add a user in an unknown region", "a project", ACME, "POST", api("ap", "/v3/user"),
                 USER, 404, error(404, "unknown_region"), unknown_region),
     # Literal body: its size is the contract (a matcher would be replayed as a one-item example).
-    Interaction("track a body over 32 KB", "a project", ACME, "POST", api("us", "/v3/track"),
+    Interaction("track a body over 32 KB", "a project with a body limit", {**ACME, "max_body_bytes": 32768}, "POST", api("us", "/v3/track"),
                 {"user_id": ANON, "events": sample_events(40, blob=900)}, 413, error(413, "payload_too_large"), too_large),
     Interaction("add a user while rate limited", "a rate-limited project",
                 {**ACME, "path": "/v3/user", "retry_after": 1}, "POST", api("us", "/v3/user"),

@@ -16,6 +16,9 @@ def test_list_prints_interactions_states_and_statuses():
     assert "404  POST  /us/api/2021-06-15/v3/user" in result.output
     assert 'given a rate-limited project {"key": "oneflow_prod_acme"' in result.output
     assert result.output.strip().endswith(f"{len(list_interactions(CONTRACTS_DIR))} interactions")
+    for consumer in ("1flow-ios-sdk", "1flow-android-sdk", "1flow-segment-ios", "1flow-segment-android"):
+        assert (CONTRACTS_DIR / f"{consumer}-1flow-api.json").exists()
+    assert "ios-push-token-empty: registerPushToken" in result.output  # the real clients' contracts are listed
 
 
 def test_verify_against_the_default_in_process_mock():

@@ -10,6 +10,7 @@ from segment.analytics import Client
 
 from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.destination import Destination
+from mock_1flow.destination.mapping import load_subscriptions
 from mock_1flow.destination.settings import Settings
 from mock_1flow.events import generate_events
 from mock_1flow.testing import MockServer
@@ -61,7 +62,8 @@ def test_segment_sdk_events_land_exactly_as_the_destination_maps_them():
         client.join()
         # The same events through the destination straight to a second mock: the expected state.
         settings = Settings(project_api_key=PROJECT, region="us", url=direct.url)
-        report = Destination(settings).send(events)
+        # The subscriptions the ingest runs for a source without mappings (ingest/pipeline.py).
+        report = Destination(settings, load_subscriptions()).send(events)
         expected = project_state(direct)
         actual = project_state(via_segment)
         segment_calls = via_segment.admin("requests", params={"path": "/v1/batch"})["requests"]
@@ -82,7 +84,7 @@ def test_every_event_is_delivered_exactly_once_while_30_percent_of_track_calls_f
         mock.admin("faults", "POST", json=fault)
         settings = Settings(project_api_key=PROJECT, region="us", url=mock.url)
         client = OneFlowClient(settings, max_retries=12, backoff=0.001, max_backoff=0.01, sleep=lambda s: None)
-        report = Destination(settings, client=client, batch_size=10).send(events)
+        report = Destination(settings, client=client, batch_size=10, profile="mobile").send(events)
         stored = mock.admin(f"projects/{PROJECT}/events")["events"]
         faulted = mock.admin("requests", params={"status": status})["total"]
     sent_tracks = [o for o in report.outcomes if o.status == "sent" and o.type in ("track", "screen", "page")]

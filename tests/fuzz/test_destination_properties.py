@@ -23,7 +23,8 @@ from mock_1flow.destination import wire
 from mock_1flow.destination.actions import validate_payload
 from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.destination import Destination
-from mock_1flow.destination.mapping import load_subscriptions, resolve
+from mock_1flow.destination.mapping import resolve
+from mock_1flow.destination.profiles import PROFILES
 from mock_1flow.destination.settings import Settings
 from mock_1flow.events.strategies import segment_events
 from mock_1flow.ingest.inprocess import INPROCESS_URL, InProcessAdapter
@@ -34,7 +35,7 @@ KEY = "oneflow_prod_acme"
 OPERATIONS = {"/v3/user": "addUser", "/v3/identify": "identifyUser", "/v3/track": "trackEvents"}
 BASE = "/us/api/2021-06-15"
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-PRESETS = load_subscriptions()
+PRESETS = PROFILES["cloud"].subscriptions()  # the properties below that use ``validated`` follow the cloud runtime
 
 # What the mock answers in place of the real one when a failure is planned; "drop" is a
 # dropped connection.
@@ -84,13 +85,13 @@ def planned_failure(request: requests.PreparedRequest, status: int) -> requests.
     return response
 
 
-def run(events: list[dict], plan: list[Any] | None = None, batch_size: int = 5):
+def run(events: list[dict], plan: list[Any] | None = None, batch_size: int = 5, profile: str = "cloud"):
     recorder = Recorder(plan)
     session = requests.Session()
     session.mount(INPROCESS_URL, recorder)
     settings_ = Settings(KEY, "us", INPROCESS_URL)
     client = OneFlowClient(settings_, session=session, max_retries=1, sleep=lambda seconds: None)
-    report = Destination(settings_, client=client, batch_size=batch_size).send(events)
+    report = Destination(settings_, client=client, batch_size=batch_size, profile=profile).send(events)
     assert recorder.violations == [], recorder.violations
     return recorder, report
 
@@ -106,10 +107,11 @@ def too_large(outcome, events: list[dict]) -> bool:
     return outcome.reason == "413 payload_too_large" and len(wire.encode(event)) > 30_000
 
 
+@pytest.mark.parametrize("profile", list(PROFILES))
 @PROPERTY_SETTINGS
-@given(st.lists(segment_events(edge_cases=True), min_size=1, max_size=8))
-def test_no_event_makes_the_destination_raise_and_each_has_one_outcome(events):
-    _, report = run(events)
+@given(events=st.lists(segment_events(edge_cases=True), min_size=1, max_size=8))
+def test_no_event_makes_the_destination_raise_and_each_has_one_outcome(profile, events):
+    _, report = run(events, profile=profile)
     one_outcome_each(events, report)
     # Every request the destination built matched openapi.yaml (checked in run) and the mock took it.
     assert all(too_large(o, events) for o in report.outcomes if o.status == "failed"), report.summary()
@@ -168,8 +170,8 @@ def test_track_event_names_arrive_unchanged(event):
 
 @PROPERTY_SETTINGS
 @given(segment_events(types=["screen", "page"]))
-def test_screen_and_page_naming(event):
-    recorder, report = run([event])
+def test_mobile_screen_and_page_naming(event):
+    recorder, report = run([event], profile="mobile")
     names = [e["name"] for body in recorder.sent("/v3/track") for e in body["events"]]
     kind, name = event["type"], event.get("name")
     assert names == [f"{kind}_{name}" if name else f"{kind}_view"]
@@ -183,7 +185,10 @@ def mock():
 
 
 def expected_event(source: dict) -> dict:
-    return wire.track_event(validated(source), source)
+    """What the mobile profile (no validation) sends for a well-formed event."""
+    (subscription,) = [s for s in PROFILES["mobile"].subscriptions() if s.matches(source)]
+    call = PROFILES["mobile"].call(subscription, source)
+    return wire.track_event(call.target, call.parameters or {}, source)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -196,7 +201,7 @@ def test_the_mock_accepts_every_request_and_stores_exactly_the_events_sent(mock,
         first.setdefault(wire.message_id(event), event)
     events = list(first.values())
     mock.reset()
-    report = Destination(Settings(KEY, "us", mock.url), batch_size=4).send(events)
+    report = Destination(Settings(KEY, "us", mock.url, profile="mobile"), batch_size=4).send(events)
     assert report.failed == 0, report.summary()
     journal = mock.admin("requests")["requests"]
     assert all(entry["status"] == 200 for entry in journal)

@@ -14,11 +14,12 @@ from mock_1flow.cli import main
 from mock_1flow.destination import wire
 from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.destination import Destination
+from mock_1flow.destination.errors import DeliveryError
 from mock_1flow.destination.http_api import (
     BATCH_LIMIT,
     STANDARD_LIMIT,
     HttpApiClient,
-    batch_body,
+    batches,
     client_for,
     http_api_base,
     iso_timestamp,
@@ -94,21 +95,34 @@ def test_track_body_from_an_sdk_event():
     assert iso_timestamp(0) == "1970-01-01T00:00:00Z"
 
 
-def test_batch_fits_is_exact_enough_never_over():
-    """Whatever the events, a batch the client says fits is at most 500 KB, and the bound
-    wastes at most a few bytes per event."""
+def test_batches_are_cut_exactly_at_500_kb():
+    """Whatever the events, each /v1/batch body is at most 500 KB, and no two neighbours could
+    have been one (the next batch's first item would not have fitted)."""
     rng = random.Random(3)
-    client = HttpApiClient(settings("http://127.0.0.1:1"))
     for _ in range(30):
         user = "user-" + "é" * rng.randint(0, 40)
         events = [{"name": "n" * rng.randint(1, 30), "time": rng.randint(0, 4_000_000_000),
                    "parameters": {"p": "x" * rng.randint(0, 40_000)}, "plt": "w", "_id": f"{i:024x}"} for i in range(60)]
-        sizes = [len(wire.encode(e)) for e in events]
-        count = max(n for n in range(1, len(events) + 1) if client.batch_fits(user, sizes[:n]))
-        actual = len(wire.encode(batch_body(user, events[:count])))
-        assert actual <= BATCH_LIMIT
-        if count < len(events):
-            assert len(wire.encode(batch_body(user, events[:count + 1]))) > BATCH_LIMIT - 16 * (count + 1)
+        chunks = batches(user, events)
+        assert [item["message_id"] for chunk in chunks for item in chunk] == [e["_id"] for e in events]
+        for chunk, following in zip(chunks, chunks[1:] + [None]):
+            assert len(wire.encode({"batch": chunk})) <= BATCH_LIMIT
+            if following:
+                assert len(wire.encode({"batch": chunk + following[:1]})) > BATCH_LIMIT
+    assert batches("u", [{"name": "e", "time": 0, "parameters": {"p": "x" * 600_000}, "plt": "w", "_id": "0" * 24}])[0]
+
+
+def test_a_failed_later_batch_says_what_the_earlier_ones_delivered(one_flow_mock):
+    """A queue cut into two batches whose second is refused (an event over 500 KB alone)."""
+    client = HttpApiClient(settings(one_flow_mock.url), max_retries=1, sleep=lambda seconds: None)
+    queue = [{"name": "Big", "time": 1664508384, "parameters": {"blob": "x" * blob}, "plt": "w", "_id": f"{i:024x}"}
+             for i, blob in enumerate([20_000] * 24 + [600_000])]
+    with pytest.raises(DeliveryError) as failure:
+        client.track("u-1", queue)
+    assert (failure.value.status, failure.value.error) == (413, "payload_too_large")
+    assert "24 of 25 events were delivered by earlier batches" in failure.value.message
+    assert len(one_flow_mock.events(KEY)) == 24
+    assert [r["status"] for r in one_flow_mock.requests()] == [200, 413]
 
 
 # -- delivery against the mock ---------------------------------------------------------------------
@@ -121,7 +135,7 @@ def test_generated_events_reach_the_mock_through_the_http_api_only(one_flow_mock
     journal = one_flow_mock.requests()
     assert journal and all(r["path"] in ("/us/v1/identify", "/us/v1/track", "/us/v1/batch") for r in journal)
     assert all(r["status"] == 200 and r["project"] == KEY for r in journal)
-    tracked = [e for e in events if e["type"] in ("track", "page", "screen")]
+    tracked = [e for e in events if e["type"] == "track"]
     stored = one_flow_mock.events(KEY)
     assert len(stored) == len(tracked)
     identified = {e["userId"] for e in events if e["type"] == "identify" and e.get("userId")}
@@ -193,7 +207,7 @@ def test_every_event_arrives_exactly_once_under_faults(one_flow_mock):
     report = Destination(client.settings, client=client, batch_size=8).send(events)
     assert report.failed == 0, report.summary()
     stored = one_flow_mock.events(KEY)
-    tracked = [e for e in events if e["type"] in ("track", "page", "screen")]
+    tracked = [e for e in events if e["type"] == "track"]
     assert len(stored) == len(tracked) == len({e["_id"] for e in stored})
     statuses = {r["status"] for r in one_flow_mock.requests()}
     assert {200, 503, 429} <= statuses and waits
@@ -220,7 +234,7 @@ def test_send_command_over_the_http_api(one_flow_mock, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].split() == ["total", "40"]
     assert {r["path"] for r in one_flow_mock.requests()} <= {"/us/v1/identify", "/us/v1/track", "/us/v1/batch"}
-    assert len(one_flow_mock.events(KEY)) == len([e for e in events if e["type"] in ("track", "page", "screen")])
+    assert len(one_flow_mock.events(KEY)) == len([e for e in events if e["type"] == "track"])
 
 
 def test_send_command_reports_the_http_api_401(one_flow_mock, tmp_path):

@@ -1,247 +1,136 @@
-"""Segment's mapping-kit directives, ported from segmentio/action-destinations
-``packages/core/src/mapping-kit/index.ts`` (resolution), ``validate.ts`` (load-time checks)
-and ``packages/core/src/get.ts`` (paths), JavaScript quirks included.
+"""Segment's mapping-kit, ported from ``@segment/actions-core`` (see :mod:`.pins`):
+``mapping-kit/index.ts`` (``transform``, ``resolve``, the directives), ``validate.ts``,
+``placeholders.ts``, ``flatten.ts``, ``liquid-directive.ts`` and ``core/src/get.ts``,
+JavaScript quirks included. The golden corpus under ``fixtures/segment-golden/`` checks this
+port against Segment's own code, case by case.
 
 A directive is an object whose keys are one ``@name`` (plus, optionally, ``_metadata``).
 Resolving walks the mapping: directives are evaluated against the payload, objects and
 arrays member by member. JavaScript's ``undefined`` is :data:`UNDEFINED`; like Segment's
-``removeUndefined`` it is dropped from objects at the end (``None``, JS ``null``, is kept),
-so a directive in a later ``@merge`` source can still overwrite a key with "nothing".
+``removeUndefined`` it is dropped from objects at the end (``None``, JS ``null``, is kept).
+
+:func:`transform` is Segment's ``transform`` (validate, resolve, remove undefined) and answers
+with JavaScript values; :func:`resolve` is what the destination sends (JSON values);
+:func:`compile_mapping` validates once and returns a fast function of the payload.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 from .errors import MappingError
+from .jsvalues import (
+    UNDEFINED, JSFunction, JSObject, JSPrototype, JSTypeError, from_utf16_units, is_number, js_assign, js_json_parse,
+    js_json_stringify, js_keys, js_member, js_string, js_trim, js_truthy, js_type, object_assign, typeof,
+    utf16_length, utf16_units,
+)
 
-
-class _Undefined:
-    """JavaScript's ``undefined``: a value that is absent, as opposed to ``null``."""
-
-    _instance: _Undefined | None = None
-
-    def __new__(cls) -> _Undefined:  # one instance, so ``is UNDEFINED`` always works
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNDEFINED"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNDEFINED: Any = _Undefined()
 MAX_PATTERN_LENGTH = 10  # index.ts: MAX_PATTERN_LENGTH / MAX_REPLACEMENT_LENGTH
 MAX_REPLACEMENT_LENGTH = 10
+ROOT_MAPPING_FIELD_KEY = "__segment_internal_directive"
+DIRECTIVE_NAMES = ("@if", "@case", "@replace", "@arrayPath", "@path", "@template", "@literal", "@flatten", "@json",
+                   "@merge", "@transform", "@excludeWhenNull", "@liquid")
 
 
-# --- JavaScript value semantics the directives rely on -------------------------------------
+# --- core/src/get.ts -------------------------------------------------------------------------
+
+_ARRAY_RE = re.compile(r"""\[(?=["'0-9])|\.|(?<=["'0-9])\]+""")
 
 
-def js_type(value: Any) -> str:
-    """``realTypeOf`` of core/src/real-type-of.ts, for JSON-like Python values."""
-    if value is UNDEFINED:
-        return "undefined"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+@functools.lru_cache(maxsize=4096)
+def path_keys(path: str) -> tuple[str, ...]:
+    """``path.split(arrayRe).filter(f => f).map(s => s.replace(/'|"/g, ''))``."""
+    return tuple(part.replace("'", "").replace('"', "") for part in _ARRAY_RE.split(path) if part)
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def js_truthy(value: Any) -> bool:
-    """JavaScript truthiness: ``0``, ``NaN``, ``""``, ``null``, ``undefined``, ``false`` are falsy."""
-    if value is UNDEFINED or value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if is_number(value):
-        return value != 0 and not math.isnan(value)
-    if isinstance(value, str):
-        return value != ""
-    return True
-
-
-def js_number_to_string(number: float) -> str:
-    """``Number.prototype.toString()``: ``1.0`` is ``"1"``, ``1e21`` is ``"1e+21"``, ``1e-7`` is ``"1e-7"``."""
-    if isinstance(number, int) and not isinstance(number, bool) and abs(number) < 10**21:
-        return str(number)
-    number = float(number)
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number == 0:
-        return "0"
-    # repr gives the shortest round-trip digits, as ECMAScript does; only the layout differs.
-    mantissa, _, exponent = repr(abs(number)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    fraction = "" if fraction == "0" else fraction
-    digits = (whole + fraction).lstrip("0")
-    n = len(whole) - (len(whole + fraction) - len(digits)) + int(exponent or 0)  # value = 0.digits x 10^n
-    digits = digits.rstrip("0")
-    k = len(digits)
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * -n + digits
-    else:
-        text = digits[0] + ("." + digits[1:] if k > 1 else "") + f"e{'+' if n > 0 else '-'}{abs(n - 1)}"
-    return ("-" if number < 0 else "") + text
-
-
-def js_string(value: Any) -> str:
-    """``String(value)``: arrays join with ``,`` (null items empty), objects are ``[object Object]``."""
-    if value is UNDEFINED:
-        return "undefined"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if is_number(value):
-        return js_number_to_string(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return ",".join("" if item is None or item is UNDEFINED else js_string(item) for item in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
-
-
-def js_json_stringify(value: Any) -> Any:
-    """``JSON.stringify(value)``: compact, non-ASCII kept, undefined members dropped
-    (``null`` inside arrays), JavaScript number formatting; ``undefined`` stays undefined."""
-    if value is UNDEFINED:
-        return UNDEFINED
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if is_number(value):
-        return "null" if isinstance(value, float) and not math.isfinite(value) else js_number_to_string(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        items = (js_json_stringify(item) for item in value)
-        return "[" + ",".join("null" if item is UNDEFINED else item for item in items) + "]"
-    if isinstance(value, dict):
-        members = ((key, js_json_stringify(item)) for key, item in value.items())
-        return "{" + ",".join(f"{json.dumps(str(key), ensure_ascii=False)}:{item}"
-                              for key, item in members if item is not UNDEFINED) + "}"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def _json_parse_int(text: str) -> int | float:
-    number = int(text)
-    return number if abs(number) <= 2**53 else float(number)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"Unexpected token {name[0]}")
-
-
-def js_json_parse(text: str) -> Any:
-    """``JSON.parse``: strict JSON (no NaN/Infinity), numbers as doubles."""
-    return json.loads(text, parse_int=_json_parse_int, parse_constant=_reject_constant)
-
-
-def utf16_length(text: str) -> int:
-    """JavaScript's ``string.length`` counts UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _canonical_index(key: str) -> int | None:
-    return int(key) if key.isdigit() and str(int(key)) == key else None
-
-
-def _member(value: Any, key: Any) -> Any:
-    """``value[key]`` in JavaScript, for JSON values (strings and arrays have ``length``)."""
-    key = js_string(key)
-    if isinstance(value, dict):
-        return value.get(key, UNDEFINED)
-    if isinstance(value, (list, str)):
-        if key == "length":
-            return len(value) if isinstance(value, list) else utf16_length(value)
-        index = _canonical_index(key)
-        return value[index] if index is not None and index < len(value) else UNDEFINED
-    return UNDEFINED
-
-
-PATH_KEYS = re.compile(r"[^\[.\]]+")
-
-
-def get(obj: Any, path: str | list) -> Any:
-    """core/src/get.ts: ``'foo.bar[0].baz'``; ``''`` and ``'.'`` are the root. A falsy
-    intermediate value is returned as is (``prev && prev[key]``): ``a.b`` of ``{a: 0}`` is 0.
-    Quotes are not special: ``a["b"]`` looks up the key ``"b"`` with its quotes."""
+def get(obj: Any, path: Any) -> Any:
+    """get.ts: ``'foo.bar[0].baz'``; ``''`` and ``'.'`` are the root; ``prev && prev[key]``, so a
+    falsy intermediate value is returned as is (``a.b`` of ``{a: 0}`` is 0)."""
     if path == "" or path == ".":
         return obj
     if path is None or path is UNDEFINED:
         return UNDEFINED
-    keys = path if isinstance(path, list) else PATH_KEYS.findall(path)
-    if not keys:
-        raise MappingError(f"Cannot read path {path!r}: it names no key")
     value = obj
-    for key in keys:
+    for key in (path if isinstance(path, list) else path_keys(path)):
         if not js_truthy(value):
             return value
-        value = _member(value, key)
+        if type(value) is dict:
+            value = value.get(key, UNDEFINED) if key in value or key not in _OBJECT_MEMBERS else js_member(value, key)
+        else:
+            try:
+                value = js_member(value, key)
+            except JSTypeError as exc:
+                raise MappingError(str(exc), "TypeError") from None
     return value
+
+
+_OBJECT_MEMBERS = frozenset(("constructor", "__proto__", "__defineGetter__", "__defineSetter__", "hasOwnProperty",
+                             "__lookupGetter__", "__lookupSetter__", "isPrototypeOf", "propertyIsEnumerable",
+                             "toString", "valueOf", "toLocaleString"))
+
+
+def _is_object(value: Any) -> bool:
+    """real-type-of.ts ``isObject``."""
+    return isinstance(value, dict) or isinstance(value, JSPrototype) and js_type(value) == "object"
 
 
 def remove_undefined(value: Any) -> Any:
-    """core/src/remove-undefined.ts: drop undefined object members, recursively; an undefined
-    array item would serialise as ``null``, so it becomes ``None``."""
+    """core/src/remove-undefined.ts: drop undefined object members, recursively (arrays keep
+    their undefined items); the copy is made with ``Object.assign``."""
     if isinstance(value, list):
-        return [None if item is UNDEFINED else remove_undefined(item) for item in value]
+        return [remove_undefined(item) if isinstance(item, (dict, list, JSPrototype)) else item for item in value]
+    if isinstance(value, JSPrototype) and value.name in ("Object", "Array"):
+        return {} if value.name == "Object" else []  # no own enumerable members to copy
     if isinstance(value, dict):
-        return {key: remove_undefined(item) for key, item in value.items() if item is not UNDEFINED}
+        cleaned = object_assign([value])
+        for key in list(cleaned):
+            item = cleaned[key]
+            if item is UNDEFINED:
+                del cleaned[key]
+            elif isinstance(item, (dict, list, JSPrototype)):
+                cleaned[key] = remove_undefined(item)
+        return cleaned
     return value
 
 
-def _loosely_equals_empty_string(value: Any) -> bool:
-    """``value == ''`` in JavaScript (``0``, ``false``, ``[]`` are loosely equal to ``''``)."""
-    if isinstance(value, bool):
-        return not value
-    if is_number(value):
-        return value == 0
-    if isinstance(value, str):
-        return value == ""
+def json_ready(value: Any) -> Any:
+    """What ``JSON.stringify`` would send of a mapping result: undefined array items and
+    functions become ``null`` in arrays and vanish from objects, prototypes are not sent."""
     if isinstance(value, list):
-        return js_string(value) == ""
-    return False
+        return [None if item is UNDEFINED or isinstance(item, (JSFunction,)) else json_ready(item) for item in value]
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()
+                if item is not UNDEFINED and not isinstance(item, JSFunction)}
+    if isinstance(value, JSPrototype):
+        return [] if value.name == "Array" else {}
+    return value
 
 
-# --- directives ------------------------------------------------------------------------------
+# --- placeholders.ts -------------------------------------------------------------------------
+
+TRIPLE = re.compile(r"\{\{\{([^}]+)\}\}\}")
+DOUBLE = re.compile(r"\{\{([^}]+)\}\}")
 
 
-def is_directive(value: Any) -> bool:
-    """is-directive.ts: an object with an ``@`` key and no other keys but ``_metadata``."""
-    if not isinstance(value, dict) or not any(str(key).startswith("@") for key in value):
-        return False
-    return all(str(key).startswith("@") or key == "_metadata" for key in value)
+def _placeholder(match: re.Match[str], data: Any) -> str:
+    value = get(data, js_trim(match.group(1)))
+    return "" if value is UNDEFINED or value is None else js_string(value)
+
+
+def render(template: str, data: Any) -> str:
+    """``{{{a.b}}}`` then ``{{a.b}}`` (the second pass also sees what the first inserted), no
+    HTML escaping; a missing value renders as ``""``; no ``$.`` prefix in placeholders."""
+    if "{{" not in template:
+        return template
+    text = TRIPLE.sub(lambda m: _placeholder(m, data), template)
+    return DOUBLE.sub(lambda m: _placeholder(m, data), text)
+
+
+# --- directives (index.ts) -------------------------------------------------------------------
 
 
 def _string_arg(name: str, value: Any, payload: Any) -> str:
@@ -252,23 +141,13 @@ def _string_arg(name: str, value: Any, payload: Any) -> str:
     return text
 
 
+def _opt(opts: dict, key: str) -> Any:
+    """``opts.key`` on a directive's options object."""
+    return opts[key] if key in opts else (UNDEFINED if key not in _OBJECT_MEMBERS else js_member(opts, key))
+
+
 def _path(value: Any, payload: Any) -> Any:
     return get(payload, _string_arg("@path", value, payload).replace("$.", "", 1))
-
-
-TRIPLE = re.compile(r"\{\{\{([^}]+)\}\}\}")
-DOUBLE = re.compile(r"\{\{([^}]+)\}\}")
-
-
-def render(template: str, data: Any) -> str:
-    """placeholders.ts: ``{{{a.b}}}`` then ``{{a.b}}``, no HTML escaping (Segment's
-    "no escaping" test); a missing value renders as ``""``; no ``$.`` prefix in placeholders."""
-
-    def replace(match: re.Match[str]) -> str:
-        value = get(data, match.group(1).strip())
-        return "" if value is UNDEFINED or value is None else js_string(value)
-
-    return DOUBLE.sub(replace, TRIPLE.sub(replace, template))
 
 
 def _template(value: Any, payload: Any) -> Any:
@@ -276,55 +155,82 @@ def _template(value: Any, payload: Any) -> Any:
 
 
 def _literal(value: Any, payload: Any) -> Any:
-    # Segment's @literal resolves its value: {"@literal": {"a": {"@path": "$.a"}}} reads $.a.
-    return _resolve(value, payload)
+    return _resolve(value, payload)  # Segment's @literal resolves directives inside its value
+
+
+def _loosely_equals_empty_string(value: Any) -> bool:
+    """``value == ''`` in JavaScript (``0``, ``false``, ``[]``, ``[null]`` equal ``''``)."""
+    if value is True or value is False:
+        return not value
+    if is_number(value):
+        return value == 0
+    if isinstance(value, str):
+        return value == ""
+    if isinstance(value, list) or isinstance(value, JSPrototype):
+        return js_string(value) == ""
+    if isinstance(value, dict):
+        return js_string(value) == ""  # ToPrimitive: throws for an object whose toString is data
+    return False
 
 
 def _if(opts: Any, payload: Any) -> Any:
-    if not isinstance(opts, dict):
+    if not _is_object(opts):
         raise MappingError('@if requires an object with an "exists" key')
-    if not js_truthy(opts.get("exists", UNDEFINED)) and not js_truthy(opts.get("blank", UNDEFINED)):
+    exists, blank = _opt(opts, "exists"), _opt(opts, "blank")
+    if not js_truthy(exists) and not js_truthy(blank):
         raise MappingError('@if requires an "exists" key or a "blank" key')
-    if "exists" in opts:
-        value = _resolve(opts["exists"], payload)
+    condition = False
+    if exists is not UNDEFINED:
+        value = _resolve(exists, payload)
         condition = value is not UNDEFINED and value is not None
-    else:
+    elif blank is not UNDEFINED:
         # Segment's quirk: the condition holds when the value is NOT blank ("then" = has a value).
-        value = _resolve(opts["blank"], payload)
+        value = _resolve(blank, payload)
         condition = value is not UNDEFINED and value is not None and not _loosely_equals_empty_string(value)
-    if condition and "then" in opts:
-        return _resolve(opts["then"], payload)
-    if not condition and js_truthy(opts.get("else", UNDEFINED)):  # a falsy raw else (0, "", null) is ignored
-        return _resolve(opts["else"], payload)
+    then, otherwise = _opt(opts, "then"), _opt(opts, "else")
+    if condition and then is not UNDEFINED:
+        return _resolve(then, payload)
+    if not condition and js_truthy(otherwise):  # a falsy raw else (0, "", null) is ignored
+        return _resolve(otherwise, payload)
     return UNDEFINED
 
 
 def _case(opts: Any, payload: Any) -> Any:
-    if not isinstance(opts, dict):
+    if not _is_object(opts):
         raise MappingError('@case requires an object with a "operator" key')
-    if not js_truthy(opts.get("operator", UNDEFINED)):
+    operator = _opt(opts, "operator")
+    if not js_truthy(operator):
         raise MappingError('@case requires a "operator" key')
-    if not js_truthy(opts.get("value", UNDEFINED)):
+    if not js_truthy(_opt(opts, "value")):
         return UNDEFINED
     value = _resolve(opts["value"], payload)
     if isinstance(value, str):
-        if opts["operator"] == "lower":
+        if operator == "lower":
             return value.lower()
-        if opts["operator"] == "upper":
+        if operator == "upper":
             return value.upper()
         raise MappingError('operator key should have a value of "lower" or "upper"')
     return value
 
 
-def _js_substitution(replacement: str, match: re.Match[str]) -> str:
-    """GetSubstitution of String.prototype.replace with a pattern that has no groups:
-    ``$$``, ``$&``, ``$` `` and ``$'`` are special, anything else is literal."""
-    out, index, text = [], 0, match.string
+def _canonicalize(unit: str) -> str:
+    """Canonicalize of a non-unicode case-insensitive RegExp, per UTF-16 code unit."""
+    upper = unit.upper()
+    if len(upper) != 1 or (ord(unit) >= 128 and ord(upper) < 128):
+        return unit
+    return upper
+
+
+def _substitute(replacement: str, text: str, start: int, end: int) -> str:
+    """GetSubstitution of ``String.prototype.replace`` for a pattern without groups."""
+    if "$" not in replacement:
+        return replacement
+    out, index = [], 0
     while index < len(replacement):
         char = replacement[index]
         nxt = replacement[index + 1] if index + 1 < len(replacement) else ""
         if char == "$" and nxt in ("$", "&", "`", "'"):
-            out.append({"$": "$", "&": match.group(0), "`": text[:match.start()], "'": text[match.end():]}[nxt])
+            out.append({"$": "$", "&": text[start:end], "`": text[:start], "'": text[end:]}[nxt])
             index += 2
         else:
             out.append(char)
@@ -337,27 +243,43 @@ def _perform_replace(value: str, pattern: str, replacement: str, is_global: bool
         raise MappingError(f'@replace requires a "pattern" less than {MAX_PATTERN_LENGTH} characters')
     if utf16_length(replacement) > MAX_REPLACEMENT_LENGTH:
         raise MappingError(f'@replace requires a "replacement" less than {MAX_REPLACEMENT_LENGTH} characters')
-    # Segment escapes every regex metacharacter: the pattern is always literal text.
-    regex = re.compile(re.escape(pattern), re.IGNORECASE if ignorecase else 0)
-    return regex.sub(lambda match: _js_substitution(replacement, match), value, count=0 if is_global else 1)
+    # Segment escapes the regex metacharacters: the pattern is literal text, matched on UTF-16 code units.
+    text, needle, repl = utf16_units(value), utf16_units(pattern), utf16_units(replacement)
+    haystack = "".join(map(_canonicalize, text)) if ignorecase else text
+    if ignorecase:
+        needle = "".join(map(_canonicalize, needle))
+    out, position = [], 0
+    while True:
+        found = haystack.find(needle, position)
+        if found < 0:
+            break
+        out.append(text[position:found])
+        out.append(_substitute(repl, text, found, found + len(needle)))
+        position = found + len(needle)
+        if not is_global:
+            break
+    out.append(text[position:])
+    return from_utf16_units("".join(out))
 
 
 def _replace(opts: Any, payload: Any) -> Any:
-    if not isinstance(opts, dict):
+    if not _is_object(opts):
         raise MappingError('@replace requires an object with a "pattern" key')
-    if not js_truthy(opts.get("pattern", UNDEFINED)):
+    pattern = _opt(opts, "pattern")
+    if not js_truthy(pattern):
         raise MappingError('@replace requires a "pattern" key')
-    pattern, pattern2 = opts["pattern"], opts.get("pattern2", UNDEFINED)
-    replacement = "" if opts.get("replacement") is None else opts["replacement"]
-    replacement2 = opts.get("replacement2", UNDEFINED)
-    if js_truthy(pattern2) and replacement2 in (None, UNDEFINED):
+    replacement = _opt(opts, "replacement")
+    replacement = "" if replacement is None or replacement is UNDEFINED else replacement
+    pattern2, replacement2 = _opt(opts, "pattern2"), _opt(opts, "replacement2")
+    if js_truthy(pattern2) and (replacement2 is None or replacement2 is UNDEFINED):
         replacement2 = ""
-    ignorecase = False if opts.get("ignorecase") is None else opts["ignorecase"]
-    is_global = True if opts.get("global") is None else opts["global"]
-    if not js_truthy(opts.get("value", UNDEFINED)):
+    ignorecase, is_global = _opt(opts, "ignorecase"), _opt(opts, "global")
+    ignorecase = False if ignorecase is None or ignorecase is UNDEFINED else ignorecase
+    is_global = True if is_global is None or is_global is UNDEFINED else is_global
+    if not js_truthy(_opt(opts, "value")):
         return UNDEFINED
     value = _resolve(opts["value"], payload)
-    if isinstance(value, bool) or is_number(value):
+    if value is True or value is False or is_number(value):
         value = js_string(value)
     if not (isinstance(value, str) and isinstance(pattern, str) and isinstance(replacement, str)
             and isinstance(ignorecase, bool) and isinstance(is_global, bool)):
@@ -374,98 +296,118 @@ def _array_path(data: Any, payload: Any) -> Any:
     path = data[0] if data else UNDEFINED
     item_shape = data[1] if len(data) > 1 else UNDEFINED
     root = get(payload, path.replace("$.", "", 1)) if isinstance(path, str) else _resolve(path, payload)
-    if isinstance(root, (dict, list)) and isinstance(item_shape, dict) and item_shape:
-        return [_resolve(item_shape, item) for item in (root if isinstance(root, list) else [root])]
+    if js_type(root) in ("object", "array") and js_type(item_shape) == "object" and item_shape:
+        items = root if isinstance(root, list) else [root]
+        return [_resolve(item_shape, item) for item in items]
     return root
+
+
+def _entries(value: Any) -> list[tuple[str, Any]]:
+    """``Object.entries``: own enumerable members in key order."""
+    if isinstance(value, dict):
+        return [(key, value[key]) for key in js_keys(value)]
+    if isinstance(value, list):
+        return [(str(index), item) for index, item in enumerate(value)]
+    return []
 
 
 def flatten_object(value: Any, prefix: str, separator: str, ignore_arrays: bool) -> dict[str, Any]:
     """flatten.ts: nested keys joined by the separator; a bare value becomes ``{prefix: value}``
-    (so ``null`` flattens to ``{"": null}``); empty objects vanish."""
-    if isinstance(value, dict) or (not ignore_arrays and isinstance(value, list)):
-        entries = value.items() if isinstance(value, dict) else ((str(i), item) for i, item in enumerate(value))
+    (so ``null`` flattens to ``{"": null}``); empty objects vanish; an empty key adds no prefix."""
+    if _is_object(value) or (not ignore_arrays and (isinstance(value, list) or js_type(value) == "array")):
         flat: dict[str, Any] = {}
-        for key, item in entries:
+        for key, item in _entries(value):
             flat.update(flatten_object(item, f"{prefix}{separator}{key}" if prefix else key, separator, ignore_arrays))
         return flat
     return {prefix: value}
 
 
 def _flatten(opts: Any, payload: Any) -> Any:
-    if not isinstance(opts, dict):
+    if not _is_object(opts):
         raise MappingError('@flatten requires an object with a "separator" key')
-    if not js_truthy(opts.get("separator", UNDEFINED)):
+    separator = _opt(opts, "separator")
+    if not js_truthy(separator):
         raise MappingError('@flatten requires a "separator" key')
-    separator = _resolve(opts["separator"], payload)
+    separator = _resolve(separator, payload)
     if not isinstance(separator, str):
         raise MappingError("@flatten requires a string separator")
-    value = _resolve(opts.get("value", UNDEFINED), payload)
-    return flatten_object(value, "", separator, js_truthy(opts.get("omitArrays", UNDEFINED)))
+    value = _resolve(_opt(opts, "value"), payload)
+    return flatten_object(value, "", separator, js_truthy(_opt(opts, "omitArrays")))
 
 
 def _json(opts: Any, payload: Any) -> Any:
-    if not isinstance(opts, dict):
+    if not _is_object(opts):
         raise MappingError('@json requires an object with a "value" key')
-    if not js_truthy(opts.get("mode", UNDEFINED)):
+    mode = _opt(opts, "mode")
+    if not js_truthy(mode):
         raise MappingError('@json requires a "mode" key')
-    if not js_truthy(opts.get("value", UNDEFINED)):
+    if not js_truthy(_opt(opts, "value")):
         raise MappingError('@json requires a "value" key')
     value = _resolve(opts["value"], payload)
-    if opts["mode"] == "encode":
+    if mode == "encode":
         return js_json_stringify(value)
-    if opts["mode"] == "decode":
-        if not isinstance(value, str):
-            return value
-        try:
-            return js_json_parse(value)
-        except ValueError as exc:
-            raise MappingError(f"@json: cannot decode {value!r} ({exc})") from None
+    if mode == "decode":
+        if isinstance(value, str):
+            try:
+                return js_json_parse(value)
+            except (ValueError, RecursionError):
+                return value  # index.ts: text that is not JSON is returned as it is
+        return value
     return UNDEFINED  # validation lower-cases the mode, the runtime does not: "Encode" yields nothing
 
 
-def _object_assign(sources: list[Any]) -> dict[str, Any]:
-    """``Object.assign({}, ...sources)``: undefined members overwrite too; a string or an array
-    contributes its indices; null and other primitives contribute nothing."""
-    merged: dict[str, Any] = {}
-    for source in sources:
-        if isinstance(source, dict):
-            merged.update(source)
-        elif isinstance(source, (list, str)):
-            merged.update((str(index), item) for index, item in enumerate(source))
-    return merged
-
-
 def _merge(opts: Any, payload: Any) -> Any:
-    if not isinstance(opts, dict):
+    if not _is_object(opts):
         raise MappingError('@merge requires an object with an "objects" key and a "direction" key')
-    if not js_truthy(opts.get("direction", UNDEFINED)):
+    direction = _opt(opts, "direction")
+    if not js_truthy(direction):
         raise MappingError('@merge requires a "direction" key')
-    direction = _resolve(opts["direction"], payload)
-    if not js_truthy(opts.get("objects", UNDEFINED)):
+    direction = _resolve(direction, payload)
+    objects = _opt(opts, "objects")
+    if not js_truthy(objects):
         raise MappingError('@merge requires a "objects" key')
-    if not isinstance(opts["objects"], list):
-        raise MappingError(f"@merge: expected opts.array, got {'object' if isinstance(opts['objects'], dict) else js_type(opts['objects'])}")
-    objects = [_resolve(item, payload) for item in opts["objects"]]
+    if not isinstance(objects, list):
+        raise MappingError(f"@merge: expected opts.array, got {typeof(objects)}")
+    resolved = [_resolve(item, payload) for item in objects]
     if direction == "left":
-        objects.reverse()
-    return _object_assign(objects)
+        resolved.reverse()
+    return object_assign(resolved)
 
 
 def _transform(opts: Any, payload: Any) -> Any:
-    if not isinstance(opts, dict):
+    if not _is_object(opts):
         raise MappingError('@transform requires an object with an "apply" key and a "mapping" key')
-    if not js_truthy(opts.get("mapping", UNDEFINED)):
+    if not js_truthy(_opt(opts, "mapping")):
         raise MappingError('@transform requires a "mapping" key')
-    if not js_truthy(opts.get("apply", UNDEFINED)):
+    if not js_truthy(_opt(opts, "apply")):
         raise MappingError('@transform requires a "apply" key')
-    if not isinstance(opts["apply"], dict):
+    if not _is_object(opts["apply"]):
         raise MappingError('@transform "apply" key should be an object')
     return _resolve(opts["mapping"], transform(opts["apply"], payload))
 
 
+def _clean_nulls(value: Any) -> Any:
+    if not _is_object(value) or not isinstance(value, dict):
+        return value
+    cleaned = object_assign([value])
+    for key in js_keys(value):
+        item = value[key]
+        if item is None:
+            cleaned = js_assign(cleaned, key, UNDEFINED)
+        elif _is_object(item):
+            cleaned = js_assign(cleaned, key, _clean_nulls(item))
+    return cleaned
+
+
 def _exclude_when_null(value: Any, payload: Any) -> Any:
     resolved = _resolve(value, payload)
-    return UNDEFINED if resolved is None else resolved
+    return UNDEFINED if resolved is None else _clean_nulls(resolved)
+
+
+def _liquid(value: Any, payload: Any) -> Any:
+    from .liquid import evaluate_liquid  # python-liquid loads only when a mapping uses @liquid
+
+    return evaluate_liquid(value, payload)
 
 
 DIRECTIVES: dict[str, Callable[[Any, Any], Any]] = {
@@ -481,7 +423,29 @@ DIRECTIVES: dict[str, Callable[[Any, Any], Any]] = {
     "@merge": _merge,
     "@transform": _transform,
     "@excludeWhenNull": _exclude_when_null,
+    "@liquid": _liquid,
 }
+
+
+def is_directive(value: Any) -> bool:
+    """is-directive.ts: an object with an ``@`` key and no other keys but ``_metadata``."""
+    if not isinstance(value, dict):
+        return False
+    found = False
+    for key in value:
+        if key[:1] == "@":
+            found = True
+        elif key != "_metadata":
+            return False
+    return found
+
+
+def _run_directive(mapping: dict, payload: Any) -> Any:
+    name = next(key for key in mapping if key[:1] == "@")
+    directive = DIRECTIVES.get(name)
+    if directive is None:
+        raise MappingError(f"{name} is not a valid directive, got undefined")
+    return directive(mapping[name], payload)
 
 
 def _resolve(mapping: Any, payload: Any) -> Any:
@@ -490,256 +454,453 @@ def _resolve(mapping: Any, payload: Any) -> Any:
     if not isinstance(mapping, dict):
         return mapping
     if is_directive(mapping):
-        name = next(key for key in mapping if str(key).startswith("@"))
-        directive = DIRECTIVES.get(name)
-        if directive is None:
-            raise MappingError(f"{name} is not a valid directive, got undefined")
-        return directive(mapping[name], payload)
+        return _run_directive(mapping, payload)
+    if "__proto__" in mapping:
+        resolved: dict = {}
+        for key in js_keys(mapping):
+            resolved = js_assign(resolved, key, _resolve(mapping[key], payload))
+        return resolved
     return {key: _resolve(value, payload) for key, value in mapping.items()}
 
 
-def resolve(mapping: Any, payload: Any) -> Any:
-    """Evaluate ``mapping`` against ``payload`` as Segment does; undefined members are dropped.
+def mapping_to_process(mapping: Any) -> Any:
+    """index.ts ``getMappingToProcess``: a copy (``{...mapping}``), or the root directive of a
+    mapping with ``__segment_internal_directive`` given the other fields as its ``mapping``."""
+    if mapping is None or mapping is UNDEFINED:
+        raise MappingError("Cannot convert undefined or null to object", "TypeError")
+    if isinstance(mapping, dict):
+        copy = dict(mapping) if type(mapping) is dict else object_assign([mapping])
+    elif isinstance(mapping, (list, str)):
+        copy = object_assign([mapping])
+    else:
+        copy = {}
+    if ROOT_MAPPING_FIELD_KEY not in copy:
+        return copy
+    customer = {key: value for key, value in copy.items() if key != ROOT_MAPPING_FIELD_KEY}
+    root = copy[ROOT_MAPPING_FIELD_KEY]
+    if root is None or root is UNDEFINED:
+        raise MappingError("Cannot convert undefined or null to object", "TypeError")
+    keys = list(root) if isinstance(root, dict) else [str(i) for i in range(len(root))] if isinstance(root, (list, str)) else []
+    if len(keys) > 1:
+        raise MappingError("The root mapping must only have a single directive object")
+    directive = js_member(root, keys[0]) if keys else UNDEFINED
+    if not isinstance(directive, (dict, list)):
+        raise MappingError("The root directive must be an object")
+    if isinstance(directive, dict):
+        directive = dict(directive, mapping=customer)
+        root = {keys[0]: directive} if isinstance(root, dict) else root
+    return root
 
-    Errors Segment raises while resolving (e.g. ``@json`` decoding text that is not JSON)
-    raise :class:`MappingError`; :func:`validate_mapping` refuses the static ones at load."""
-    return remove_undefined(_resolve(mapping, payload))
 
-
-def transform(mapping: Any, data: Any) -> Any:
-    """index.ts ``transform``: validate, resolve, remove undefined; ``data`` must be an object."""
-    if not isinstance(data, dict):
+def transform(mapping: Any, data: Any = UNDEFINED) -> Any:
+    """index.ts ``transform``: validate, resolve, remove undefined, with JavaScript values in
+    the answer (:data:`UNDEFINED` array items, built-in functions). ``data`` must be an object."""
+    if data is UNDEFINED:
+        data = {}
+    if js_type(data) != "object":
         raise MappingError(f"data must be an object, got {js_type(data)}")
-    validate_mapping(mapping, "mapping")
-    return resolve(mapping, data)
+    to_process = mapping_to_process(mapping)
+    check(to_process)
+    try:
+        return remove_undefined(_resolve(to_process, data))
+    except JSTypeError as exc:
+        raise MappingError(str(exc), "TypeError") from None
+    except RecursionError:
+        raise MappingError("Maximum call stack size exceeded", "RangeError") from None
 
 
-# --- validation (validate.ts), at load time ------------------------------------------------
+_COMPILED: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
 
 
-def _article(type_name: str) -> str:
-    return f"{'an' if type_name[:1] in 'aeiou' else 'a'} {type_name}"
+def register_compiled(mapping: Any, compiled: Callable[[Any], Any]) -> None:
+    """Let :func:`resolve` use ``compiled`` for this very mapping object (a loaded
+    subscription's, which is not changed after loading)."""
+    _COMPILED[id(mapping)] = (mapping, compiled)
+
+
+def resolve(mapping: Any, payload: Any) -> Any:
+    """The mapping's result for ``payload`` as the destination sends it (JSON values); the
+    mapping is expected to be valid (:func:`validate_mapping`). Errors Segment raises while
+    resolving (``@path`` of a number, ``@case`` with an unknown operator, ...) raise
+    :class:`MappingError` with Segment's wording. A loaded subscription's mapping runs compiled."""
+    entry = _COMPILED.get(id(mapping))
+    if entry is not None and entry[0] is mapping:
+        return entry[1](payload)
+    return interpret(mapping, payload)
+
+
+def interpret(mapping: Any, payload: Any) -> Any:
+    """:func:`resolve` by walking the mapping for every payload (no compiled form)."""
+    try:
+        return json_ready(remove_undefined(_resolve(mapping, payload)))
+    except JSTypeError as exc:
+        raise MappingError(str(exc), "TypeError") from None
+    except RecursionError:
+        raise MappingError("Maximum call stack size exceeded", "RangeError") from None
+
+
+# --- compiled mappings --------------------------------------------------------------------------
+
+Compiled = Callable[[Any], Any]
+
+
+def _compile(node: Any) -> Compiled:
+    """A function of the payload that gives what ``_resolve(node, payload)`` gives, with the
+    work that does not depend on the payload (walking the mapping, splitting paths) done once."""
+    if not isinstance(node, (dict, list)):
+        return lambda payload: node
+    if isinstance(node, list):
+        parts = [_compile(item) for item in node]
+        return lambda payload: [part(payload) for part in parts]
+    if is_directive(node):
+        name = next(key for key in node if key[:1] == "@")
+        argument = node[name]
+        if name == "@path" and isinstance(argument, str):
+            path = argument.replace("$.", "", 1)
+            if path == "" or path == ".":
+                return lambda payload: payload
+            keys = path_keys(path)
+            if len(keys) == 1 and keys[0] not in _OBJECT_MEMBERS:
+                key = keys[0]
+                return lambda payload: payload.get(key, UNDEFINED) if type(payload) is dict else get(payload, list(keys))
+            return lambda payload: get(payload, list(keys))
+        return lambda payload: _run_directive(node, payload)
+    if "__proto__" in node:
+        return lambda payload: _resolve(node, payload)
+    members = [(key, _compile(value)) for key, value in node.items()]
+    return lambda payload: {key: part(payload) for key, part in members}
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _is_clean(value: Any) -> bool:
+    """A JSON value that ``remove_undefined`` and ``json_ready`` would give back unchanged."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if kind is dict:
+        return "__proto__" not in value and all(_is_clean(item) for item in value.values())
+    if kind is list:
+        return all(_is_clean(item) for item in value)
+    return False
+
+
+def compile_mapping(mapping: Any, where: str = "mapping") -> Compiled:
+    """Validate ``mapping`` once (:func:`validate_mapping`) and return ``payload -> result``,
+    the same result as :func:`resolve`, computed without re-reading the mapping each time."""
+    validate_mapping(mapping, where)
+    part = _compile(mapping)
+
+    def run(payload: Any) -> Any:
+        try:
+            result = part(payload)
+        except JSTypeError as exc:
+            raise MappingError(str(exc), "TypeError") from None
+        except RecursionError:
+            raise MappingError("Maximum call stack size exceeded", "RangeError") from None
+        if type(result) is dict and all(_is_clean(value) for value in result.values()):
+            return result  # JSON values only (the presets' case): nothing to remove or copy
+        return json_ready(remove_undefined(result))
+
+    return run
+
+
+# --- validation (validate.ts) ------------------------------------------------------------------
+
+
+class _ValidationError(Exception):
+    def __init__(self, message: str, stack: tuple[str, ...] = ()) -> None:
+        super().__init__(f"/{'/'.join(stack)} {message}.")
+
+
+class _AggregateError(Exception):
+    def __init__(self, errors: list[Exception]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+def _flat(errors: list[Exception]) -> list[Exception]:
+    out: list[Exception] = []
+    for error in errors:
+        out.extend(error.errors if isinstance(error, _AggregateError) else [error])
+    return out
 
 
 def _type_or_directive(value: Any) -> str:
-    if isinstance(value, dict) and any(str(key).startswith("@") for key in value):
+    kind = js_type(value)
+    if kind == "object" and isinstance(value, dict) and any(key[:1] == "@" for key in value):
         return "directive"
-    return js_type(value)
+    return kind
+
+
+def _article(kind: str) -> str:
+    return f"{'an' if kind[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {kind}"
 
 
 Stack = tuple[str, ...]
 
 
-class _Errors(list):
-    """Validation messages in Segment's shape: ``/<path> <message>.``"""
-
-    def add(self, stack: Stack, message: str) -> None:
-        text = f"/{'/'.join(stack)} {message}."
-        if text not in self:
-            self.append(text)
-
-
-def _directive(value: Any, stack: Stack, errors: _Errors) -> None:
-    keys = [str(key) for key in value]
-    directive_keys = [key for key in keys if key.startswith("@")]
-    others = [key for key in keys if not key.startswith("@") and key != "_metadata"]
+def _validate_directive(obj: Any, stack: Stack = ()) -> None:
+    if not is_directive(obj) and not _is_object(obj):
+        raise _ValidationError(f"should be a directive object but it is {_article(js_type(obj))}", stack)
+    keys = list(obj)
+    directive_keys = [key for key in keys if key[:1] == "@"]
     if len(directive_keys) > 1:
-        return errors.add(stack, f"should only have one @-prefixed key but it has {len(directive_keys)} keys"
-                                 f" ({', '.join(directive_keys)})")
-    if others:
-        return errors.add(stack, f"should only have one @-prefixed key but it has {len(keys)} keys"
-                                 f" (directive {directive_keys[0]} mixed with other keys: {', '.join(others)})")
+        raise _ValidationError(f"should only have one @-prefixed key but it has {len(directive_keys)} keys", stack)
+    if any(key[:1] != "@" and key != "_metadata" for key in keys):
+        raise _ValidationError(f"should only have one @-prefixed key but it has {len(keys)} keys", stack)
     name = directive_keys[0]
     checker = _CHECKS.get(name)
     if checker is None:
-        return errors.add(stack, f"has an invalid directive: {name} (known: {', '.join(DIRECTIVES)})")
-    checker(value[name], stack + (name,), errors)
+        raise _ValidationError(f"has an invalid directive: {name}", stack)
+    try:
+        checker(obj[name], stack + (name,))
+    except (_ValidationError, _AggregateError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - validate.ts wraps any other error the same way
+        raise _ValidationError(str(exc), stack) from None
 
 
-def _directive_or_raw(value: Any, stack: Stack, errors: _Errors) -> None:
+def _directive_or_raw(value: Any, stack: Stack = ()) -> None:
     kind = _type_or_directive(value)
     if kind == "directive":
-        _directive(value, stack, errors)
-    elif kind in ("object", "array"):
-        _validate(value, stack, errors)
-    elif kind not in ("boolean", "string", "number", "null"):
-        errors.add(stack, f"should be a mapping directive or a JSON value but it is {_article(kind)}")
+        _validate_directive(value, stack)
+    elif kind not in ("object", "array", "boolean", "string", "number", "null"):
+        raise _ValidationError(f"should be a mapping directive or a JSON value but it is {_article(kind)}", stack)
 
 
-def _directive_or_string(value: Any, stack: Stack, errors: _Errors) -> None:
+def _directive_or_string(value: Any, stack: Stack = ()) -> None:
     kind = _type_or_directive(value)
     if kind == "directive":
-        _directive(value, stack, errors)
+        _validate_directive(value, stack)
     elif kind != "string":
-        errors.add(stack, f"should be a string or a mapping directive but it is {_article(kind)}")
+        raise _ValidationError(f"should be a string or a mapping directive but it is {_article(kind)}", stack)
 
 
-def _string(value: Any, stack: Stack, errors: _Errors) -> bool:
+def _directive_or_object(value: Any, stack: Stack = ()) -> None:
+    kind = _type_or_directive(value)
+    if kind == "directive":
+        _validate_directive(value, stack)
+    elif kind == "object":
+        _validate_object(value, stack)
+    else:
+        raise _ValidationError(f"should be a object or a mapping directive but it is {_article(kind)}", stack)
+
+
+def _string(value: Any, stack: Stack = ()) -> None:
     kind = _type_or_directive(value)
     if kind != "string":
-        errors.add(stack, f"should be a string but it is {_article(kind)}")
-    return kind == "string"
+        raise _ValidationError(f"should be a string but it is {_article(kind)}", stack)
 
 
-def _string_length(low: int, high: int) -> Callable[[Any, Stack, _Errors], None]:
-    def check(value: Any, stack: Stack, errors: _Errors) -> None:
-        if _string(value, stack, errors):
-            if utf16_length(value) < low:
-                errors.add(stack, f"should be a string of length {low} or greater")
-            elif utf16_length(value) > high:
-                errors.add(stack, f"should be a string of length {high} or less")
+def _string_length(low: int, high: int) -> Callable[[Any, Stack], None]:
+    def check(value: Any, stack: Stack = ()) -> None:
+        _string(value, stack)
+        if utf16_length(value) < low:
+            raise _ValidationError(f"should be a string of length {low} or greater", stack)
+        if utf16_length(value) > high:
+            raise _ValidationError(f"should be a string of length {high} or less", stack)
     return check
 
 
-def _boolean(value: Any, stack: Stack, errors: _Errors) -> None:
+def _allowed(*allowed: str) -> Callable[[Any, Stack], None]:
+    def check(value: Any, stack: Stack = ()) -> None:
+        _string(value, stack)
+        if value.lower() not in allowed:  # validate.ts lower-cases here; index.ts does not
+            raise _ValidationError(f"should be one of {', '.join(allowed)} but it is {_json_stringify_str(value)}", stack)
+    return check
+
+
+def _json_stringify_str(value: str) -> str:
+    return js_json_stringify(value)
+
+
+def _boolean(value: Any, stack: Stack = ()) -> None:
     kind = _type_or_directive(value)
     if kind != "boolean":
-        errors.add(stack, f"should be a boolean but it is {_article(kind)}")
+        raise _ValidationError(f"should be a boolean but it is {_article(kind)}", stack)
 
 
-def _one_of(*allowed: str) -> Callable[[Any, Stack, _Errors], None]:
-    def check(value: Any, stack: Stack, errors: _Errors) -> None:
-        if _string(value, stack, errors) and value.lower() not in allowed:  # Segment lower-cases here
-            errors.add(stack, f"should be one of {', '.join(allowed)} but it is {json.dumps(value)}")
-    return check
-
-
-def _object(value: Any, stack: Stack, errors: _Errors) -> bool:
+def _validate_object(value: Any, stack: Stack = ()) -> None:
     kind = _type_or_directive(value)
     if kind != "object":
-        errors.add(stack, f"should be an object but it is {_article(kind)}")
-        return False
-    for key, item in value.items():
-        _validate(item, stack + (str(key),), errors)
-    return True
+        raise _ValidationError(f"should be an object but it is {_article(kind)}", stack)
+    errors: list[Exception] = []
+    for key in js_keys(value) if isinstance(value, dict) else []:
+        try:
+            _validate(value[key], stack + (key,))
+        except (_ValidationError, _AggregateError) as exc:
+            errors.append(exc)
+    if errors:
+        raise _AggregateError(_flat(errors))
 
 
-def _array(value: Any, stack: Stack, errors: _Errors) -> bool:
-    if not isinstance(value, list):
-        errors.add(stack, f"should be an array but it is {_article(js_type(value))}")
-        return False
-    return True
+def _array(value: Any, stack: Stack = ()) -> None:
+    kind = js_type(value)
+    if kind != "array":
+        raise _ValidationError(f"should be an array but it is {_article(kind)}", stack)
 
 
-Check = Callable[[Any, Stack, _Errors], Any]
+Check = Callable[..., None]
 
 
-def _fields(value: Any, stack: Stack, errors: _Errors, required: dict[str, Check], optional: dict[str, Check]) -> bool:
-    """validateObjectWithFields: an object, its members valid, required fields present."""
-    if _type_or_directive(value) != "object":
-        errors.add(stack, f"should be an object but it is {_article(_type_or_directive(value))}")
-        return False
-    for key, item in value.items():
-        if key not in required and key not in optional:
-            _validate(item, stack + (str(key),), errors)
-    for key, check in required.items():
-        if key not in value:
-            errors.add(stack, f"should have field {json.dumps(key)} but it doesn't")
-        else:
-            check(value[key], stack + (key,), errors)
-    for key, check in optional.items():
-        if key in value:
-            check(value[key], stack + (key,), errors)
-    return True
+def _fields(value: Any, stack: Stack, fields: dict[str, tuple[bool, Check]]) -> None:
+    """validateObjectWithFields: an object, then each named field (required or optional)."""
+    _validate_object(value, stack)
+    errors: list[Exception] = []
+    for name, (required, check) in fields.items():
+        item = _opt(value, name)
+        try:
+            if required:
+                if item is UNDEFINED:
+                    raise _ValidationError(f"should have field {json.dumps(name)} but it doesn't", stack)
+                check(item, stack + (name,))
+            elif item is not UNDEFINED:
+                check(item, stack + (name,))
+        except (_ValidationError, _AggregateError) as exc:
+            errors.append(exc)
+    if errors:
+        raise _AggregateError(_flat(errors))
 
 
-def _check_if(value: Any, stack: Stack, errors: _Errors) -> None:
-    branches = {"exists": _directive_or_raw, "blank": _directive_or_raw, "then": _directive_or_raw, "else": _directive_or_raw}
-    if _fields(value, stack, errors, {}, branches) and not (
-            js_truthy(value.get("exists", UNDEFINED)) or js_truthy(value.get("blank", UNDEFINED))):
-        errors.add(stack, 'requires an "exists" key or a "blank" key')
+def _check_array_path(value: Any, stack: Stack) -> None:
+    _array(value, stack)
+    _directive_or_string(value[0] if value else UNDEFINED, stack)
+    _validate(value[1] if len(value) > 1 else UNDEFINED, stack)
 
 
-def _check_case(value: Any, stack: Stack, errors: _Errors) -> None:
-    if _fields(value, stack, errors, {}, {"operator": _string, "value": _directive_or_string}):
-        if "operator" not in value:
-            errors.add(stack, 'requires a "operator" key')
-        elif value["operator"] not in ("lower", "upper"):
-            errors.add(stack + ("operator",), 'should have a value of "lower" or "upper"')
-
-
-def _check_replace(value: Any, stack: Stack, errors: _Errors) -> None:
-    _fields(value, stack, errors,
-            {"pattern": _string_length(1, MAX_PATTERN_LENGTH), "value": _directive_or_string},
-            {"replacement": _string_length(0, MAX_REPLACEMENT_LENGTH), "pattern2": _string_length(0, MAX_PATTERN_LENGTH),
-             "replacement2": _string_length(0, MAX_REPLACEMENT_LENGTH), "ignorecase": _boolean, "global": _boolean})
-
-
-def _check_array_path(value: Any, stack: Stack, errors: _Errors) -> None:
-    if _array(value, stack, errors):
-        _directive_or_string(value[0] if value else UNDEFINED, stack, errors)
-        if len(value) > 1:
-            _validate(value[1], stack, errors)
-
-
-def _check_path(value: Any, stack: Stack, errors: _Errors) -> None:
-    # validate.ts also lets an array through, but index.ts's @path then always throws
-    # ("@path: expected string, got array"): refused here, at load.
-    _directive_or_string(value, stack, errors)
-
-
-def _check_json(value: Any, stack: Stack, errors: _Errors) -> None:
-    required = {"value": _directive_or_raw, "mode": _one_of("encode", "decode")}
-    if _fields(value, stack, errors, required, {}) and "value" in value and not js_truthy(value["value"]):
-        errors.add(stack + ("value",), "should not be empty (Segment throws '@json requires a \"value\" key')")
-
-
-def _check_flatten(value: Any, stack: Stack, errors: _Errors) -> None:
-    _fields(value, stack, errors, {"value": _directive_or_raw, "separator": _string_length(1, 10**6)},
-            {"omitArrays": _boolean})
-
-
-def _check_merge(value: Any, stack: Stack, errors: _Errors) -> None:
-    def objects(items: Any, where: Stack, errs: _Errors) -> None:
-        if _array(items, where, errs):
-            for index, item in enumerate(items):
-                if _type_or_directive(item) == "directive":
-                    _directive(item, where + (str(index),), errs)
-                else:
-                    _object(item, where + (str(index),), errs)
-
-    _fields(value, stack, errors, {"objects": objects, "direction": _one_of("left", "right")}, {})
-
-
-def _check_transform(value: Any, stack: Stack, errors: _Errors) -> None:
-    _fields(value, stack, errors, {"apply": _object, "mapping": _object}, {})
+def _check_merge(value: Any, stack: Stack) -> None:
+    _fields(value, stack, {"direction": (False, _allowed("left", "right")), "objects": (True, _array)})
+    for item in value["objects"]:
+        _directive_or_object(item)  # validate.ts passes no stack here: paths start at "/"
 
 
 _CHECKS: dict[str, Check] = {
-    "@if": _check_if,
-    "@case": _check_case,
-    "@replace": _check_replace,
+    "@if": lambda v, s: _fields(v, s, {"exists": (False, _directive_or_raw), "then": (False, _directive_or_raw),
+                                       "else": (False, _directive_or_raw)}),
+    "@case": lambda v, s: _fields(v, s, {"operator": (False, _string), "value": (False, _directive_or_string)}),
+    "@replace": lambda v, s: _fields(v, s, {
+        "pattern": (True, _string_length(1, MAX_PATTERN_LENGTH)),
+        "replacement": (False, _string_length(0, MAX_REPLACEMENT_LENGTH)),
+        "value": (True, _directive_or_string), "ignorecase": (False, _boolean), "global": (False, _boolean)}),
     "@arrayPath": _check_array_path,
-    "@path": _check_path,
+    "@path": _directive_or_string,
+    "@json": lambda v, s: _fields(v, s, {"value": (True, _directive_or_raw), "mode": (True, _allowed("encode", "decode"))}),
+    "@flatten": lambda v, s: _fields(v, s, {"separator": (False, _string), "value": (True, _directive_or_raw)}),
+    "@merge": _check_merge,
     "@template": _directive_or_string,
     "@literal": _directive_or_raw,
-    "@json": _check_json,
-    "@flatten": _check_flatten,
-    "@merge": _check_merge,
-    "@transform": _check_transform,
+    "@transform": lambda v, s: _fields(v, s, {"apply": (True, _directive_or_object), "mapping": (True, _directive_or_object)}),
     "@excludeWhenNull": _directive_or_raw,
+    "@liquid": _string,
 }
 
 
-def _validate(mapping: Any, stack: Stack, errors: _Errors) -> None:
+def _validate(mapping: Any, stack: Stack = ()) -> None:
     kind = _type_or_directive(mapping)
     if kind == "directive":
-        _directive(mapping, stack, errors)
+        _validate_directive(mapping, stack)
     elif kind == "object":
-        for key, value in mapping.items():
-            _validate(value, stack + (str(key),), errors)
+        _validate_object(mapping, stack)
     elif kind == "array":
-        # Deliberately stricter than validate.ts, which does not look inside arrays:
-        # directives in arrays are resolved at send time, so they are checked here too.
-        for index, value in enumerate(mapping):
-            _validate(value, stack + (str(index),), errors)
+        _array(mapping, stack)
+
+
+def check(mapping: Any) -> None:
+    """validate.ts ``validate``, raising :class:`MappingError` with the class and messages
+    Segment's throws (a ``ValidationError``, or an ``AggregateError`` of them)."""
+    try:
+        _validate(mapping)
+    except _ValidationError as exc:
+        raise MappingError(str(exc), "ValidationError") from None
+    except _AggregateError as exc:
+        messages = [str(error) for error in exc.errors]
+        raise MappingError(" ".join(messages), "AggregateError", messages) from None
+
+
+def _static_failure(name: str, opts: Any) -> str | None:
+    """The error index.ts throws, whatever the event, each time this directive runs."""
+    def missing(key: str) -> bool:
+        return not js_truthy(opts.get(key, UNDEFINED))
+
+    if name in ("@path", "@template") and not isinstance(opts, (str, dict)):
+        return f"{name}: expected string, got {js_type(opts)}"
+    if name == "@arrayPath" and not isinstance(opts, list):
+        return f"@arrayPath expected array, got {js_type(opts)}"
+    if name not in ("@if", "@case", "@replace", "@json", "@flatten", "@merge", "@transform"):
+        return None
+    if not isinstance(opts, dict):
+        return None  # validate.ts already refuses these
+    checks = {
+        "@if": [(missing("exists") and missing("blank"), '@if requires an "exists" key or a "blank" key')],
+        "@case": [(missing("operator"), '@case requires a "operator" key')],
+        "@replace": [(missing("pattern"), '@replace requires a "pattern" key'),
+                     (isinstance(opts.get("pattern2"), str) and utf16_length(opts["pattern2"]) > MAX_PATTERN_LENGTH,
+                      f'@replace requires a "pattern" less than {MAX_PATTERN_LENGTH} characters'),
+                     (isinstance(opts.get("replacement2"), str) and js_truthy(opts.get("pattern2", UNDEFINED))
+                      and utf16_length(opts["replacement2"]) > MAX_REPLACEMENT_LENGTH,
+                      f'@replace requires a "replacement" less than {MAX_REPLACEMENT_LENGTH} characters')],
+        "@json": [(missing("mode"), '@json requires a "mode" key'), (missing("value"), '@json requires a "value" key')],
+        "@flatten": [(missing("separator"), '@flatten requires a "separator" key'),
+                     (not missing("separator") and not isinstance(opts["separator"], (str, dict)),
+                      "@flatten requires a string separator")],
+        "@merge": [(missing("direction"), '@merge requires a "direction" key'),
+                   (missing("objects"), '@merge requires a "objects" key')],
+        "@transform": [(missing("mapping"), '@transform requires a "mapping" key'),
+                       (missing("apply"), '@transform requires a "apply" key')],
+    }[name]
+    return next((message for failed, message in checks if failed), None)
+
+
+def _lint(mapping: Any, stack: Stack, problems: list[str]) -> None:
+    """Directives that fail on every event (validate.ts lets them through; index.ts throws
+    each time it runs them), in places every event reaches: in arrays and @literal values too,
+    but not in an @if branch or an @arrayPath item shape, which some events never reach."""
+    if isinstance(mapping, list):
+        for index, item in enumerate(mapping):
+            _lint(item, stack + (str(index),), problems)
+        return
+    if not isinstance(mapping, dict):
+        return
+    if not is_directive(mapping):
+        for key, item in mapping.items():
+            _lint(item, stack + (key,), problems)
+        return
+    name = next(key for key in mapping if key[:1] == "@")
+    where = f"/{'/'.join(stack + (name,))}"
+    if name not in DIRECTIVES:
+        problems.append(f"{where}: {name} is not a valid directive, got undefined")
+        return
+    opts = mapping[name]
+    failure = _static_failure(name, opts)
+    if failure:
+        problems.append(f"{where}: {failure}")
+    elif name == "@if" and isinstance(opts, dict):
+        _lint(opts.get("exists", UNDEFINED), stack + (name, "exists"), problems)
+    elif name == "@arrayPath" and isinstance(opts, list):
+        _lint(opts[:1], stack + (name,), problems)
+    elif name not in ("@liquid", "@if", "@arrayPath"):
+        _lint(opts, stack + (name,), problems)
 
 
 def validate_mapping(mapping: Any, where: str) -> None:
-    """Refuse, before any event is sent, what Segment refuses or would fail on every event:
-    unknown directives, directives mixed with other keys, wrong directive arguments.
-    The message is ``where`` followed by Segment's own wording, all problems at once."""
-    errors = _Errors()
-    _validate(mapping, (), errors)
-    if errors:
-        raise MappingError(f"{where}: {' '.join(errors)}")
+    """Refuse, before any event is sent, what Segment's ``transform`` refuses on every event
+    (validate.ts: unknown directives, directives mixed with other keys, wrong arguments),
+    every problem at once, in Segment's words after ``where`` (the mapping's name)."""
+    try:
+        check(mapping_to_process(mapping))
+    except MappingError as exc:
+        hints = []
+        if any("has an invalid directive" in message for message in exc.messages):
+            hints.append(f"directives: {', '.join(DIRECTIVE_NAMES)}")
+        if any("should only have one @-prefixed key" in message for message in exc.messages):
+            hints.append("a directive is an object with one @-key (and optionally _metadata); put other fields "
+                         "beside it, not inside it")
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        raise MappingError(f"{where}: {exc}{hint}", exc.js_class, exc.messages) from None
+    problems: list[str] = []
+    _lint(mapping_to_process(mapping), (), problems)
+    if problems:
+        raise MappingError(f"{where}: {' '.join(problems)} (Segment accepts this mapping, then fails on every event "
+                           "that reaches these directives)", "Error", problems)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import actions as _actions  # a module reference: actions imports this package too
-from .directives import validate_mapping
+from .directives import Compiled, compile_mapping, register_compiled
 from .errors import MappingError
 from .fql import Trigger, compile_trigger
 
@@ -23,7 +23,8 @@ REQUIRED_KEYS = ("name", "subscribe", "partnerAction", "mapping")
 
 @dataclass(frozen=True)
 class Subscription:
-    """One mapping; the trigger is compiled when the subscription is created."""
+    """One mapping; its trigger and its mapping are compiled once, when it is created (so
+    ``mapping`` is not to be changed afterwards)."""
 
     name: str
     subscribe: str
@@ -31,12 +32,26 @@ class Subscription:
     mapping: dict[str, Any]
     enabled: bool = True
     trigger: Trigger = field(init=False, repr=False, compare=False)
+    compiled: Compiled = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trigger", compile_trigger(self.subscribe))
+        object.__setattr__(self, "compiled", compile_mapping(self.mapping))
+        register_compiled(self.mapping, self.compiled)
 
     def matches(self, event: dict[str, Any]) -> bool:
-        return self.enabled and self.trigger(event)
+        """Segment's ``validate`` of the trigger. Where Segment's would throw (a path through a
+        built-in function's ``caller``), the event is not subscribed."""
+        if not self.enabled:
+            return False
+        try:
+            return self.trigger(event)
+        except MappingError:
+            return False
+
+    def payload(self, event: dict[str, Any]) -> Any:
+        """The mapping's result for the event (:func:`~.directives.resolve`, compiled)."""
+        return self.compiled(event)
 
 
 def _label(item: Any, index: int) -> str:
@@ -58,7 +73,7 @@ def _subscription(item: Any, index: int) -> Subscription:
     action = known.get(item["partnerAction"])
     if action is None:
         raise MappingError(f"{label}: unknown partnerAction {item['partnerAction']!r} (known: {', '.join(known)})")
-    validate_mapping(item["mapping"], f"{label}: mapping")
+    compile_mapping(item["mapping"], f"{label}: mapping")  # refused here, with the mapping's name
     # Segment drops unknown keys silently when it validates the payload; a typo there would
     # only show up as a missing field, so it is refused here.
     unknown = [key for key in item["mapping"] if key not in action.fields]

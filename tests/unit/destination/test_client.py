@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from mock_1flow.destination.client import OneFlowClient, retry_after_seconds
+from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.errors import DeliveryError
 from mock_1flow.destination.settings import Settings
 
@@ -62,9 +63,13 @@ def test_503_is_retried_with_growing_capped_backoff_then_succeeds(mock):
 
 
 def test_the_jitter_is_reproducible():
-    settings = Settings(KEY)
-    first, second = (OneFlowClient(settings, rng=random.Random(7)) for _ in range(2))
-    assert [first._delay(n, None) for n in (1, 2, 3)] == [second._delay(n, None) for n in (1, 2, 3)]
+    runs = []
+    for _ in range(2):
+        answers = [(503, {}, {"success": 503})] * 3 + [OK_USER]
+        client, _, sleeps = stub_client(*answers, rng=random.Random(7), backoff=0.1)
+        client.add_user("d", {})
+        runs.append(sleeps)
+    assert runs[0] == runs[1] and len(runs[0]) == 3 and len(set(runs[0])) == 3
 
 
 def test_retries_are_capped_and_counted(mock):
@@ -166,11 +171,23 @@ def test_the_wire_request_carries_the_key_and_compact_json():
     assert request.body == '{"user_id":"dévice","context":{"os":{"name":"iOS"}}}'.encode()
 
 
+def retry_after_wait(value):
+    """The wait a 429 with ``Retry-After: value`` gets (backoff 0.2 when unreadable)."""
+    client, _, sleeps = stub_client((429, {"Retry-After": value}, {"success": 429}), OK_USER)
+    client.add_user("d", {})
+    return sleeps[0]
+
+
 def test_retry_after_as_an_http_date():
-    assert retry_after_seconds("Tue, 24 Nov 2026 06:00:10 GMT", now=datetime(2026, 11, 24, 6, tzinfo=UTC)) == 10
-    assert retry_after_seconds("Tue, 24 Nov 2026 05:00:00 GMT", now=datetime(2026, 11, 24, 6, tzinfo=UTC)) == 0
-    assert retry_after_seconds("2") == 2 and retry_after_seconds("-3") == 0
-    assert [retry_after_seconds(v) for v in ("soon", None, "", "nan", "inf")] == [None] * 5
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
+    assert 8 <= retry_after_wait(soon) <= 10
+    assert retry_after_wait("Tue, 24 Nov 2020 05:00:00 GMT") == 0
+    assert retry_after_wait("2") == 2
+
+
+@pytest.mark.parametrize("value", ["soon", "", "nan", "inf", "1e+23", "-3"])
+def test_an_unreadable_retry_after_backs_off(value):
+    assert 0.2 <= retry_after_wait(value) <= 0.22
 
 
 def test_a_429_without_retry_after_backs_off():

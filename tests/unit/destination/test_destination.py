@@ -9,6 +9,7 @@ from mock_1flow.destination import wire
 from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.destination import Destination
 from mock_1flow.destination.mapping import load_subscriptions, resolve
+from mock_1flow.destination.profiles import PROFILES
 from mock_1flow.destination.settings import Settings
 
 KEY = "oneflow_prod_acme"
@@ -35,9 +36,9 @@ def track(message_id, device="d1", event="Viewed", **extra):
         ({"type": "page", "name": None}, "page_view"),
     ],
 )
-def test_preset_naming(event, name):
+def test_mobile_preset_naming(event, name):
     event = {**event, "anonymousId": "a"}
-    (subscription,) = [s for s in load_subscriptions() if s.matches(event)]
+    (subscription,) = [s for s in PROFILES["mobile"].subscriptions() if s.matches(event)]
     payload = resolve(subscription.mapping, event)
     assert (subscription.partner_action, payload["event_name"]) == ("trackEvent", name)
 
@@ -53,7 +54,7 @@ def test_outcomes_for_every_kind_of_event(one_flow_mock):
         {"type": "alias", "userId": "u1", "previousId": "d1", "messageId": "a"},
         {"type": "screen", "name": "Home", "anonymousId": "d2", "messageId": "s"},
     ]
-    report = destination(one_flow_mock).send(events)
+    report = destination(one_flow_mock, profile="mobile").send(events)
     got = {o.message_id: (o.status, o.reason) for o in report.outcomes}
     assert got == {
         "no-user": ("dropped", "no_user_id"),
@@ -65,11 +66,12 @@ def test_outcomes_for_every_kind_of_event(one_flow_mock):
         "s": ("sent", None),
     }
     details = {o.message_id: o.detail for o in report.outcomes}
-    assert "The root value is missing the required field 'event_name'." in details["bad"]
+    assert "the SDK would get the event name None" in details["bad"]
     assert details["g"] == "1Flow does not take group calls"
     assert report.summary()["sent"] == 3
     stored = one_flow_mock.events(KEY)
     assert (stored[0]["name"], stored[0]["plt"], stored[0]["time"]) == ("Signed Up", "a", 1795500000)
+    assert [e["name"] for e in stored] == ["Signed Up", "screen_Home"]
     identified = [u for u in one_flow_mock.users(KEY) if u["identified"]]
     assert identified[0]["user_id"] == "u1" and identified[0]["parameters"] == {"plan": "pro"}
     assert stored[0]["user_id"] == identified[0]["analytic_user_id"]
@@ -143,17 +145,19 @@ def test_identify_replaces_the_devices_analytic_id(one_flow_mock):
     assert len(users) == 1  # the identified userId is not registered as a new device
 
 
-def test_events_are_batched_under_1flows_32_kb(one_flow_mock):
-    blob = "x" * 12_000
-    report = destination(one_flow_mock, batch_size=20).send(
-        [track(f"m{i}", properties={"blob": blob}) for i in range(5)]
-    )
-    assert report.sent == 5
+def test_a_devices_whole_queue_goes_in_one_request_unless_capped(one_flow_mock):
+    events = [track(f"m{i}", properties={"blob": "x" * 100}) for i in range(45)]
+    assert destination(one_flow_mock).send(events).sent == 45
     tracks = [r for r in one_flow_mock.requests() if r["path"].endswith("/v3/track")]
-    assert len(tracks) == 3  # 2 + 2 + 1 events of ~12 KB each
+    assert len(tracks) == 1  # as the SDKs send their queue: no split by size
+    one_flow_mock.reset()
+    assert destination(one_flow_mock, batch_size=20).send(events).sent == 45
+    tracks = [r for r in one_flow_mock.requests() if r["path"].endswith("/v3/track")]
+    assert len(tracks) == 3  # 20 + 20 + 5
 
 
-def test_an_event_beyond_the_limit_fails_with_413(one_flow_mock):
+def test_an_event_beyond_the_limit_fails_with_413(one_flow_mock, monkeypatch):
+    monkeypatch.setattr(one_flow_mock.server.runtime.config, "max_body_bytes", 32 * 1024)  # the SDK API's is 8 MB
     report = destination(one_flow_mock).send([track("big", properties={"blob": "x" * 33_000})])
     (outcome,) = report.outcomes
     assert (outcome.status, outcome.reason) == ("failed", "413 payload_too_large")
@@ -205,3 +209,24 @@ def test_a_failed_action_makes_the_event_failed_even_if_another_was_sent(one_flo
     (outcome,) = report.outcomes
     assert (outcome.status, outcome.reason) == ("failed", "500 injected_fault")
     assert outcome.detail.endswith("other matching actions: sent")
+
+
+def test_concurrency_keeps_each_users_order_and_every_outcome(one_flow_mock):
+    from mock_1flow.events import generate_events
+
+    events = generate_events(400, seed=3)
+    runs = []
+    for concurrency in (1, 6):
+        one_flow_mock.reset()
+        settings = Settings(KEY, "us", one_flow_mock.url, profile="mobile")
+        dest = Destination(settings, client=OneFlowClient(settings, max_retries=0, pool_size=concurrency),
+                           batch_size=3, concurrency=concurrency)
+        report = dest.send(events)
+        dest.close()
+        device = {wire.object_id(wire.message_id(e)): e.get("anonymousId") or e.get("userId") for e in events}
+        per_user: dict = {}
+        for stored in one_flow_mock.events(KEY):
+            per_user.setdefault(device[stored["_id"]], []).append(stored["_id"])
+        runs.append((sorted((o.message_id, o.status, o.reason) for o in report.outcomes), per_user))
+    assert runs[0][0] == runs[1][0] and len(runs[0][0]) == len(events)
+    assert runs[0][1] == runs[1][1] and runs[0][1]  # each device's events stored in the same order

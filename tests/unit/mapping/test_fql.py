@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from mock_1flow.destination.mapping import MappingError, compile_trigger, parse_fql
+from mock_1flow.destination.mapping.fql import validate
 
 
 def group(operator, *children):
@@ -95,11 +96,16 @@ def matches(text, event):
         ('properties.value != "x"', {"properties": {"value": "x"}}, False),
         ('properties.value != "x"', {"properties": {"value": "y"}}, True),
         # newest validate.ts: `actual === String(expected)` -- only a string property equals
-        ("properties.value = 123", {"properties": {"value": "123"}}, True),
+        ("properties.value = 123", {"properties": {"value": "123"}}, False),
         ('properties.value = "123"', {"properties": {"value": "123"}}, True),
-        ("properties.value = 123", {"properties": {"value": 123}}, False),
-        ("properties.value != 123", {"properties": {"value": 123}}, True),
-        ("properties.value = 1.50", {"properties": {"value": "1.5"}}, True),  # String(1.5)
+        ("properties.value = 123", {"properties": {"value": 123}}, True),
+        # since action-destinations #2030: "= <number>" / "!= <number>" are number_equals /
+        # number_not_equals on properties/traits/context: a number on the event side
+        ("properties.value != 123", {"properties": {"value": 123}}, False),
+        ("properties.value != 123", {"properties": {"value": "123"}}, False),
+        ("properties.value != 123", {"properties": {"value": 124}}, True),
+        ("properties.value = 1.50", {"properties": {"value": "1.5"}}, False),
+        ("properties.value = 1.50", {"properties": {"value": 1.5}}, True),
         ('properties.premium = "true"', {"properties": {"premium": True}}, False),
         ("properties.premium = true", {"properties": {"premium": True}}, True),
         ("properties.premium = true", {"properties": {"premium": "true"}}, False),
@@ -133,9 +139,11 @@ def matches(text, event):
         ("properties.value = null", {}, True),
         ("userId != null", {"userId": "u-1"}, True),
         ("userId = null", {"anonymousId": "a"}, True),
-        # for type/event/name, null is the string "null": "event != null" holds without an event
+        # for type/event, null is the string "null": "event != null" holds without an event;
+        # name has exists / not_exists like userId
         ("event != null", {"type": "identify"}, True),
-        ("name = null", {"type": "page"}, False),
+        ("name = null", {"type": "page"}, True),
+        ("name != null", {"type": "page", "name": "Home"}, True),
         # event type, event name, groups
         ('type = "track"', {"type": "track"}, True),
         ('type = "track"', {"type": "identify"}, False),
@@ -156,9 +164,6 @@ def matches(text, event):
         ('context.library.name = "analytics.js"', {"context": {"library": {"name": "analytics.js"}}}, True),
         # get.ts: a falsy intermediate is returned as is, so false "exists"
         ("properties.a.b != null", {"properties": {"a": False}}, True),
-        # one operator per level: "a and b or c" is "a or b or c"
-        ('type = "track" and event = "A" or event = "B"', {"type": "identify", "event": "B"}, True),
-        ('type = "track" and event = "A" or event = "B"', {"type": "track", "event": "C"}, True),
         # validate.test.ts "should handle empty event"
         ('properties.value = "x"', {}, False),
     ],
@@ -172,43 +177,82 @@ def test_evaluation_follows_validate_ts(text, event, expected):
     [
         ("", "at the end: expected a condition"),  # fql.test.ts: "should handle empty payload"
         ("typo", "at position 0: unknown field 'typo'"),  # "should handle invalid payloads"
-        ("type", "at the end: expected one of"),  # "should handle incomplete payloads"
-        ('type * "32456"', 'at position 5: invalid character "*"'),  # "should handle invalid operators"
+        ("type", "at the end: expected one of = != < <= > >= after 'type'"),  # "incomplete payloads"
+        ('type * "32456"', 'at position 5: invalid character "*" (Segment cannot parse it'),  # "invalid operators"
         ("type = ", "at the end: expected a value"),  # Segment would compare type with "eos"
         ('type == "x"', "at position 6: expected a value"),
         ('(type = "x"', "at the end: missing ')'"),
         ('type = "x")', "at position 10: unmatched ')'"),
-        ('type = "x" andd type = "y"', "at position 11: expected 'and' or 'or', got 'andd'"),
-        ('type = "track" event = "x"', "at position 15: expected 'and' or 'or'"),
+        ('type = "x" andd type = "y"', "at position 11: expected 'and' or 'or' before 'andd'"),
+        ('type = "track" event = "x"', "at position 15: expected 'and' or 'or' before 'event'"),
         ('type = "track" and', "at the end: expected a condition"),
         ('((type = "a"))', "parentheses cannot nest"),
         ('(type = "a" or (event = "b"))', "parentheses cannot nest"),
-        ("()", "expected a condition, got ')'"),
-        ('!(type = "a")', "'!' can only negate contains() or match()"),
-        ("contains(event)", "expected ',' between the arguments of contains()"),
-        ('contains(type, "x")', "contains() does not take type"),
+        ("()", "at position 1: expected a condition, got ')'"),
+        ('!(type = "a")', "'!' negates only contains() and match()"),
+        ("contains(event)", "at position 14: expected ',' between the arguments of contains()"),
+        ('contains(type, "x")', 'contains() does not take type (Segment ignores it): use type = "..."'),
         ('match(event, "abc")', 'match() takes "X*" (starts with) or "*X" (ends with)'),
-        ('match(event, "*abc*")', "use contains()"),
+        ('match(event, "*abc*")', 'use contains() for "*X*"'),
         ('= "x"', "at position 0: expected a condition, got '='"),
-        ("type = 'track'", "use double quotes"),
+        ("type = 'track'", "at position 7: use double quotes"),
         ('type = "track', "at position 7: unterminated string"),
         ('properties = "x"', "properties needs a name"),
         ('event.name = "x"', "event has no sub-fields"),
-        ("properties.value > null", "> compares numbers"),
-        ('properties.value > "ten"', "> compares numbers"),
+        ("properties.value > null", "> compares numbers, null is not one"),
+        ('properties.value > "ten"', '> compares numbers, "ten" is not one'),
         ('userId!="x"', "expected '=' after '!'"),  # fql-ts needs a terminator after "!="
         ("properties.n > 5.", "unexpected terminator after decimal point"),
         ("properties.n > 5.0.1", "multiple decimal points in one number"),
-        ('properties.café = "x"', "expected termination character after identifier"),
+        ('properties.café = "x"', "expected termination character after identifier, got é"),
         ('properties.items[0].sku = "A"', "expected termination character after identifier, got ["),  # no brackets
-        ('type = "track" AND event = "x"', "expected 'and' or 'or', got 'AND'"),
+        ('properties.\\[ = "x"', "'[' names no key (Segment fails on every event)"),
+        # Segment reads these differently from what they say: refused, with what to write instead
+        ('type = "track" OR event = "x"', """Segment reads it as 'type = "track" and event = "x"', not as written; """
+                                          """write 'type = "track" or event = "x"'"""),
+        ('type = "track" and event = "A" or event = "B"',
+         """Segment reads it as 'type = "track" or event = "A" or event = "B"', not as written; """
+         """write '(type = "track" and event = "A") or event = "B"'"""),
+        ('type = "track" and (contains(properties.a, "x") or event = "c")',
+         "a group ends at the first ')', even one closing contains() or match(); put a contains()/match() last"),
     ],
 )
-def test_unparseable_triggers_are_refused_with_a_position(text, words):
+def test_unusable_triggers_are_refused_with_a_position_and_what_to_write(text, words):
     with pytest.raises(MappingError) as error:
         compile_trigger(text)
-    assert f"cannot parse trigger {text!r}" in str(error.value)
+    assert str(error.value).startswith((f"cannot parse trigger {text!r}: ", f"cannot use trigger {text!r}: "))
     assert words in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text, event, expected",
+    [
+        # forms Segment evaluates as written are accepted (FIDELITY-FINDINGS, issue 9)
+        ('type="track"', {"type": "track"}, True),  # stray spacing
+        ('type  =  "track"\nand\tevent = "A"', {"type": "track", "event": "A"}, True),
+        ('type = "track" AND event = "A"', {"type": "track", "event": "B"}, False),  # AND: Segment's default and
+        ('properties.\\$revenue > 10', {"properties": {"$revenue": 11}}, True),  # generateFql's escapes
+        ('properties.first\\ name = "Ada"', {"properties": {"first name": "Ada"}}, True),
+        ("properties.total = 10", {"properties": {"total": 10}}, True),  # number_equals
+        ("traits.age != 30", {"traits": {"age": 31}}, True),
+        ("name = null", {"type": "page"}, True),  # exists semantics for name
+        ("name != null", {"type": "page", "name": ""}, True),
+        ('(contains(properties.a, "x") or event = "c")', {"event": "c"}, True),  # contains() in parentheses
+        ('(event = "c" or match(event, "Order*")) and type = "track"', {"type": "identify", "event": "c"}, False),
+        ('(event = "c" or match(event, "Order*")) and type = "track"', {"type": "track", "event": "Order 1"}, True),
+        ('contains(properties.flag, true)', {"properties": {"flag": "is true"}}, True),
+    ],
+)
+def test_forms_segment_reads_as_written_are_accepted(text, event, expected):
+    assert compile_trigger(text)(event) is expected
+
+
+def test_segment_semantics_of_a_level_with_mixed_operators():
+    # parse-fql.ts keeps one operator per level (the last written); the loader refuses such a
+    # trigger, and parse_fql/validate still answer as Segment does
+    ast = parse_fql('type = "track" and event = "A" or event = "B"')
+    assert ast["operator"] == "or"
+    assert validate(ast, {"type": "identify", "event": "B"}) and validate(ast, {"type": "track", "event": "C"})
 
 
 def test_lexer_keywords_need_a_terminator():

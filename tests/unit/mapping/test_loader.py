@@ -103,7 +103,7 @@ def without(key):
         ({**ORDERS, "subscribe": 'type = "track" andd event = "x"'}, ["subscribe: cannot parse trigger", "at position 15"]),
         ({**ORDERS, "mapping": {"event_name": {"@nope": 1}}}, ["mapping: /event_name has an invalid directive: @nope"]),
         ({**ORDERS, "mapping": {"event_name": {"@path": "$.event", "x": 1}}},
-         ["mapping: /event_name should only have one @-prefixed key", "mixed with other keys: x"]),
+         ["mapping: /event_name should only have one @-prefixed key but it has 2 keys.", "a directive is an object with one @-key"]),
         ({**ORDERS, "mapping": {"event_name": {"@template": 5}}}, ["/event_name/@template should be a string or a mapping directive"]),
         ({**ORDERS, "mapping": {"colour": "red"}}, ["unknown field 'colour' for trackEvent (fields: event_name, userId,"]),
         ({**ORDERS, "partnerAction": "identifyUser", "mapping": {"anonymousId": {"@path": "$.anonymousId"}}},
