@@ -7,7 +7,15 @@ underscores); the app object stays reachable so a test can look at its runtime d
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -32,8 +40,130 @@ class UnderscoreHeadersHandler(WSGIRequestHandler):
         return environ
 
 
-class MockServer:
-    """``with MockServer() as mock: requests.post(mock.url + "/us/api/...")``."""
+class MockError(Exception):
+    """The mock refused an admin call; carries its status, error code and message."""
+
+    def __init__(self, method: str, url: str, status: int, code: str | None, message: str) -> None:
+        super().__init__(f"{method} {url}: HTTP {status} {code or ''}: {message}".replace("  ", " "))
+        self.status, self.code, self.message = status, code, message
+
+
+def _names(items: list[dict[str, Any]], field: str) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[str(item.get(field))] = counts.get(str(item.get(field)), 0) + 1
+    return ", ".join(f"{name} x{count}" for name, count in counts.items()) or "nothing"
+
+
+class AdminClient:
+    """What a test needs from a running mock (``self.url``): its journal and state through
+    the admin API, and WireMock-style assertions whose failures show what was received."""
+
+    url: str
+
+    def base(self, region: str = "us") -> str:
+        """The API base of ``region``, e.g. ``http://127.0.0.1:PORT/us/api/2021-06-15``."""
+        return f"{self.url}/{region}/api/2021-06-15"
+
+    def http_api_base(self, region: str = "us") -> str:
+        """1Flow's HTTP API of ``region`` in path form (``api_key`` header): ``{url}/{region}/v1``."""
+        return f"{self.url}/{region}/v1"
+
+    def admin(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
+        """Call the admin API and return its JSON; a refusal raises :class:`MockError`
+        with the mock's own message."""
+        url = f"{self.url}/__admin/{path.lstrip('/')}"
+        response = requests.request(method, url, timeout=10, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            message = body.get("message") if isinstance(body, dict) else response.text[:300]
+            code = body.get("error") if isinstance(body, dict) else None
+            raise MockError(method, url, response.status_code, code, message or response.reason)
+        return body
+
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """Journal entries, oldest first; filters: method, path (glob), region, project, status, limit."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self.admin("requests", params=params)["requests"]
+
+    def users(self, key: str) -> list[dict[str, Any]]:
+        return self.admin(f"projects/{key}/users")["users"]
+
+    def events(self, key: str, **filters: Any) -> list[dict[str, Any]]:
+        """Events a project stored; filters: user_id, name."""
+        return self.admin(f"projects/{key}/events", params={k: v for k, v in filters.items() if v is not None})["events"]
+
+    def responses(self, key: str) -> list[dict[str, Any]]:
+        return self.admin(f"projects/{key}/responses")["responses"]
+
+    def add_project(self, key: str, name: str | None = None, region: str = "us", plan: str = "enterprise") -> dict[str, Any]:
+        body = {"key": key, "name": name or key, "region": region, "plan": plan}
+        return self.admin("projects", "POST", json=body)["project"]
+
+    def add_fault(self, **spec: Any) -> dict[str, Any]:
+        """``add_fault(path="/v3/track", status=503, times=1)``; fields as ``POST /__admin/faults``."""
+        return self.admin("faults", "POST", json=spec)["fault"]
+
+    def clear_faults(self) -> None:
+        self.admin("faults", "DELETE")
+
+    def reset(self) -> None:
+        """Forget all state, the journal and runtime faults."""
+        self.admin("reset", "POST")
+
+    def assert_tracked(self, key: str, name: str | None = None, count: int | None = None,
+                       user_id: str | None = None) -> list[dict[str, Any]]:
+        """Project ``key`` stored events named ``name`` (for ``user_id``): exactly ``count``
+        of them, or at least one. Returns them."""
+        received = self.events(key)
+        found = [e for e in received if (name is None or e["name"] == name) and (user_id is None or e["user_id"] == user_id)]
+        if (count is None and not found) or (count is not None and len(found) != count):
+            wanted = f"{'at least 1' if count is None else count} event(s)" + (f" named {name!r}" if name else "") + (
+                f" for user {user_id!r}" if user_id else "")
+            raise AssertionError(f"expected {wanted} in {key}, found {len(found)}; "
+                                 f"{key} received {len(received)}: {_names(received, 'name')}")
+        return found
+
+    def assert_identified(self, key: str, user_id: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Project ``key`` has identified app user ``user_id`` (with these ``parameters``
+        among its own). Returns the user."""
+        users = self.users(key)
+        for user in users:
+            if user.get("user_id") == user_id and user.get("identified"):
+                missing = {k: v for k, v in (parameters or {}).items() if user.get("parameters", {}).get(k) != v}
+                if missing:
+                    raise AssertionError(f"user {user_id!r} of {key} lacks parameters {missing}; it has {user.get('parameters')}")
+                return user
+        known = ", ".join(f"{u.get('user_id') or '(anonymous)'} {'identified' if u.get('identified') else 'not identified'}"
+                          for u in users) or "none"
+        raise AssertionError(f"expected user {user_id!r} identified in {key}; its users: {known}")
+
+    def assert_requests(self, path: str | None = None, count: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """The journal has requests matching ``path`` (a glob) and ``filters`` (method,
+        region, project, status): exactly ``count``, or at least one. Returns them."""
+        found = self.requests(path=path, **filters)
+        if (count is None and not found) or (count is not None and len(found) != count):
+            asked = ", ".join(f"{k}={v}" for k, v in {"path": path, **filters}.items() if v is not None) or "any"
+            received = self.requests()
+            lines = "; ".join(f"{e['method']} {e['path']} {e['status']}" for e in received[-20:]) or "nothing"
+            raise AssertionError(f"expected {'at least 1' if count is None else count} request(s) with {asked}, "
+                                 f"found {len(found)}; the journal has {len(received)}: {lines}")
+        return found
+
+
+class MockServer(AdminClient):
+    """An in-process mock on a real loopback socket, for tests and scripts outside pytest::
+
+        with MockServer(error_profile="backend") as mock:
+            requests.post(mock.base("us") + "/v3/user", json={...}, headers={"one_flow_key": ...})
+            mock.assert_requests(path="*/v3/user", count=1)
+
+    ``options`` are :class:`~mock_1flow.server.config.MockConfig` fields (``projects_file``,
+    ``error_profile``, ``journal_cap``, ``faults``, ...).
+    """
 
     def __init__(self, app: Flask | None = None, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
         self.app = app or create_app(**options)
@@ -48,22 +178,6 @@ class MockServer:
         with self.app.app_context():
             return current_runtime()
 
-    def base(self, region: str = "us") -> str:
-        return f"{self.url}/{region}/api/2021-06-15"
-
-    def http_api_base(self, region: str = "us") -> str:
-        """1Flow's HTTP API in path form: ``{url}/{region}/v1`` (``/identify``, ``/track``, ``/batch``)."""
-        return f"{self.url}/{region}/v1"
-
-    def admin(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
-        """Call the admin API and return its JSON (raises on HTTP errors)."""
-        response = requests.request(method, f"{self.url}/__admin/{path.lstrip('/')}", timeout=10, **kwargs)
-        response.raise_for_status()
-        return response.json()
-
-    def reset(self) -> None:
-        self.admin("reset", "POST")
-
     def start(self) -> "MockServer":
         self._thread.start()
         return self
@@ -74,6 +188,75 @@ class MockServer:
         self._thread.join(timeout=5)
 
     def __enter__(self) -> "MockServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+BANNER = re.compile(r"mock-1flow serving on (\S+)")
+
+
+class ServedMock(AdminClient):
+    """``mock-1flow serve`` in a subprocess (granian, as users run it), on a free port.
+
+    ``with ServedMock("--access-log") as mock: requests.get(mock.url + "/__admin/health")``.
+    Its output (banner, access log) is collected in :attr:`output`; ``command`` is the
+    executable to run (another virtualenv's ``mock-1flow``, for instance).
+    """
+
+    def __init__(self, *args: str, command: Sequence[str] | None = None, cwd: str | Path | None = None,
+                 env: dict[str, str] | None = None, timeout: float = 60) -> None:
+        self.args = [*(command or [sys.executable, "-m", "mock_1flow"]), "serve", "--port", "0", *args]
+        self.cwd, self.env, self.timeout = cwd, env, timeout
+        self.lines: list[str] = []
+        self.url = ""
+        self._process: subprocess.Popen[str] | None = None
+        self._banner = threading.Event()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def _drain(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            self.lines.append(line)
+            match = BANNER.search(line)
+            if match and not self.url:
+                self.url = match.group(1)
+                self._banner.set()
+        self._banner.set()
+
+    def start(self) -> "ServedMock":
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
+        self._process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                         cwd=self.cwd, env=env)
+        threading.Thread(target=self._drain, name="mock-1flow-output", daemon=True).start()
+        deadline = time.monotonic() + self.timeout
+        self._banner.wait(self.timeout)
+        while time.monotonic() < deadline and self.url and self._process.poll() is None:
+            try:
+                if requests.get(f"{self.url}/__admin/health", timeout=2).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"mock-1flow serve did not start ({' '.join(self.args)}):\n{self.output}")
+
+    def stop(self) -> None:
+        """SIGTERM lets granian stop its worker too; SIGKILL would orphan it."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+    def __enter__(self) -> "ServedMock":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

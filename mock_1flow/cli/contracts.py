@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 import requests
@@ -16,26 +18,55 @@ from ..paths import CONTRACTS_DIR
 STATE_PATH = "/__admin/provider-states"
 
 CONTRACTS_OPTION = click.option(
-    "--contracts", "contracts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=CONTRACTS_DIR, show_default="the repository's contracts/", help="Folder of Pact files.")
+    "--contracts", "contracts_dir", type=click.Path(exists=True, path_type=Path),
+    default=CONTRACTS_DIR, show_default="the packaged contracts/", help="A Pact file, or a folder of them.")
+
+
+class BadInput(click.ClickException):
+    """Input the user must fix (a file that is not a Pact, a filter that matches nothing): exit 2."""
+
+    exit_code = 2
+
+
+def _interactions(contracts_dir: Path, description: str | None = None, state: str | None = None) -> list[Any]:
+    """The interactions to work on; a malformed Pact file or an empty selection is BadInput."""
+    from ..contracts.listing import list_interactions, select
+
+    try:
+        chosen = select(list_interactions(contracts_dir), description, state)
+    except (FileNotFoundError, ValueError) as exc:
+        raise BadInput(str(exc)) from None
+    except re.error as exc:
+        raise BadInput(f"--description/--state must be regular expressions: {exc}") from None
+    if not chosen:
+        asked = " and ".join(f"--{name} {value!r}" for name, value in (("description", description), ("state", state)) if value)
+        raise BadInput(f"no interaction in {contracts_dir} matches {asked or 'at all'}; 'mock-1flow contracts list' shows them")
+    return chosen
 
 
 @click.group()
 def contracts() -> None:
-    """Pact contracts between the destination and the 1Flow API."""
+    """Pact contracts between the destination and the 1Flow API.
+
+    \b
+    Examples:
+      mock-1flow contracts list
+      mock-1flow contracts verify --junit pact-junit.xml
+    """
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 
 @contracts.command("list")
 @CONTRACTS_OPTION
 def list_command(contracts_dir: Path) -> None:
-    """Print each interaction with its provider states and expected status."""
-    from ..contracts.listing import list_interactions
+    """Print each interaction with its provider states and expected status.
 
-    try:
-        interactions = list_interactions(contracts_dir)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        raise click.ClickException(str(exc)) from None
+    \b
+    Examples:
+      mock-1flow contracts list
+      mock-1flow contracts list --contracts path/to/my-pact.json
+    """
+    interactions = _interactions(contracts_dir)
     for item in interactions:
         states = "; ".join(item.states) or "(no state)"
         click.echo(f"{item.status}  {item.method:<5} {item.path:<40} {item.description}\n       given {states}")
@@ -79,10 +110,27 @@ def _in_process_mock(error_profile: str) -> Iterator[str]:
 @click.option("--error-profile", type=click.Choice(["docs", "backend"]), default="docs", show_default=True,
               help="Error profile of the in-process mock (not with --url).")
 @click.option("--pact-output", is_flag=True, help="Also print Pact's own verification report.")
+@click.option("--description", metavar="REGEX", help="Only interactions whose description matches (searched).")
+@click.option("--state", metavar="REGEX", help="Only interactions with a provider state whose name matches.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write a JUnit XML report here.")
 def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, no_states: bool,
-                   error_profile: str, pact_output: bool) -> None:
-    """Replay every interaction against a server; print each result; exit 1 on any failure."""
-    from ..contracts.verify import verify_contracts
+                   error_profile: str, pact_output: bool, description: str | None, state: str | None,
+                   junit: Path | None) -> None:
+    """Replay every interaction against a server; print each result; exit 1 on any failure.
+
+    \b
+    Examples:
+      mock-1flow contracts verify
+      mock-1flow contracts verify --description 'unknown key' --junit pact-junit.xml
+      mock-1flow contracts verify --state 'rate-limited' --contracts contracts/my-pact.json
+      mock-1flow contracts verify --url http://127.0.0.1:8080
+    """
+    try:
+        from ..contracts.verify import verify_contracts
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "pact":
+            raise
+        raise BadInput("verifying needs Pact's core, an extra of mock-1flow: pip install 'mock-1flow[contracts]'") from None
 
     pact_log = logging.getLogger("pact.ffi")
     if pact_log.level == logging.NOTSET:  # the summary says what Pact's warnings would
@@ -92,15 +140,21 @@ def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, 
         raise click.UsageError("--error-profile applies to the in-process mock only; drop it or --url.")
     if no_states and state_url:
         raise click.UsageError("--state-url and --no-states contradict each other.")
+    _interactions(contracts_dir, description, state)  # a bad file or an empty selection stops here
     with (_remote(url) if url else _in_process_mock(error_profile)) as target:
         states = None if no_states else (state_url or _default_state_url(target, bool(url)))
-        try:
-            result = verify_contracts(target, contracts_dir, states)
-        except FileNotFoundError as exc:
-            raise click.ClickException(str(exc)) from None
+        result = verify_contracts(target, contracts_dir, states, description=description, state=state)
     if pact_output:
         click.echo(result.output)
     click.echo(result.summary())
+    if junit:
+        from ..contracts.junit import write_junit
+
+        try:
+            write_junit(result, junit)
+        except OSError as exc:
+            raise BadInput(f"cannot write the JUnit report {junit}: {exc.strerror}") from None
+        click.echo(f"JUnit report: {junit}")
     if result.ok:
         click.echo(f"verified: all interactions passed ({target})")
         return

@@ -12,29 +12,23 @@ import orjson
 
 from ..events import EVENT_TYPES, EventGenerator
 from ..events.generator import check_locale
+from .params import KeyValue, KeyValueList, non_negative
 
 PROGRESS_THRESHOLD = 10_000
 CHUNK = 1_000
 
 
-def parse_types(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> dict[str, float] | None:
-    """``track,identify`` (equal weights) or ``track=5,page=2`` into {type: weight}."""
-    if value is None:
+TYPE_WEIGHTS = KeyValueList(KeyValue("TYPE", "WEIGHT", convert_value=non_negative, default=1.0))
+
+
+def check_types(ctx: click.Context | None, param: click.Parameter | None, mix: dict[str, float] | None) -> dict[str, float] | None:
+    """``--types``: every name an event type, and at least one positive weight."""
+    if mix is None:
         return None
-    mix: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in value.split(","))):
-        name, sep, weight = item.partition("=")
-        name = name.strip()
-        try:
-            mix[name] = float(weight) if sep else 1.0
-        except ValueError:
-            raise click.BadParameter(f"weight of {name!r} must be a number, not {weight!r}") from None
-        if mix[name] < 0:
-            raise click.BadParameter(f"weight of {name!r} must not be negative")
     unknown = [name for name in mix if name not in EVENT_TYPES]
     if unknown:
         raise click.BadParameter(f"unknown type(s) {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}")
-    if not mix or not any(mix.values()):
+    if not any(mix.values()):
         raise click.BadParameter(f"name at least one type with a positive weight, among: {', '.join(EVENT_TYPES)}")
     return mix
 
@@ -48,13 +42,18 @@ def _locale(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 @click.group()
 def events() -> None:
-    """Generate Segment events (Faker-based, reproducible by seed)."""
+    """Generate Segment events (Faker-based, reproducible by seed).
+
+    \b
+    Example:
+      mock-1flow events generate --count 1000 --seed 42 -o events.jsonl
+    """
 
 
 @events.command()
 @click.option("--count", "-n", type=click.IntRange(min=0), default=100, show_default=True, help="Events to write.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed and options, same bytes.")
-@click.option("--types", callback=parse_types, metavar="TYPE[=WEIGHT],...",
+@click.option("--types", type=TYPE_WEIGHTS, callback=check_types,
               help=f"Type mix, e.g. 'track,identify' or 'track=5,page=2'; types: {', '.join(EVENT_TYPES)}. "
                    "Default: a realistic mix, mostly track.")
 @click.option("--anonymous-share", type=click.FloatRange(0, 1), default=0.2, show_default=True,
@@ -68,13 +67,24 @@ def events() -> None:
               help=f"Progress bar on stderr; default: on for a file or {PROGRESS_THRESHOLD:,}+ events.")
 def generate(count: int, seed: int, types: dict[str, float] | None, anonymous_share: float, locale: str,
              edge_cases: bool, output: str, progress: bool | None) -> None:
-    """Write COUNT Segment events as JSON Lines to stdout or --output."""
+    """Write COUNT Segment events as JSON Lines to stdout or --output.
+
+    \b
+    Examples:
+      mock-1flow events generate --count 1000 --seed 42 -o events.jsonl
+      mock-1flow events generate -n 20 --types track=5,screen=2,identify --anonymous-share 0.5
+      mock-1flow events generate -n 5000 --edge-cases --locale ja_JP -o edge.jsonl
+    """
     generator = EventGenerator(seed, locale=locale, types=types, anonymous_share=anonymous_share,
                                edge_cases=edge_cases)
     if progress is None:
         progress = output != "-" or count >= PROGRESS_THRESHOLD
     stream: IO[bytes]
-    with click.open_file(output, "wb") as stream:
+    try:
+        opened = click.open_file(output, "wb")
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {output}: {exc.strerror}", param_hint="'-o' / '--output'") from None
+    with opened as stream:
         if not progress:
             for chunk in _chunks(generator.events(count)):
                 _write(chunk, stream)

@@ -13,19 +13,9 @@ from ..server.faults import fault_from_text
 from ..server.journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 from ..server.projects import ProjectsFileError, load_projects
 from ..server.spec import API_VERSION_PATH, regions
+from .params import KeyValue
 
 DEFAULT_THREADS = 2  # mock_1flow.serving.DEFAULT_THREADS, not imported: it would load Flask for --help
-
-
-def _host_region(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    mapping = {}
-    known = regions()
-    for value in values:
-        host, sep, region = value.partition("=")
-        if not sep or not host or region not in known:
-            raise click.BadParameter(f"'{value}' must be HOST=REGION with REGION one of {', '.join(known)}")
-        mapping[host.lower()] = region
-    return mapping
 
 
 class FaultParam(click.ParamType):
@@ -46,11 +36,12 @@ class FaultParam(click.ParamType):
 FAULT = FaultParam()
 
 
-def _ensure_port_free(host: str, port: int) -> None:
+def _ensure_port_free(host: str, port: int) -> int:
     """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
     share its traffic; a bind and listen first turn that into a clear error. The probe sets
     SO_REUSEADDR (as granian does) so that connections in TIME_WAIT from a mock that just
-    stopped do not block a restart on the same port; a listener on the port still does."""
+    stopped do not block a restart on the same port; a listener on the port still does.
+    Port 0 asks the system for a free port, and the one it gives is returned (and printed)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -59,6 +50,7 @@ def _ensure_port_free(host: str, port: int) -> None:
             probe.listen(1)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
+        return probe.getsockname()[1]
 
 
 def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Path | None, key: Path | None) -> str:
@@ -82,7 +74,8 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on; 0 picks a free one (the banner shows which).")
 @click.option(
     "--projects",
     "projects_file",
@@ -91,9 +84,10 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
 )
 @click.option("--error-profile", type=click.Choice(ERROR_PROFILES), default="docs", show_default=True,
               help="docs: key errors are 404 (Segment's docs); backend: 401 invalid_key.")
-@click.option("--host-region", "host_regions", multiple=True, callback=_host_region, metavar="HOST=REGION",
+@click.option("--host-region", "host_regions", multiple=True, type=KeyValue("HOST", "REGION", values=regions, lower_key=True),
               help="Map a Host header to a region for the host form (repeatable). Adds to api-sdk.1flow.app=us.")
-@click.option("--http-api-host", "http_api_hosts", multiple=True, callback=_host_region, metavar="HOST=REGION",
+@click.option("--http-api-host", "http_api_hosts", multiple=True,
+              type=KeyValue("HOST", "REGION", values=regions, lower_key=True),
               help="Map a Host header to a region of 1Flow's HTTP API: /v1/... on that host is 1Flow's, not "
                    "Segment's (repeatable). Adds to api.1flow.app=us.")
 @click.option("--journal-cap", default=DEFAULT_JOURNAL_CAP, show_default=True, type=click.IntRange(1),
@@ -126,13 +120,15 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="Serve HTTPS with your own certificate chain (PEM); needs --tls-key.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The private key (PEM) of --tls-cert.")
+@click.option("--access-log", "-v", "access_log", is_flag=True,
+              help="Print one line per request on stderr: method, path, status, key, region, duration, fault.")
 def serve(
     host: str,
     port: int,
     projects_file: Path | None,
     error_profile: str,
-    host_regions: dict[str, str],
-    http_api_hosts: dict[str, str],
+    host_regions: tuple[tuple[str, str], ...],
+    http_api_hosts: tuple[tuple[str, str], ...],
     journal_cap: int,
     journal_max_bytes: int,
     journal_body_max: int,
@@ -143,12 +139,21 @@ def serve(
     admin_allow: tuple[str, ...],
     faults: tuple[dict, ...],
     threads: int,
+    access_log: bool,
     tls: bool = False,
     tls_dir: Path | None = None,
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
 ) -> None:
-    """Start the 1Flow mock (Ctrl-C or SIGTERM stops it)."""
+    """Start the 1Flow mock (Ctrl-C or SIGTERM stops it).
+
+    \b
+    Examples:
+      mock-1flow serve
+      mock-1flow serve --port 0 --access-log
+      mock-1flow serve --projects my-projects.yaml --error-profile backend
+      mock-1flow serve --fault 'path=/v3/track,status=503,probability=0.3'
+    """
     from ..ingest.sources import check_source_mappings
     from ..serving import serve as run
 
@@ -166,16 +171,17 @@ def serve(
             body_timeout=body_timeout,
             admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),
             faults=list(faults),
+            access_log=access_log,
         )
-        config.host_regions.update(host_regions)
-        config.http_api_hosts.update(http_api_hosts)
+        config.host_regions.update(dict(host_regions))
+        config.http_api_hosts.update(dict(http_api_hosts))
         tls_note = _configure_tls(config, tls, tls_dir, tls_cert, tls_key)
     except ProjectsFileError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
-    _ensure_port_free(host, port)
+    port = _ensure_port_free(host, port)
     shown = f"[{host}]" if ":" in host else host
     root = f"{'https' if config.tls_cert else 'http'}://{shown}:{port}"
     click.echo(f"mock-1flow serving on {root} (error profile: {error_profile})")
@@ -187,7 +193,7 @@ def serve(
         click.echo(f"  1Flow HTTP API {region}: {root}/{region}/v1 (header api_key)")
     for name, region in sorted(config.http_api_hosts.items()):
         click.echo(f"  Host {name} -> 1Flow HTTP API {region} ({root}/v1; /v1 on other hosts is Segment's)")
-    click.echo(f"  admin: {root}/__admin  spec: {root}/openapi.yaml")
+    click.echo(f"  admin: {root}/__admin/  spec: {root}/openapi.yaml")
     click.echo(f"projects ({projects.path}):")
     for project in projects.projects.values():
         click.echo(f"  {project.key}  {project.name}  region={project.region}  plan={project.plan}")

@@ -4,6 +4,7 @@ states and expected status: what a reviewer needs without a Pact library."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,26 +30,52 @@ class InteractionSummary:
     provider_states: tuple[ProviderState, ...] = ()
 
 
-def contract_files(folder: Path) -> list[Path]:
-    """The Pact files of ``folder``; an empty folder is an error, not a silent pass."""
-    files = sorted(Path(folder).glob("*.json"))
+def contract_files(source: Path) -> list[Path]:
+    """``source`` itself when it is a file, else the Pact files (``*.json``) of the folder;
+    an empty folder is an error, not a silent pass."""
+    source = Path(source)
+    if source.is_file():
+        return [source]
+    files = sorted(source.glob("*.json"))
     if not files:
-        raise FileNotFoundError(f"no Pact files (*.json) in {folder}")
+        raise FileNotFoundError(f"no Pact files (*.json) in {source}")
     return files
 
 
-def list_interactions(contracts_dir: Path) -> list[InteractionSummary]:
-    """Every interaction of every Pact file in ``contracts_dir``, in file order."""
+def _interactions(path: Path) -> list[dict[str, Any]]:
+    """The interactions of one Pact file; a file that is not a Pact says what to fix."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path.name} is not JSON: {exc}") from None
+    interactions = data.get("interactions") if isinstance(data, dict) else None
+    if not isinstance(interactions, list):
+        raise ValueError(f"{path.name} is not a Pact file: it needs a top-level 'interactions' list")
+    for number, item in enumerate(interactions):
+        if not isinstance(item, dict) or not isinstance(item.get("description"), str) or not item["description"]:
+            raise ValueError(f"{path.name}: interaction {number} has no 'description'; "
+                             "Pact requires one (a sentence naming what the interaction does)")
+    return interactions
+
+
+def list_interactions(source: Path) -> list[InteractionSummary]:
+    """Every interaction of every Pact file in ``source`` (a file or folder), in file order."""
     found = []
-    for path in contract_files(contracts_dir):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ValueError(f"{path.name} is not JSON: {exc}") from None
-        for item in data.get("interactions", []):
-            states = tuple(ProviderState(s["name"], dict(s.get("params") or {})) for s in item.get("providerStates", []))
-            request, response = item.get("request", {}), item.get("response", {})
+    for path in contract_files(source):
+        for item in _interactions(path):
+            states = tuple(ProviderState(s["name"], dict(s.get("params") or {}))
+                           for s in item.get("providerStates", []) if isinstance(s, dict) and "name" in s)
+            request, response = item.get("request") or {}, item.get("response") or {}
             found.append(InteractionSummary(path.name, item["description"], tuple(map(str, states)),
                                             request.get("method", "?"), request.get("path", "?"),
                                             int(response.get("status", 0)), states))
     return found
+
+
+def select(interactions: list[InteractionSummary], description: str | None = None,
+           state: str | None = None) -> list[InteractionSummary]:
+    """The interactions whose description and provider-state names match these regular
+    expressions (searched, as Pact's verifier filter does)."""
+    def state_matches(item: InteractionSummary) -> bool:
+        return any(re.search(state, s.name) for s in item.provider_states) if state else True
+    return [i for i in interactions if (not description or re.search(description, i.description)) and state_matches(i)]

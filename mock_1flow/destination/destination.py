@@ -230,6 +230,9 @@ class Destination:
             lane = self.lanes[device_id] = _Lane(device_id, wire.device_context(event))
         if call.method == "identify":
             self._send_batch(lane)  # the anonymous user's events go out under its own id first
+            previous = self.lanes.get(call.target)
+            if previous is not None and previous is not lane:
+                self._send_batch(previous)  # that userId's own lane is replaced: its queue goes out first
             self.lanes[call.target] = lane  # later events with only this userId are this device's
             self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return

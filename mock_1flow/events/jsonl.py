@@ -29,19 +29,26 @@ def write_jsonl(events: Iterable[dict[str, Any]], stream: IO[bytes]) -> int:
     return written
 
 
-def read_jsonl(source: str | Path | IO[bytes]) -> Iterator[dict[str, Any]]:
+def read_jsonl(source: str | Path | IO[bytes], name: str | None = None) -> Iterator[dict[str, Any]]:
     """Events of a JSON Lines file or binary stream; blank lines are skipped.
 
-    Lines are split on ``\\n`` only: U+2028 inside a string (edge-case mode emits it) is
-    not a line break, whatever ``str.splitlines`` thinks.
+    The one reader of event files (``send``, tests, tools): a line that is not a JSON
+    object raises ``ValueError`` naming the source, the line and the column, so a CLI can
+    show it as is. Lines are split on ``\\n`` only: U+2028 inside a string (edge-case
+    mode emits it) is not a line break, whatever ``str.splitlines`` thinks.
     """
     if isinstance(source, (str, Path)):
         with open(source, "rb") as stream:
-            yield from read_jsonl(stream)
+            yield from read_jsonl(stream, name or str(source))
         return
+    label = f"{name}: " if name else ""
     for number, line in enumerate(source, 1):
-        if line.strip():
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError as error:
-                raise ValueError(f"line {number}: not JSON ({error})") from None
+        if not line.strip():
+            continue
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            raise ValueError(f"{label}line {number}: not JSON ({error.msg} at column {error.colno})") from None
+        if not isinstance(event, dict):
+            raise ValueError(f"{label}line {number}: a Segment event must be a JSON object")
+        yield event

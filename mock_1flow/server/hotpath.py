@@ -185,9 +185,10 @@ class HotPath:
                 log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
                 failure = ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow.")
                 reply = _json_reply(500, failure.body())
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
         runtime.journal.record(
             started=wall,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            duration_ms=duration_ms,
             method=request.method,
             path=request.path,
             query=request.query_string,
@@ -204,6 +205,11 @@ class HotPath:
             warning=None if request.key else key_warning(request.headers, request.raw_names),
             ignored_query=ignored,
         )
+        if runtime.on_request:
+            target = f"{request.path}?{request.query_string}" if request.query_string else request.path
+            status = 0 if reply.dropped else reply.status
+            for hook in runtime.on_request:
+                hook(request.method, target, status, project, region, duration_ms, fault.id if fault else None, request.via)
         if request.method == "HEAD":
             reply.body = b""
         return reply

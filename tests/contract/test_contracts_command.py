@@ -36,4 +36,4 @@ def test_verify_against_another_server_fails_with_the_interaction_named():
 
 def test_list_with_no_contracts(tmp_path):
     result = CliRunner().invoke(main, ["contracts", "list", "--contracts", str(tmp_path)])
-    assert result.exit_code == 1 and "no Pact files" in result.output
+    assert result.exit_code == 2 and "no Pact files" in result.output

@@ -75,7 +75,7 @@ def test_short_runs_to_stdout_are_quiet():
 @pytest.mark.parametrize("args, message", [
     (["--types", "track,clicks,views"],
      "unknown type(s) clicks, views; known: identify, track, page, screen, group, alias"),
-    (["--types", "track=x"], "weight of 'track' must be a number"),
+    (["--types", "track=x"], "'track=x': WEIGHT must be a number, not 'x'"),
     (["--types", "track=0"], "at least one type with a positive weight"),
     (["--anonymous-share", "2"], "--anonymous-share"),
     (["--locale", "xx_XX"], "unknown Faker locale 'xx_XX'"),

@@ -1,0 +1,64 @@
+"""``mock-1flow serve --access-log``: one line per request on stderr, with what a mock
+user looks for (the key, the region, the fault that fired) besides method, path and status.
+
+It reads what the core's hooks put on ``g`` (region, project, fault, start time), so it
+works the same for SDK, Segment and admin requests, and for the 1Flow calls a Segment call
+makes in-process (shown with ``via=``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from flask import Flask, Response, g, request
+
+from ..server.core import split_api_path
+from ..server.runtime import Runtime
+
+log = logging.getLogger("mock_1flow.access")
+
+
+def access_line(
+    method: str, target: str, status: int, key: str | None, region: str | None,
+    duration_ms: float | None, fault: str | None, via: str | None,
+) -> str:
+    """One request as the access log prints it (the same for the hot path and Flask)."""
+    duration = f"{duration_ms:.1f}ms" if duration_ms is not None else "-"
+    fields = [method, target, str(status), f"key={key or '-'}", f"region={region or '-'}", duration, f"fault={fault or '-'}"]
+    if via:
+        fields.append(f"via={via}")
+    return " ".join(fields)
+
+
+def _line(response: Response) -> str:
+    ctx = vars(g._get_current_object())
+    started = ctx.get("started")
+    return access_line(
+        request.method,
+        request.full_path.rstrip("?"),
+        0 if ctx.get("dropped") else response.status_code,
+        ctx.get("project") or request.headers.get("one_flow_key"),
+        ctx.get("region") or split_api_path(request.path)[0],
+        (time.perf_counter() - started) * 1000 if started else None,
+        ctx.get("fault"),
+        request.headers.get("X-Mock-1flow-Via"),
+    )
+
+
+def enable_access_log(app: Flask, runtime: Runtime) -> None:
+    """Log each request after it is answered: Flask's routes through an after-request hook
+    (registered after the core's), the SDK API's hot path through the runtime's listeners."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    runtime.on_request.append(lambda *fields: log.info(access_line(*fields)))
+
+    @app.after_request
+    def _access(response: Response) -> Response:
+        log.info(_line(response))
+        return response

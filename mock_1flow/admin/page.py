@@ -1,0 +1,125 @@
+"""The live page at ``/__admin/``: the journal (filtered, each entry opening to its
+request, body and response), projects with their users and events, the faults in force.
+
+Server-rendered with Jinja; ``static/admin.js`` re-fetches the fragments every second and
+drives the buttons through the admin API itself (``DELETE /__admin/faults``,
+``POST /__admin/reset``), so the page adds no write endpoint of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, render_template, request
+
+from ..server.runtime import Runtime, current_runtime
+from .routes import loopback_only
+
+page = Blueprint("admin_page", __name__, url_prefix="/__admin", template_folder="templates",
+                 static_folder="static", static_url_path="/static")
+page.before_request(loopback_only)
+
+SHOWN_ENTRIES = 200
+FILTERS = ("method", "status", "project", "region", "path", "fault")
+SEGMENT_PREFIX = "/v1/"
+#: Fields shown in an entry's summary or sections; anything else is listed under "more".
+SHOWN_FIELDS = {"id", "time", "method", "path", "query", "region", "project", "status", "error", "body",
+                "response", "fault", "via", "delivery", "duration_ms"}
+
+
+def journal_entries(runtime: Runtime, filters: dict[str, str], limit: int = SHOWN_ENTRIES) -> tuple[list[dict[str, Any]], int]:
+    """The most recent matching entries, newest first, and how many matched."""
+    status = filters.get("status") or None
+    query = {name: filters.get(name) or None for name in ("method", "path", "region", "project")}
+    fault = filters.get("fault") or None
+    entries, total = runtime.journal.query(
+        **query, status=int(status) if status and status.isdigit() else None, limit=None if fault else limit
+    )
+    if fault:
+        entries = [e for e in entries if e.get("fault") and (fault == "*" or e["fault"] == fault)]
+        total = len(entries)
+        entries = entries[-limit:]
+    return list(reversed(entries)), total
+
+
+def link_segment_calls(entries: list[dict[str, Any]]) -> None:
+    """Pair each 1Flow call a Segment call made (``via: segment:<write key>``) with that
+    Segment call: the calls run inside it, so they are journaled just before it. Sets
+    ``segment_call`` on the 1Flow entries and ``oneflow_calls`` (ids) on the Segment entry."""
+    pending: dict[str, list[dict[str, Any]]] = {}
+    for entry in sorted(entries, key=lambda e: e["id"]):
+        via = entry.get("via") or ""
+        if via.startswith("segment:"):
+            pending.setdefault(via, []).append(entry)
+        elif entry["path"].startswith(SEGMENT_PREFIX) and pending:
+            body = entry.get("body")
+            write_key = body.get("writeKey") if isinstance(body, dict) else None
+            via = f"segment:{write_key}" if f"segment:{write_key}" in pending else next(iter(pending))
+            calls = pending.pop(via)
+            entry["oneflow_calls"] = [call["id"] for call in calls]
+            for call in calls:
+                call["segment_call"] = entry["id"]
+
+
+def _status_class(status: int) -> str:
+    return "ok" if 200 <= status < 300 else "client" if 400 <= status < 500 else "server"
+
+
+def _projects(runtime: Runtime) -> list[dict[str, Any]]:
+    store = runtime.store
+    with store.lock:
+        return [
+            {
+                **project.as_dict(),
+                "users": [dict(user) for user in store.state(key).users.values()],
+                "events": list(store.state(key).events),
+            }
+            for key, project in store.projects.items()
+        ]
+
+
+def _journal_context() -> dict[str, Any]:
+    runtime = current_runtime()
+    filters = {name: request.args.get(name, "") for name in FILTERS}
+    entries, total = journal_entries(runtime, filters)
+    link_segment_calls(entries)
+    return {
+        "entries": entries,
+        "total": total,
+        "journal": runtime.journal,
+        "shown_fields": SHOWN_FIELDS,
+        "status_class": _status_class,
+    }
+
+
+def _state_context() -> dict[str, Any]:
+    runtime = current_runtime()
+    return {"projects": _projects(runtime), "faults": runtime.faults.list()}
+
+
+@page.get("/", endpoint="page")
+def show_page() -> str:
+    runtime = current_runtime()
+    return render_template(
+        "admin/page.html",
+        filters={name: request.args.get(name, "") for name in FILTERS},
+        regions=runtime.regions,
+        project_keys=list(runtime.store.projects),
+        error_profile=runtime.config.error_profile,
+        **_journal_context(),
+        **_state_context(),
+    )
+
+
+@page.get("/ui/journal", endpoint="journal_fragment")
+def journal_fragment() -> str:
+    return render_template("admin/journal.html", **_journal_context())
+
+
+@page.get("/ui/state", endpoint="state_fragment")
+def state_fragment() -> str:
+    return render_template("admin/state.html", **_state_context())
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(page)
