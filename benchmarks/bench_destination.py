@@ -42,7 +42,7 @@ def mapping_rate(events: list[dict]) -> float:
             except PayloadValidationError:
                 continue
             if subscription.partner_action == TRACK:
-                wire.track_event(payload, event)
+                wire.track_event(payload["event_name"], payload.get("properties") or {}, event)
         wire.device_context(event)
     return len(events) / (time.perf_counter() - started)
 
@@ -58,7 +58,7 @@ def main() -> None:
     events = generate_events(args.events, seed=1)
     print(f"mapping alone: {mapping_rate(events):,.0f} events/s")
     with running_mock(args.url, journal_cap=200_000) as root:
-        destination = Destination(Settings("oneflow_prod_acme", "us", root), batch_size=20)
+        destination = Destination(Settings("oneflow_prod_acme", "us", root, "mobile"), batch_size=20, concurrency=16)
         started = time.perf_counter()
         report = destination.send(events)
         elapsed = time.perf_counter() - started

@@ -54,7 +54,7 @@ def run(root: str, events: list[dict], profile: str, session: requests.Session |
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--profile", default="web")
     parser.add_argument("--url", help="a running mock's root URL (default: start one)")
     args = parser.parse_args()

@@ -16,7 +16,6 @@ other. The configuration reaches the worker process through one environment vari
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import gc
 import io
@@ -28,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from flask import Flask
 
@@ -41,6 +40,7 @@ THREADS_ENV = "MOCK_1FLOW_THREADS"
 DEFAULT_THREADS = 2
 ADMIN_THREADS = 2
 PR_SET_PDEATHSIG = 1
+GC_THRESHOLDS = (700, 10, 1000)  # young generations as CPython's defaults, full collections rare: see app_from_env
 
 
 def config_to_env(config: MockConfig) -> str:
@@ -114,21 +114,24 @@ class RSGIApp:
         cap = read_cap(self.hot.runtime)
         if length is not None and (length == 0 or length > cap):
             return None, False
-        with self.deadlines.watch() as watch:
-            try:
-                if length is not None:
-                    return await protocol(), False
-                chunks, size = [], 0
-                async for chunk in protocol:
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > cap:
-                        break
-                return b"".join(chunks) or None, False
-            except asyncio.CancelledError:
-                if not watch.expired():
-                    raise
-                return None, True
+        deadlines = self.deadlines
+        task = deadlines.start()
+        try:
+            if length is not None:
+                return await protocol(), False
+            chunks, size = [], 0
+            async for chunk in protocol:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    break
+            return b"".join(chunks) or None, False
+        except asyncio.CancelledError:
+            if not deadlines.expired(task):
+                raise
+            return None, True
+        finally:
+            deadlines.stop(task)
 
     async def _flask(self, scope: Any, protocol: Any) -> None:
         length = scope.headers.get("content-length")
@@ -159,23 +162,27 @@ class Deadlines:
         self.expired_tasks: set[asyncio.Task[Any]] = set()
         self._watchdog: asyncio.Task[None] | None = None
 
-    @contextlib.contextmanager
-    def watch(self) -> Iterator["_Watch"]:
+    def start(self) -> asyncio.Task[Any] | None:
+        """Watch the current task's body read; returns the task (None outside a task)."""
         task = asyncio.current_task()
-        if task is None:  # not run as an asyncio task: nothing to cancel
-            yield _Watch(self, None)
-            return
+        if task is None:
+            return None
         loop = task.get_loop()
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = loop.create_task(self._run(loop))
         self.pending[task] = loop.time() + self.seconds
-        try:
-            yield _Watch(self, task)
-        finally:
-            self.pending.pop(task, None)
-            if task in self.expired_tasks:
-                self.expired_tasks.discard(task)
-                task.uncancel()
+        return task
+
+    def stop(self, task: asyncio.Task[Any] | None) -> None:
+        if task is None:
+            return
+        self.pending.pop(task, None)
+        if self.expired_tasks and task in self.expired_tasks:
+            self.expired_tasks.discard(task)
+            task.uncancel()
+
+    def expired(self, task: asyncio.Task[Any] | None) -> bool:
+        return task is not None and task in self.expired_tasks
 
     async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -185,14 +192,6 @@ class Deadlines:
                 if deadline <= now and task not in self.expired_tasks:
                     self.expired_tasks.add(task)
                     task.cancel()
-
-
-class _Watch:
-    def __init__(self, deadlines: Deadlines, task: asyncio.Task[Any] | None) -> None:
-        self.deadlines, self.task = deadlines, task
-
-    def expired(self) -> bool:
-        return self.task is not None and self.task in self.deadlines.expired_tasks
 
 
 def _timeout_body(seconds: float) -> bytes:
@@ -271,16 +270,22 @@ def _die_with_parent() -> None:
 def app_from_env() -> RSGIApp:
     """The granian target: builds the app from :data:`CONFIG_ENV`.
 
-    The mock keeps every request (journal) and event (store) alive; both are stored as
-    tuples of strings and bytes, which the collector does not track. Start-up objects are
-    frozen and young collections made rarer so the remaining garbage collection stays cheap.
+    The journal keeps each request as a tuple of strings and bytes (the collector untracks
+    it at its first young collection) and the store keeps each track call as strings, a
+    float and bytes in deques (nothing to track), so the heap the collector scans stays
+    small however much is stored. Start-up objects are frozen; young collections keep
+    CPython's default size (short ones); full collections, which walk the dedup set and the
+    deques entry by entry, are made a hundred times rarer, since what the mock stores has no
+    cycles to find. Measured under wrk -c32: no collection over 5 ms in 70,000 track
+    requests, where 100,000-object young generations paused 100-450 ms and default full
+    collections 25-110 ms.
     """
     _die_with_parent()
     app = create_app(config_from_env())
     rsgi = RSGIApp(app, int(os.environ.get(THREADS_ENV, DEFAULT_THREADS)))
     gc.collect()
     gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
+    gc.set_threshold(*GC_THRESHOLDS)
     return rsgi
 
 

@@ -180,7 +180,7 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-EXAMPLE = f"""
+EXAMPLE = """
 \b
 Examples:
   mock-1flow serve &
@@ -189,8 +189,6 @@ Examples:
   mock-1flow send events.jsonl --key oneflow_prod_acme --profile ios --report outcomes.jsonl --deadline 60
   mock-1flow send - --key oneflow_prod_acme --url http://127.0.0.1:9000 < events.jsonl
 
-\b
-Profiles: {", ".join(f"{name} ({p.title})" for name, p in PROFILES.items())}.
 """
 
 
@@ -199,8 +197,8 @@ Profiles: {", ".join(f"{name} ({p.title})" for name, p in PROFILES.items())}.
 @click.option("--key", required=True, help="The 1Flow project key (the destination's projectApiKey).")
 @click.option("--region", type=click.Choice(regions()), default="us", show_default=True,
               help="Regional Data Hosting of the project.")
-@click.option("--url", default=LOCAL_MOCK_URL, show_default=True,
-              help="Where to send: a mock's root (then /{region}/api/2021-06-15 is added), or an API base ending "
+@click.option("--url", default=LOCAL_MOCK_URL, show_default=True, envvar="MOCK_1FLOW_URL",
+              help="Where to send (env MOCK_1FLOW_URL): a mock's root (then /{region}/api/2021-06-15 is added), or an API base ending "
                    "in /api/2021-06-15. The real 1Flow API needs it spelled out: "
                    "--url https://api-sdk.1flow.app/api/2021-06-15.")
 @click.option("--api", type=click.Choice(["sdk", "http"]), default="sdk", show_default=True,
@@ -214,7 +212,7 @@ Profiles: {", ".join(f"{name} ({p.title})" for name, p in PROFILES.items())}.
               help="Mappings in Segment's shape (JSON); the profile's presets by default.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=None,
               help="At most this many events per /v3/track request [default: a device's whole queue, as the SDKs send it].")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+@click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True,
               help="Devices whose requests are in flight at once (each device's requests stay in order).")
 @click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
               help="Retries of a request after a transport error, 429 or 5xx.")
@@ -236,7 +234,7 @@ def send(events_file: str, key: str, region: str, url: str, api: str, profile: s
 
     Exit status: 0 when no event failed, 1 when any did (or the URL cannot be reached: checked
     before sending, and again when a request fails for want of a connection),
-    2 for usage errors, 130 when interrupted (Ctrl-C or SIGTERM: a partial summary is printed).
+    2 for usage errors, 130 on Ctrl-C and 143 on SIGTERM (after a partial summary).
     """
     try:
         subscriptions = load_subscriptions(mappings_file) if mappings_file else None
@@ -279,7 +277,8 @@ def send(events_file: str, key: str, region: str, url: str, api: str, profile: s
             destination.wait()
     destination.close()
     report = destination.report
-    reconcile(events, report, INTERRUPTED)
+    # One outcome per event, whatever stopped the run (a missing one would be a bug: say so).
+    reconcile(events, report, INTERRUPTED if interrupted else destination.stop_reason or "no_outcome")
     bar.close()
     if report_file:
         write_report(report_file, report)

@@ -36,6 +36,24 @@ class FaultParam(click.ParamType):
 FAULT = FaultParam()
 
 
+def _check_state_file(config: MockConfig, path: Path) -> str:
+    """Load the state file into a throw-away runtime, so a bad file is refused before start."""
+    from ..admin.snapshot import SnapshotError, load_snapshot, read_state_file
+    from ..ingest.sources import check_source_mappings
+    from ..server.runtime import Runtime
+
+    if not path.resolve().parent.is_dir():
+        raise click.BadParameter(f"{path}: its folder does not exist", param_hint="'--state-file'")
+    try:
+        snapshot = read_state_file(path)
+        if snapshot is None:
+            return f"state file: {path} (new; written at shutdown)"
+        load_snapshot(Runtime.build(config, check_source=check_source_mappings), snapshot)
+    except SnapshotError as exc:
+        raise click.BadParameter(f"{path}: {exc}", param_hint="'--state-file'") from None
+    return f"state file: {path} ({len(snapshot['projects'])} project(s) loaded; written at shutdown)"
+
+
 def _ensure_port_free(host: str, port: int) -> int:
     """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
     share its traffic; a bind and listen first turn that into a clear error. The probe sets
@@ -107,6 +125,9 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="Networks allowed to use /__admin besides loopback (repeatable).")
 @click.option("--fault", "faults", multiple=True, type=FAULT, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
+@click.option("--state-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Load the state (projects, users, events, responses, tokens) from PATH at start, if it exists, "
+                   "and write it there at shutdown (the GET /__admin/state document).")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
               help="Threads for the Flask routes (Segment ingest, spec, pages); the SDK API runs on the event loop "
               "and the admin API in a pool of its own.")
@@ -138,6 +159,7 @@ def serve(
     body_timeout: float,
     admin_allow: tuple[str, ...],
     faults: tuple[dict, ...],
+    state_file: Path | None,
     threads: int,
     access_log: bool,
     tls: bool = False,
@@ -172,9 +194,11 @@ def serve(
             admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),
             faults=list(faults),
             access_log=access_log,
+            state_file=str(state_file.resolve()) if state_file else None,
         )
         config.host_regions.update(dict(host_regions))
         config.http_api_hosts.update(dict(http_api_hosts))
+        snapshot_note = _check_state_file(config, state_file) if state_file else None
         tls_note = _configure_tls(config, tls, tls_dir, tls_cert, tls_key)
     except ProjectsFileError as exc:
         raise click.ClickException(str(exc)) from None
@@ -199,6 +223,8 @@ def serve(
         click.echo(f"  {project.key}  {project.name}  region={project.region}  plan={project.plan}")
     for fault in faults:
         click.echo(f"fault: {fault}")
+    if snapshot_note:
+        click.echo(snapshot_note)
     if tls_note:
         click.echo(tls_note)
     run(config, host=host, port=port, threads=threads)

@@ -7,8 +7,12 @@ retried with capped exponential backoff plus a little jitter; another 4xx is nev
 and its 1Flow ``error`` code reaches the caller unchanged in :class:`DeliveryError`. The
 policy is urllib3's :class:`~urllib3.util.Retry` (counting, ``Retry-After`` seconds and
 HTTP dates, caps), driven here rather than inside urllib3's pool so that it applies to any
-``requests`` transport (the ingest's in-process one included), reports the attempt count,
-and waits through an injectable ``sleep``.
+transport (urllib3's pool by default, or a ``requests`` session such as the ingest's
+in-process one), reports the attempt count, and waits through an injectable ``sleep``.
+
+Two seams: :meth:`OneFlowClient.add_user` / ``identify`` / ``track`` are the one place that
+turns the destination's calls (a device, a login, a batch) into API requests; the
+``transport`` is the one place that sends a request.
 """
 
 from __future__ import annotations

@@ -61,8 +61,10 @@ class _Pending:
         self.results: list[Outcome] = []
 
     def done(self, outcome: Outcome) -> None:
-        self.results.append(outcome)
         self.left -= 1
+        if not self.left and not self.results:  # the usual case: one matching action
+            return self.finish(outcome)
+        self.results.append(outcome)
         if self.left:
             return
         index = next(i for status in (FAILED, SENT, DROPPED) for i, o in enumerate(self.results) if o.status == status)
@@ -122,6 +124,7 @@ class Destination:
         self.batch_size = batch_size
         self.on_outcome = on_outcome
         self.lanes: dict[str, _Lane] = {}  # device id (or identified userId) -> its lane
+        self._every_lane: list[_Lane] = []  # a lane whose key moved to another still has events to send
         self.report = Report()
         self.deadline: float | None = None  # time.monotonic() after which nothing more is sent
         self._stop_reason: str | None = None
@@ -144,7 +147,7 @@ class Destination:
     def flush(self) -> list[Outcome]:
         """Send every queued batch and wait for every lane; returns the outcomes finalised
         since the last :meth:`process` or :meth:`flush`."""
-        for lane in list(self.lanes.values()):
+        for lane in self._every_lane:
             self._send_batch(lane)
         self.wait()
         return self._take_recent()
@@ -170,6 +173,11 @@ class Destination:
         (``interrupted`` or ``deadline``), and the client stops retrying at once."""
         self._stop_reason = reason
         self.client.cancel(reason)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run stopped sending (``interrupted``, ``deadline``, ``unreachable``), or None."""
+        return self._stopped()
 
     def set_deadline(self, seconds: float) -> None:
         """An overall deadline from now: after it, events fail with reason ``deadline``."""
@@ -228,6 +236,7 @@ class Destination:
         lane = self.lanes.get(device_id)
         if lane is None:
             lane = self.lanes[device_id] = _Lane(device_id, wire.device_context(event))
+            self._every_lane.append(lane)
         if call.method == "identify":
             self._send_batch(lane)  # the anonymous user's events go out under its own id first
             previous = self.lanes.get(call.target)

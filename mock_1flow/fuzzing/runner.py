@@ -27,6 +27,7 @@ STATE_CHANGING_ADMIN = (
     "adminRemoveFault",
     "adminClearRequests",
     "adminProviderState",
+    "adminPutState",
 )
 CHECKS = (
     "not_a_server_error",

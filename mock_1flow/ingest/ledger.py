@@ -52,6 +52,9 @@ class DeliveryLedger:
                     self._entries.popitem(last=False)
                     self.dropped += 1
 
+    def size(self) -> int:
+        return len(self._entries)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

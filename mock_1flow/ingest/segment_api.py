@@ -20,7 +20,6 @@ import io
 import zlib
 from typing import Any
 
-import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
@@ -57,7 +56,10 @@ def _too_large(error: Exception) -> Response:
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
-        return _segment_error(SegmentError(error.code or 500, "invalid_request", error.description or error.name))
+        allowed = getattr(error, "valid_methods", None)
+        headers = {"Allow": ", ".join(allowed)} if error.code == 405 and allowed else None
+        code = "method_not_allowed" if error.code == 405 else "invalid_request"
+        return _segment_error(SegmentError(error.code or 500, code, error.description or error.name, headers))
     current_app.logger.exception("mock-1flow: unexpected error in Segment ingest")
     message = f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow."
     return _segment_error(SegmentError(500, "internal_error", message))
@@ -138,12 +140,16 @@ def _check(operation_id: str, body: Any) -> None:
     if not validator.body_validator.is_valid(body):
         error = next(iter(validator.body_validator.iter_errors(body)))
         pointer = "".join(f"/{part}" for part in error.instance_path)
+        event = error.instance
+        if isinstance(event, dict) and not event.get("userId") and not event.get("anonymousId"):
+            index = error.instance_path[-1] if error.instance_path else 0
+            raise SegmentError(400, "invalid_request", f"Event {index} has neither userId nor anonymousId; send at least one.")
         raise SegmentError(400, "invalid_request", f"Invalid request at {pointer or '(root)'}: {error.message}.")
 
 
 def _check_events(events: list[dict[str, Any]]) -> None:
     for index, event in enumerate(events):
-        size = len(orjson.dumps(event))
+        size = len(dumps(event))
         if size > EVENT_LIMIT:
             raise SegmentError(
                 400, "event_too_large", f"Event {index} is {size} bytes; Segment accepts at most {EVENT_LIMIT} bytes per event."

@@ -149,7 +149,9 @@ def _http_error(error: HTTPException) -> Response:
         413: f"The body is over the {MAX_REQUEST_BYTES // 1024} KB the mock accepts.",
     }.get(status, error.description or error.name)
     extra = {"location": "body", "pointer": ""} if code == "invalid_request" else {}
-    return _respond(ApiError(status, code, message, **extra))
+    allowed = getattr(error, "valid_methods", None)  # RFC 9110 §15.5.6: a 405 lists what is allowed
+    headers = {"Allow": ", ".join(allowed)} if status == 405 and allowed else None
+    return _respond(ApiError(status, code, message, headers=headers, **extra))
 
 
 def _unexpected_error(error: Exception) -> Response:

@@ -2,8 +2,8 @@
 
 A list of event dicts costs about 840 bytes per event and millions of GC-tracked objects;
 a track call's events re-serialized into one compact ``bytes`` (plus the ``_id`` strings
-the dedup set needs anyway) cost well under half of that, and a tuple of strings and
-bytes is never scanned by the collector. Events are shown in the shape they were always
+the dedup set needs anyway) cost well under half of that, and a call is kept as strings,
+a float and bytes in parallel deques, nothing the garbage collector has to scan. Events are shown in the shape they were always
 stored in (``_id``, ``name``, ``time``, ``parameters``, ``plt``, ``user_id``, ``received_at``). The store as a whole holds at most ``cap`` events: past it the
 oldest track calls are dropped (whole calls, oldest first, across projects) and counted.
 """
@@ -14,28 +14,20 @@ import json
 import time
 from collections import deque
 from datetime import datetime, timezone
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator
 
 import orjson
 
 DEFAULT_EVENT_CAP = 1_000_000
 
 
-class Batch(NamedTuple):
-    """The events one track call stored: who, when (epoch seconds or ISO text), their ids,
-    and the events as compact JSON (an array of the event objects as received)."""
-
-    user_id: str
-    received: float | str
-    ids: tuple[str, ...]
-    rows: bytes
-
-
 def _pack(rows: list[Any]) -> bytes:
     try:
-        return orjson.dumps(rows)
+        packed = orjson.dumps(rows)
     except TypeError:  # integers past 64 bits: the standard library keeps them exact
         return json.dumps(rows, separators=(",", ":")).encode()
+    # orjson's result keeps its growth buffer (about 4 KB for a track call); a copy is exact
+    return bytes(memoryview(packed))
 
 
 def _iso(received: float | str) -> str:
@@ -71,23 +63,31 @@ class EventBudget:
         """A project's data was cleared: its events leave the budget (not counted as dropped)."""
         self.total -= len(log)
         log.released = True
-        log.batches.clear()
-        log.ids.clear()
-        log.count = 0
+        log.clear()
 
 
 class EventLog:
     """One project's events in arrival order; iterating yields the stored event dicts."""
 
-    __slots__ = ("batches", "ids", "count", "dropped", "released", "budget")
+    __slots__ = ("users", "times", "sizes", "rows", "ids", "count", "dropped", "released", "budget")
 
     def __init__(self, budget: EventBudget | None = None) -> None:
-        self.batches: deque[Batch] = deque()
+        # one entry per track call in four parallel deques of strings, floats and bytes:
+        # no tuple per call, so a stored call creates nothing the garbage collector tracks
+        self.users: deque[str] = deque()
+        self.times: deque[float | str] = deque()
+        self.sizes: deque[int] = deque()
+        self.rows: deque[bytes] = deque()
         self.ids: set[str] = set()
         self.count = 0
         self.dropped = 0
         self.released = False
         self.budget = budget or EventBudget()
+
+    @property
+    def batches(self) -> deque[int]:
+        """One entry per stored track call (its event count), oldest first."""
+        return self.sizes
 
     def add(self, user_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
         """Store each event once per ``_id``; returns (stored, duplicates)."""
@@ -104,7 +104,7 @@ class EventLog:
                     fresh.append(event["_id"])
                     kept.append(event)
         if kept:
-            self._push(Batch(user_id, time.time(), tuple(fresh), _pack(kept)))
+            self._push(user_id, time.time(), fresh, _pack(kept))
         return len(kept), len(events) - len(kept)
 
     def append(self, event: dict[str, Any]) -> None:
@@ -113,19 +113,34 @@ class EventLog:
             return
         self.ids.add(event["_id"])
         row = {key: event[key] for key in ("_id", "name", "time", "parameters", "plt") if key in event}
-        self._push(Batch(event["user_id"], event.get("received_at") or time.time(), (event["_id"],), _pack([row])))
+        self._push(event["user_id"], event.get("received_at") or time.time(), [event["_id"]], _pack([row]))
 
-    def _push(self, batch: Batch) -> None:
-        self.batches.append(batch)
-        self.count += len(batch.ids)
-        self.budget.added(self, len(batch.ids))
+    def _push(self, user_id: str, received: float | str, fresh: list[str], rows: bytes) -> None:
+        self.users.append(user_id)
+        self.times.append(received)
+        self.sizes.append(len(fresh))
+        self.rows.append(rows)
+        self.count += len(fresh)
+        self.budget.added(self, len(fresh))
 
     def drop_oldest(self) -> int:
-        batch = self.batches.popleft()
-        self.ids.difference_update(batch.ids)
-        self.count -= len(batch.ids)
-        self.dropped += len(batch.ids)
-        return len(batch.ids)
+        """Forget the oldest track call; its ids are read back from its events (only the
+        cap pays for this, and keeping them apart would cost 30 bytes an event)."""
+        from .validation import parse_json
+
+        self.users.popleft()
+        self.times.popleft()
+        self.sizes.popleft()
+        gone = [event["_id"] for event in parse_json(self.rows.popleft())]
+        self.ids.difference_update(gone)
+        self.count -= len(gone)
+        self.dropped += len(gone)
+        return len(gone)
+
+    def clear(self) -> None:
+        for column in (self.users, self.times, self.sizes, self.rows, self.ids):
+            column.clear()
+        self.count = 0
 
     def __len__(self) -> int:
         return self.count
@@ -133,17 +148,17 @@ class EventLog:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         from .validation import parse_json  # lazily: the CLI imports this module for its defaults
 
-        for batch in list(self.batches):
-            received = _iso(batch.received)
-            for event in parse_json(batch.rows):
+        for user_id, received, rows in list(zip(self.users, self.times, self.rows)):
+            stamp = _iso(received)
+            for event in parse_json(rows):
                 yield {
                     "_id": event["_id"],
                     "name": event["name"],
                     "time": event["time"],
                     "parameters": event.get("parameters", {}),
                     "plt": event.get("plt"),
-                    "user_id": batch.user_id,
-                    "received_at": received,
+                    "user_id": user_id,
+                    "received_at": stamp,
                 }
 
     def __eq__(self, other: object) -> bool:

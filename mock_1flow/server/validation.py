@@ -27,8 +27,8 @@ MAX_JSON_DEPTH = 128
 """Deepest nesting a body may have. orjson writes at most 254 levels; the journal and
 the admin API wrap a body in a few more, so every accepted body can be read back."""
 INT_RANGE = (-(2**63), 2**64 - 1)
-"""Integers the mock keeps exactly (orjson's range); beyond it orjson would silently make
-a float, so such numbers are refused instead."""
+"""Integers orjson reads exactly; past them it would silently make a float, so a body
+that may hold one is read again by the standard library, which keeps every integer."""
 _LONG_DIGITS = re.compile(rb"\d{19}")
 
 
@@ -39,11 +39,12 @@ class MalformedJson(ValueError):
 def parse_json(raw: bytes | str) -> Any:
     """Strict JSON, the one parser of every route: refuses what the mock could not keep
     and read back exactly. Malformed syntax, NaN/Infinity and numbers that overflow to
-    infinity (``1e999``), lone surrogates (``"\\ud800"``), nesting deeper than
-    :data:`MAX_JSON_DEPTH` and integers outside :data:`INT_RANGE` raise :class:`MalformedJson`.
+    infinity (``1e999``), lone surrogates (``"\\ud800"``) and nesting deeper than
+    :data:`MAX_JSON_DEPTH` raise :class:`MalformedJson`. Integers of any size are kept
+    exactly (the writers fall back to the standard library for those orjson cannot write).
 
     orjson does the parse (it refuses non-finite numbers and lone surrogates itself); the
-    two extra checks run only when a cheap scan says they could matter.
+    two extra steps run only when a cheap scan says they could matter.
     """
     try:
         value = orjson.loads(raw)
@@ -55,7 +56,7 @@ def parse_json(raw: bytes | str) -> Any:
         if depth > MAX_JSON_DEPTH:
             raise MalformedJson(f"nested {depth} levels deep; the mock accepts at most {MAX_JSON_DEPTH}")
     if _LONG_DIGITS.search(data):
-        json.loads(data, parse_int=_exact_int)
+        value = json.loads(data)  # exact integers; orjson has already refused what JSON does not allow
     return value
 
 
@@ -70,16 +71,6 @@ def json_depth(value: Any) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
-
-
-def _exact_int(text: str) -> int:
-    number = int(text)
-    if not INT_RANGE[0] <= number <= INT_RANGE[1]:
-        raise MalformedJson(
-            f"the integer {text[:40]}{'...' if len(text) > 40 else ''} is outside the 64-bit range the mock keeps "
-            "exactly; send it as a string"
-        )
-    return number
 
 
 def _pointer(parts: Iterable[Any]) -> str:

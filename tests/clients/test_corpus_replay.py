@@ -71,3 +71,19 @@ def test_the_corpus_has_the_details_that_broke_real_clients():
     assert "language_code=en_US" in by_id["android-list-surveys"].query
     assert by_id["android-add-user-beta-host"].host == "beta-sdk.1flow.app"
     assert by_id["ios-track"].data().startswith(b'{\n  "events" : [')
+
+
+@pytest.mark.parametrize("request_", REQUESTS, ids=IDS)
+def test_each_answer_matches_the_spec(client, request_):
+    """openapi.yaml describes what real clients get back (the spec stays the source of truth)."""
+    import jsonschema_rs
+
+    from mock_1flow.server.spec import bundle, load_spec
+
+    spec = load_spec()
+    operation = next(op for item in spec["paths"].values() for op in item.values()
+                     if isinstance(op, dict) and op.get("operationId") == request_.operation)
+    schema = operation["responses"][str(request_.expect_status)]["content"]["application/json"]["schema"]
+    reply = send(client, request_)
+    errors = [e.message for e in jsonschema_rs.Draft202012Validator(bundle(schema)).iter_errors(reply.get_json())]
+    assert errors == []

@@ -144,6 +144,17 @@ def check_compiled_trigger(case: dict[str, Any]) -> tuple[str, str | None]:
     return "accepted", None
 
 
+@functools.lru_cache(maxsize=1)
+def differences() -> dict[str, str]:
+    """Every case checked once: case id -> what differs (agreeing cases are absent)."""
+    out: dict[str, str] = {}
+    for case in load()[2]:
+        diff = check_mapping(case) if case["kind"] == "mapping" else check_trigger(case)
+        if diff:
+            out[case["id"]] = diff
+    return out
+
+
 def groups() -> dict[str, list[dict[str, Any]]]:
     """Cases by directive (mapping cases) and by FQL form (trigger cases); a case with several
     directives or forms is in each of its groups."""

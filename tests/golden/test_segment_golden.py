@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from mock_1flow.destination.mapping import MappingError, compile_mapping
+from mock_1flow.destination.mapping.directives import interpret
 from mock_1flow.destination.mapping.pins import SEGMENT_PACKAGES
 
 from . import corpus
@@ -24,14 +26,16 @@ def test_corpus_was_made_with_the_pinned_versions():
 @pytest.mark.parametrize("group", [g for g in GROUPS if g.startswith("mapping ")],
                          ids=lambda g: f"{g.split(' ', 1)[1]}:{len(GROUPS[g])}")
 def test_mapping_cases_agree_with_segment(group):
-    differences = [(case["id"], diff) for case in GROUPS[group] if (diff := corpus.check_mapping(case))]
+    differences = [(case["id"], corpus.differences()[case["id"]]) for case in GROUPS[group]
+                   if case["id"] in corpus.differences()]
     assert not differences, f"{len(differences)}/{len(GROUPS[group])} differ, e.g. {differences[:3]}"
 
 
 @pytest.mark.parametrize("group", [g for g in GROUPS if g.startswith("trigger ")],
                          ids=lambda g: f"{g.split(' ', 1)[1]}:{len(GROUPS[g])}x{len(GROUPS[g][0]['events'])}")
 def test_trigger_cases_agree_with_segment(group):
-    differences = [(case["id"], diff) for case in GROUPS[group] if (diff := corpus.check_trigger(case))]
+    differences = [(case["id"], corpus.differences()[case["id"]]) for case in GROUPS[group]
+                   if case["id"] in corpus.differences()]
     assert not differences, f"{len(differences)}/{len(GROUPS[group])} differ, e.g. {differences[:3]}"
 
 
@@ -43,3 +47,29 @@ def test_triggers_the_loader_accepts_evaluate_as_segment():
     print(f"loader: {accepted} of {len(triggers)} corpus triggers accepted, {len(triggers) - accepted} refused at load")
     assert not differences, f"{len(differences)} accepted triggers differ, e.g. {differences[:3]}"
     assert accepted
+
+
+def test_compiled_mappings_give_what_the_interpreter_gives_and_refuse_only_what_segment_fails():
+    """The destination's path (validate at load, compiled mapping) on every corpus case: a
+    mapping Segment transforms without error is never refused, and the compiled result is the
+    interpreted one (itself checked against Segment above)."""
+    refused_but_fine, differences, compared = [], [], 0
+    for case in (c for c in corpus.load()[2] if c["kind"] == "mapping"):
+        try:
+            run = compile_mapping(case["mapping"])
+        except MappingError:
+            if "result" in case["answer"]:
+                refused_but_fine.append(case["id"])
+            continue
+        outcomes = []
+        for way in (run, lambda event: interpret(case["mapping"], event)):
+            try:
+                outcomes.append(("ok", corpus.encode(way(corpus.event(case["event"])))))
+            except MappingError as exc:
+                outcomes.append((exc.js_class, str(exc)))
+        compared += 1
+        if outcomes[0][0] != outcomes[1][0] or not corpus.same(outcomes[0][1], outcomes[1][1]):
+            differences.append((case["id"], outcomes))
+    assert not refused_but_fine, f"refused at load, though Segment transforms them: {refused_but_fine[:5]}"
+    assert not differences, differences[:3]
+    assert compared > 10_000

@@ -52,7 +52,8 @@ def test_fuzz_covers_the_http_api_with_its_key_and_its_links(tmp_path):
     from mock_1flow.cli.fuzz import fuzz
 
     junit = tmp_path / "junit.xml"
-    args = ["--seed", "7", "--max-examples", "5", "--junit", str(junit), "--", "--include-tag", "http-api"]
+    args = ["--seed", "7", "--max-examples", "5", "--junit", str(junit), "--phases", "examples,coverage,fuzzing,stateful",
+            "--", "--include-tag", "http-api"]
     with MockServer() as mock:
         result = CliRunner().invoke(fuzz, ["--url", mock.url, *args])
         journal = mock.runtime.journal.query()[0]

@@ -55,10 +55,12 @@ def shared_mock(workdir: Path):
         yield mock
 
 
-def _env() -> dict[str, str]:
+def _env(url: str) -> dict[str, str]:
+    """The commands' environment; ``MOCK_1FLOW_URL`` points the commands' default ``--url``
+    (``http://127.0.0.1:8080``) at the test's mock, as the README's port is."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PACT_DO_NOT_TRACK": "true",
-            "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+            "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "MOCK_1FLOW_URL": url}
 
 
 def _serve_args(args: str) -> list[str]:
@@ -88,7 +90,7 @@ def _run(block: Block, workdir: Path, url: str) -> subprocess.CompletedProcess[s
         command, cwd = [sys.executable, "-c", text], workdir
     else:
         command, cwd = ["bash", "-e", "-o", "pipefail", "-c", text], workdir
-    return subprocess.run(command, cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    return subprocess.run(command, cwd=cwd, env=_env(url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=BLOCK_TIMEOUT)
 
 

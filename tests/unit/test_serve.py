@@ -54,7 +54,7 @@ def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=60)  # a busy machine (2 cores, parallel suites) needs the time
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)

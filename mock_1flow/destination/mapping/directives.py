@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import MappingError
 from .jsvalues import (
-    UNDEFINED, JSFunction, JSObject, JSPrototype, JSTypeError, from_utf16_units, is_number, js_assign, js_json_parse,
+    UNDEFINED, JSFunction, JSPrototype, JSTypeError, from_utf16_units, is_number, js_assign, js_json_parse,
     js_json_stringify, js_keys, js_member, js_string, js_trim, js_truthy, js_type, object_assign, typeof,
     utf16_length, utf16_units,
 )
@@ -510,11 +510,14 @@ def transform(mapping: Any, data: Any = UNDEFINED) -> Any:
 
 
 _COMPILED: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+MAX_COMPILED = 4096  # loaded subscriptions remembered; older ones fall back to the interpreter
 
 
 def register_compiled(mapping: Any, compiled: Callable[[Any], Any]) -> None:
     """Let :func:`resolve` use ``compiled`` for this very mapping object (a loaded
     subscription's, which is not changed after loading)."""
+    while len(_COMPILED) >= MAX_COMPILED:
+        _COMPILED.pop(next(iter(_COMPILED)), None)
     _COMPILED[id(mapping)] = (mapping, compiled)
 
 
@@ -575,15 +578,25 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def _is_clean(value: Any) -> bool:
-    """A JSON value that ``remove_undefined`` and ``json_ready`` would give back unchanged."""
+    """A JSON value that ``remove_undefined`` and ``json_ready`` would give back unchanged
+    (no undefined, no functions, no own ``__proto__`` key that ``Object.assign`` would eat)."""
     kind = type(value)
-    if kind in _PLAIN:
-        return True
     if kind is dict:
-        return "__proto__" not in value and all(_is_clean(item) for item in value.values())
-    if kind is list:
-        return all(_is_clean(item) for item in value)
-    return False
+        if "__proto__" in value:
+            return False
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return kind in _PLAIN
+    for item in items:
+        kind = type(item)
+        if kind is dict or kind is list:
+            if not _is_clean(item):
+                return False
+        elif kind not in _PLAIN:
+            return False
+    return True
 
 
 def compile_mapping(mapping: Any, where: str = "mapping") -> Compiled:
@@ -599,8 +612,11 @@ def compile_mapping(mapping: Any, where: str = "mapping") -> Compiled:
             raise MappingError(str(exc), "TypeError") from None
         except RecursionError:
             raise MappingError("Maximum call stack size exceeded", "RangeError") from None
-        if type(result) is dict and all(_is_clean(value) for value in result.values()):
-            return result  # JSON values only (the presets' case): nothing to remove or copy
+        if type(result) is dict:
+            if UNDEFINED in result.values():  # identity test first: UNDEFINED has no __eq__
+                result = {key: value for key, value in result.items() if value is not UNDEFINED}
+            if _is_clean(result):
+                return result  # JSON values only (the presets' case): nothing to remove or copy
         return json_ready(remove_undefined(result))
 
     return run

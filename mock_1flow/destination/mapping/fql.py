@@ -594,7 +594,7 @@ class _Intended:
         token = self.peek()
         if token.type == "conditional":
             return token.value
-        if token.type == "ident" and token.value.lower() in ("and", "or") and token.value not in ("and", "or"):
+        if token.type == "ident" and token.value.lower() in ("and", "or"):  # AND, Or, "and(" (an ident to fql-ts)
             return token.value.lower()
         return None
 
@@ -750,6 +750,10 @@ def _compile(node: Any) -> Predicate:
     kind = node["type"]
     if kind == "group":
         parts = [_compile(child) for child in node["children"]]
+        if node["operator"] not in ("and", "or"):
+            return lambda event: False
+        if len(parts) == 1:
+            return parts[0]
         if node["operator"] == "and":
             return lambda event: all(part(event) for part in parts)
         return lambda event: any(part(event) for part in parts)
@@ -819,11 +823,11 @@ class Trigger:
         if not _same(_flatten_groups(intended), _flatten_groups(self.ast)):
             raise FqlError(f"cannot use trigger {text!r}: Segment reads it as {_as_written(self.ast)!r}, not as written; "
                            + _instead(intended))
-        self._predicate = _compile(self.ast)
+        self.predicate = _compile(self.ast)  # raises JSTypeError where Segment's validate throws
 
     def __call__(self, event: dict[str, Any]) -> bool:
         try:
-            return self._predicate(event)
+            return self.predicate(event)
         except JSTypeError as exc:
             raise MappingError(str(exc), "TypeError") from None
 

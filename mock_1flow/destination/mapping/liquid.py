@@ -4,6 +4,12 @@ limited as Segment limits liquidjs: the tags ``case``, ``for``, ``include``, ``l
 characters, an empty one renders ``""``. Values print as liquidjs prints JavaScript values
 (``1.0`` is ``1``, an object is ``[object Object]``, arrays are joined with nothing), and the
 filters whose results differ between the two engines are given liquidjs' definitions.
+
+Two things liquidjs accepts and python-liquid refuses are given liquidjs' reading by
+replacing two python-liquid internals, for every python-liquid user in the process (this
+package is the only one): ``<``/``>`` between text and a number compare as JavaScript does
+(python-liquid raises), and a keyword after a dot is a property name (``properties.nil``).
+Both only turn python-liquid errors into results; the golden corpus checks the outcome.
 """
 
 from __future__ import annotations
@@ -13,20 +19,20 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from liquid import Environment
 import liquid.builtin.expressions as _expressions
 import liquid.builtin.expressions._tokenize as _tokenize_module
 import liquid.builtin.output as _output_module
 import liquid.stream as _stream_module
+from liquid import Environment
 from liquid.builtin.expressions import logical as _logical
-from liquid.token import TOKEN_DOT, TOKEN_WORD
 from liquid.builtin.output import Output, OutputNode
 from liquid.exceptions import LiquidError, LiquidSyntaxError
 from liquid.tag import Tag
+from liquid.token import TOKEN_DOT, TOKEN_WORD
 from liquid.undefined import Undefined
 
 from .errors import MappingError
-from .jsvalues import UNDEFINED, JSFunction, JSTypeError, is_number, js_number_to_string, js_string, js_trim, utf16_length
+from .jsvalues import UNDEFINED, JSFunction, JSTypeError, js_string, js_trim, utf16_length
 
 MAX_LIQUID_LENGTH = 1000
 DISABLED_TAGS = ("case", "for", "include", "layout", "render", "tablerow")
@@ -318,6 +324,3 @@ def evaluate_liquid(template: Any, payload: Any) -> str:
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise MappingError(f"liquid: {exc}", "LiquidError") from None
 
-
-__all__ = ["DISABLED_FILTERS", "DISABLED_TAGS", "MAX_LIQUID_LENGTH", "evaluate_liquid", "is_number",
-           "js_number_to_string"]

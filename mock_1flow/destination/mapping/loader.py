@@ -15,6 +15,7 @@ from .. import actions as _actions  # a module reference: actions imports this p
 from .directives import Compiled, compile_mapping, register_compiled
 from .errors import MappingError
 from .fql import Trigger, compile_trigger
+from .jsvalues import JSTypeError
 
 MAX_MAPPINGS = 50
 PRESETS_PATH = Path(__file__).with_name("presets.json")
@@ -45,8 +46,8 @@ class Subscription:
         if not self.enabled:
             return False
         try:
-            return self.trigger(event)
-        except MappingError:
+            return self.trigger.predicate(event)
+        except (MappingError, JSTypeError):
             return False
 
     def payload(self, event: dict[str, Any]) -> Any:

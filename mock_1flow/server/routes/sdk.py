@@ -80,9 +80,9 @@ def unknown_path_error(method: str, rest: str) -> ApiError:
         return ApiError(
             404,
             "bulk_not_supported",
-            f"The SDK API has no bulk or batch endpoint ({method} /{rest}), and 1Flow has no bulk contacts "
-            "endpoint (Segment's rETL line). Send one user per /v3/user or /v3/identify call and events through "
-            "/v3/track, or use 1Flow's HTTP API, whose batch endpoint takes up to 500 KB: POST /{region}/v1/batch.",
+            f"1Flow's SDK API has no bulk or batch endpoint ({method} /{rest}); Segment's rETL bulk contacts "
+            "endpoint is not supported by 1Flow. Send one user per /v3/user or /v3/identify call and events, "
+            "many at once, through /v3/track. (The batch endpoint of 1Flow's public HTTP API, POST /{region}/v1/batch, is a different API.)",
         )
     return ApiError(
         404,

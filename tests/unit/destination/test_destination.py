@@ -243,3 +243,15 @@ def test_concurrency_keeps_each_users_order_and_every_outcome(one_flow_mock):
         runs.append((sorted((o.message_id, o.status, o.reason) for o in report.outcomes), per_user))
     assert runs[0][0] == runs[1][0] and len(runs[0][0]) == len(events)
     assert runs[0][1] == runs[1][1] and runs[0][1]  # each device's events stored in the same order
+
+
+def test_a_userid_lane_taken_over_by_an_identify_still_sends_its_queue(one_flow_mock):
+    events = [
+        {"type": "track", "event": "Server side", "userId": "u9", "messageId": "server"},  # the userId's own device
+        {"type": "identify", "anonymousId": "d9", "userId": "u9", "messageId": "login"},  # u9 now means d9's user
+        {"type": "track", "event": "After", "userId": "u9", "messageId": "after"},
+    ]
+    report = destination(one_flow_mock).send(events)
+    assert sorted((o.message_id, o.status) for o in report.outcomes) == \
+        [("after", "sent"), ("login", "sent"), ("server", "sent")]
+    assert sorted(e["name"] for e in one_flow_mock.events(KEY)) == ["After", "Server side"]

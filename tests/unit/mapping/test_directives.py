@@ -300,3 +300,25 @@ def test_flatten_and_merge_quirks():
     assert resolve({"@flatten": {"value": {"@path": "$.n"}, "separator": "."}}, {"n": None}) == {"": None}
     assert resolve({"@merge": {"direction": "right", "objects": [{"@path": "$.s"}, {"@path": "$.l"}]}},
                    {"s": "ab", "l": ["x"]}) == {"0": "x", "1": "b"}  # Object.assign spreads strings and arrays
+
+
+def test_directives_added_for_parity():
+    # @liquid (liquid-directive.ts on python-liquid), @flatten omitArrays truthiness,
+    # @replace replacement2: null (validate.ts does not check it; index.ts reads it as "")
+    event = {"properties": {"plan": "pro", "price": "12.50", "tags": ["a", "b"], "n": 2.0}}
+    assert resolve({"x": {"@liquid": "{{ properties.plan | upcase }}-{{ properties.n }}-{{ properties.tags }}"}},
+                   event) == {"x": "PRO-2-ab"}
+    assert resolve({"@liquid": "{% if properties.price > 10 %}big{% endif %}"}, event) == "big"  # JS comparison
+    assert resolve({"@liquid": ""}, event) == ""
+    with pytest.raises(MappingError, match='tag "for" is disabled'):
+        resolve({"@liquid": "{% for t in properties.tags %}{{ t }}{% endfor %}"}, event)
+    with pytest.raises(MappingError, match='filter "sort" is disabled'):
+        resolve({"@liquid": "{{ properties.tags | sort }}"}, event)
+    with pytest.raises(MappingError, match="limited to 1000 characters"):
+        resolve({"@liquid": "x" * 1001}, event)
+    flat = {"@flatten": {"value": {"@path": "$.properties"}, "separator": ".", "omitArrays": 1}}
+    assert resolve(flat, event)["tags"] == ["a", "b"]
+    replace2 = {"@replace": {"pattern": "p", "replacement": "P", "pattern2": "r", "replacement2": None,
+                             "value": {"@path": "$.properties.plan"}}}
+    validate_mapping(replace2, "m")
+    assert resolve(replace2, event) == "Po"

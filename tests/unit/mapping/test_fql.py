@@ -210,6 +210,7 @@ def test_evaluation_follows_validate_ts(text, event, expected):
         # Segment reads these differently from what they say: refused, with what to write instead
         ('type = "track" OR event = "x"', """Segment reads it as 'type = "track" and event = "x"', not as written; """
                                           """write 'type = "track" or event = "x"'"""),
+        ('type = "track" or(event = "x")', """Segment reads it as 'type = "track" and event = "x"', not as written"""),
         ('type = "track" and event = "A" or event = "B"',
          """Segment reads it as 'type = "track" or event = "A" or event = "B"', not as written; """
          """write '(type = "track" and event = "A") or event = "B"'"""),
@@ -231,6 +232,7 @@ def test_unusable_triggers_are_refused_with_a_position_and_what_to_write(text, w
         ('type="track"', {"type": "track"}, True),  # stray spacing
         ('type  =  "track"\nand\tevent = "A"', {"type": "track", "event": "A"}, True),
         ('type = "track" AND event = "A"', {"type": "track", "event": "B"}, False),  # AND: Segment's default and
+        ('type = "track" and(event = "A")', {"type": "track", "event": "A"}, True),  # "and(" is a word to fql-ts
         ('properties.\\$revenue > 10', {"properties": {"$revenue": 11}}, True),  # generateFql's escapes
         ('properties.first\\ name = "Ada"', {"properties": {"first name": "Ada"}}, True),
         ("properties.total = 10", {"properties": {"total": 10}}, True),  # number_equals
