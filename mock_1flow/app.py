@@ -14,6 +14,7 @@ from flask import Flask
 
 from .server.config import MockConfig
 from .server.core import init_core
+from .server.routes import http_api
 from .server.runtime import Runtime, attach
 
 
@@ -31,10 +32,13 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
         config = MockConfig(**options)
     app = Flask("mock_1flow")
     runtime = Runtime.build(config, check_source=check_source_mappings)
-    if config.access_log:
-        enable_access_log(runtime)
     attach(app, runtime)
     init_core(app, runtime)
     for module in (routes, faults, journal, provider_states, deliveries, snapshot, usage, segment_api, page):
         module.init_app(app)
+    # 1Flow's HTTP API: its /{region}/v1 routes, and a hook (after the core's fault hook) that
+    # answers /v1/... itself when the Host is api.1flow.app, before Segment's /v1 views could.
+    http_api.init_app(app)
+    if config.access_log:
+        enable_access_log(app, runtime)
     return app

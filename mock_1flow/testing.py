@@ -68,6 +68,10 @@ class AdminClient:
         """The API base of ``region``, e.g. ``http://127.0.0.1:PORT/us/api/2021-06-15``."""
         return f"{self.url}/{region}/api/2021-06-15"
 
+    def http_api_base(self, region: str = "us") -> str:
+        """1Flow's HTTP API of ``region`` in path form (``api_key`` header): ``{url}/{region}/v1``."""
+        return f"{self.url}/{region}/v1"
+
     def admin(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
         """Call the admin API and return its JSON; a refusal raises :class:`MockError`
         with the mock's own message."""

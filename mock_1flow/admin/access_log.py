@@ -1,49 +1,66 @@
-"""``mock-1flow serve --access-log``: one line per API request on stderr, with what a mock
+"""``mock-1flow serve --access-log``: one line per request on stderr, with what a mock
 user looks for (the key, the region, the fault that fired) besides method, path and status.
 
-Every API request, whether the SDK hot path, the Segment ingest or an unknown path,
-ends in one :meth:`Journal.record` call, so the log is written there: the line and the
-journal entry always agree. The admin API and the spec are not journaled, nor logged.
+It reads what the core's hooks put on ``g`` (region, project, fault, start time), so it
+works the same for SDK, Segment and admin requests, and for the 1Flow calls a Segment call
+makes in-process (shown with ``via=``).
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from typing import TextIO
+
+from flask import Flask, Response, g, request
 
 from ..server.core import split_api_path
 from ..server.runtime import Runtime
 
-def access_line(fields: dict[str, Any]) -> str:
-    """``POST /us/api/2021-06-15/v3/track 200 key=oneflow_prod_acme region=us 0.4ms fault=-``."""
-    path = fields["path"] + (f"?{fields['query']}" if fields.get("query") else "")
-    key = fields.get("project") or _header(fields.get("request_headers") or (), "one_flow_key") or "-"
-    region = fields.get("region") or split_api_path(fields["path"])[0] or "-"
-    line = (f"{fields['method']} {path} {fields['status']} key={key} region={region} "
-            f"{fields.get('duration_ms', 0):.1f}ms fault={fields.get('fault') or '-'}")
-    return line + (f" via={fields['via']}" if fields.get("via") else "")
+def access_line(
+    method: str, target: str, status: int, key: str | None, region: str | None,
+    duration_ms: float | None, fault: str | None, via: str | None,
+) -> str:
+    """One request as the access log prints it (the same for the hot path and Flask)."""
+    duration = f"{duration_ms:.1f}ms" if duration_ms is not None else "-"
+    fields = [method, target, str(status), f"key={key or '-'}", f"region={region or '-'}", duration, f"fault={fault or '-'}"]
+    if via:
+        fields.append(f"via={via}")
+    return " ".join(fields)
 
 
-def _header(headers: Any, name: str) -> str | None:
-    return next((value for key, value in headers if key.lower() == name), None)
+def _line(response: Response) -> str:
+    ctx = vars(g._get_current_object())
+    started = ctx.get("started")
+    return access_line(
+        request.method,
+        request.full_path.rstrip("?"),
+        0 if ctx.get("dropped") else response.status_code,
+        ctx.get("project") or request.headers.get("one_flow_key"),
+        ctx.get("region") or split_api_path(request.path)[0],
+        (time.perf_counter() - started) * 1000 if started else None,
+        ctx.get("fault"),
+        request.headers.get("X-Mock-1flow-Via"),
+    )
 
 
-def enable_access_log(runtime: Runtime, stream: TextIO | None = None) -> None:
-    """Log each journaled request as it is recorded. Written straight to the stream, not
-    through :mod:`logging`, which granian configures in its workers."""
+def enable_access_log(app: Flask, runtime: Runtime, stream: TextIO | None = None) -> None:
+    """Log each request after it is answered: Flask's routes through an after-request hook
+    (registered after the core's), the SDK API's hot path through the runtime's listeners.
+    Lines go straight to the stream, not through :mod:`logging`: granian configures logging
+    in its workers and can silence a logger set up before it."""
     out = stream or sys.stderr
-    record = runtime.journal.record
     lock = threading.Lock()
 
-    @functools.wraps(record)
-    def record_and_log(**fields: Any) -> None:
-        record(**fields)
-        line = f"{time.strftime('%H:%M:%S')} {access_line(fields)}\n"
+    def write(line: str) -> None:
         with lock:
-            out.write(line)
+            out.write(f"{time.strftime('%H:%M:%S')} {line}\n")
             out.flush()
 
-    runtime.journal.record = record_and_log  # type: ignore[method-assign]
+    runtime.on_request.append(lambda *fields: write(access_line(*fields)))
+
+    @app.after_request
+    def _access(response: Response) -> Response:
+        write(_line(response))
+        return response

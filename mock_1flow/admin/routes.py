@@ -58,6 +58,7 @@ def health() -> Any:
             "status": "ok",
             "version": __version__,
             "regions": {region: f"/{region}{API_VERSION_PATH}" for region in runtime.regions},
+            "http_api": {region: f"/{region}/v1" for region in runtime.regions},
             "projects": len(runtime.store.projects),
             "error_profile": runtime.config.error_profile,
         }

@@ -85,14 +85,20 @@ def journal(url: str, method: str | None, status: int | None, project: str | Non
       mock-1flow journal --path '*/v3/track' --follow
       mock-1flow journal --fault '*' --json
     """
-    params = {"method": method, "status": status, "project": project, "region": region, "path": path}
-    params = {name: value for name, value in params.items() if value is not None}
+    criteria: dict[str, Any] = {"method": method, "status": status, "project": project, "region": region, "path": path}
+    criteria = {name: value for name, value in criteria.items() if value is not None}
+    if fault not in (None, "*"):
+        criteria["fault"] = fault  # '*' (any fault) is filtered here: the journal matches ids exactly
     last_id = 0
     while True:
-        query = {**params} if fault else {**params, "limit": limit}
-        reply = admin_call(url, "GET", "requests", params=query)
-        entries = [e for e in reply["requests"] if e["id"] > last_id and _matches_fault(e, fault)]
-        if not follow or last_id == 0:
+        # Later polls ask for everything after the last entry shown (POST .../requests/find
+        # with since_id), so a burst larger than --limit between two polls is not skipped.
+        query = {**criteria, "since_id": last_id} if last_id else dict(criteria)
+        if not last_id and fault != "*":
+            query["limit"] = limit
+        reply = admin_call(url, "POST", "requests/find", json=query)
+        entries = [e for e in reply["requests"] if _matches_fault(e, fault)]
+        if not last_id:
             entries = entries[-limit:]
         if entries:
             _print(entries, as_json)

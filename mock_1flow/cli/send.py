@@ -10,19 +10,20 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
 import orjson
 
-from ..destination.client import OneFlowClient
+from ..destination.http_api import client_for, delivery_base
 from ..destination.destination import Destination
 from ..destination.mapping import MappingError, load_subscriptions
 from ..destination.outcomes import FAILED, INTERRUPTED, TRANSPORT_ERROR, UNREACHABLE, Outcome, Report
 from ..destination.profiles import DEFAULT_PROFILE, PROFILES
 from ..destination.settings import LOCAL_MOCK_URL, Settings
 from ..destination.wire import message_id
+from ..events.jsonl import read_jsonl
 from ..server.spec import regions
 
 PROBE_TIMEOUT = 3.0
@@ -32,26 +33,12 @@ def read_events(path: str) -> list[dict[str, Any]]:
     """The events of a JSON Lines file (``-``: stdin); a bad line is a usage error naming its number."""
     try:
         if path == "-":
-            return _parse(sys.stdin.buffer, "stdin")
-        with open(Path(path), "rb") as stream:
-            return _parse(stream, path)
+            return list(read_jsonl(sys.stdin.buffer, "stdin"))
+        return list(read_jsonl(Path(path)))
     except OSError as exc:
         raise click.UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _parse(stream: IO[bytes], name: str) -> list[dict[str, Any]]:
-    events = []
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            event = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise click.UsageError(f"{name}: line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(event, dict):
-            raise click.UsageError(f"{name}: line {number}: a Segment event must be a JSON object")
-        events.append(event)
-    return events
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def summary_table(report: Report) -> str:
@@ -201,6 +188,10 @@ Examples:
               help="Where to send (env MOCK_1FLOW_URL): a mock's root (then /{region}/api/2021-06-15 is added), or an API base ending "
                    "in /api/2021-06-15. The real 1Flow API needs it spelled out: "
                    "--url https://api-sdk.1flow.app/api/2021-06-15.")
+@click.option("--api", type=click.Choice(["sdk", "http"]), default="sdk", show_default=True,
+              help="sdk: the SDK API as the 1Flow SDKs call it; http: 1Flow's public HTTP API (api_key, /v1/track, "
+                   "/v1/batch up to 500 KB), as a server-side forwarder calls it ({url}/{region}/v1 for a mock's "
+                   "root, or a base ending in /v1 such as https://api.1flow.app/v1).")
 @click.option("--profile", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
               help="Whose behaviour to follow: web (1Flow Web (Actions), browser runtime), mobile (the docs' "
                    "screen_/page_ naming), ios / android (the 1Flow Segment plugins), cloud (Segment's validation).")
@@ -221,7 +212,7 @@ Examples:
               help="Progress on stderr [default: a bar on a terminal, else a line every --progress-every seconds].")
 @click.option("--progress-every", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="SECONDS",
               help="Seconds between progress lines when stderr is not a terminal.")
-def send(events_file: str, key: str, region: str, url: str, profile: str, mappings_file: str | None,
+def send(events_file: str, key: str, region: str, url: str, api: str, profile: str, mappings_file: str | None,
          batch_size: int | None, concurrency: int, max_retries: int, deadline: float | None,
          report_file: str | None, progress: bool | None, progress_every: float) -> None:
     """Send EVENTS.jsonl (- for stdin) through the 1Flow destination and print what became
@@ -237,7 +228,7 @@ def send(events_file: str, key: str, region: str, url: str, profile: str, mappin
     except MappingError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        settings = Settings(key, region, url, profile)
+        settings = Settings(key, region, url, profile, api)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if report_file:
@@ -246,10 +237,11 @@ def send(events_file: str, key: str, region: str, url: str, profile: str, mappin
         except OSError as exc:
             raise click.UsageError(f"--report {report_file}: cannot write ({exc.strerror or exc})") from None
     events = read_events(events_file)
-    probe(settings.api_base)
-    client = OneFlowClient(settings, max_retries=max_retries, pool_size=concurrency)
+    base = delivery_base(settings)
+    probe(base)
+    client = client_for(settings, max_retries=max_retries, pool_size=concurrency)
     bar = Progress(len(events), progress, progress_every)
-    watchdog = Watchdog(settings.api_base)
+    watchdog = Watchdog(base)
 
     def on_outcome(outcome: Outcome) -> None:
         bar(outcome)
@@ -281,7 +273,7 @@ def send(events_file: str, key: str, region: str, url: str, profile: str, mappin
     for line in failure_messages(report):
         click.echo(line, err=True)
     if watchdog.reason is not None:
-        click.echo(f"cannot reach {settings.api_base} ({watchdog.reason}): stopped; the events not sent yet are "
+        click.echo(f"cannot reach {base} ({watchdog.reason}): stopped; the events not sent yet are "
                    f"failed 'unreachable'", err=True)
     if interrupted is not None:
         click.echo("interrupted: the summary covers the events handled so far; the rest are failed 'interrupted'",

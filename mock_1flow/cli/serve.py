@@ -84,7 +84,13 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
         return ""
     from ..tls import make_certificates
 
-    files = make_certificates(config.host_regions, tls_dir)
+    try:
+        files = make_certificates(config.host_regions, tls_dir)
+    except ModuleNotFoundError as exc:
+        if exc.name != "trustme":
+            raise
+        raise click.UsageError("--tls makes its certificates with trustme, an extra of mock-1flow: "
+                               "pip install 'mock-1flow[tls]' (or bring your own with --tls-cert/--tls-key)") from None
     config.tls_cert, config.tls_key = str(files.cert), str(files.key)
     return (f"TLS: certificate for {', '.join(files.names)}\n"
             f"  trust this CA on the device or simulator: {files.ca}")
@@ -104,6 +110,10 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="docs: key errors are 404 (Segment's docs); backend: 401 invalid_key.")
 @click.option("--host-region", "host_regions", multiple=True, type=KeyValue("HOST", "REGION", values=regions, lower_key=True),
               help="Map a Host header to a region for the host form (repeatable). Adds to api-sdk.1flow.app=us.")
+@click.option("--http-api-host", "http_api_hosts", multiple=True,
+              type=KeyValue("HOST", "REGION", values=regions, lower_key=True),
+              help="Map a Host header to a region of 1Flow's HTTP API: /v1/... on that host is 1Flow's, not "
+                   "Segment's (repeatable). Adds to api.1flow.app=us.")
 @click.option("--journal-cap", default=DEFAULT_JOURNAL_CAP, show_default=True, type=click.IntRange(1),
               help="Most journal entries kept; older ones are dropped and counted.")
 @click.option("--journal-max-bytes", default=DEFAULT_JOURNAL_MAX_BYTES, show_default=True, type=click.IntRange(1),
@@ -145,6 +155,7 @@ def serve(
     projects_file: Path | None,
     error_profile: str,
     host_regions: tuple[tuple[str, str], ...],
+    http_api_hosts: tuple[tuple[str, str], ...],
     journal_cap: int,
     journal_max_bytes: int,
     journal_body_max: int,
@@ -192,6 +203,7 @@ def serve(
             state_file=str(state_file.resolve()) if state_file else None,
         )
         config.host_regions.update(dict(host_regions))
+        config.http_api_hosts.update(dict(http_api_hosts))
         snapshot_note = _check_state_file(config, state_file) if state_file else None
         tls_note = _configure_tls(config, tls, tls_dir, tls_cert, tls_key)
     except ProjectsFileError as exc:
@@ -207,6 +219,10 @@ def serve(
         click.echo(f"  {region}: {root}/{region}{API_VERSION_PATH}")
     for name, region in sorted(config.host_regions.items()):
         click.echo(f"  Host {name} -> {region} ({root}{API_VERSION_PATH})")
+    for region in regions():
+        click.echo(f"  1Flow HTTP API {region}: {root}/{region}/v1 (header api_key)")
+    for name, region in sorted(config.http_api_hosts.items()):
+        click.echo(f"  Host {name} -> 1Flow HTTP API {region} ({root}/v1; /v1 on other hosts is Segment's)")
     click.echo(f"  admin: {root}/__admin/  spec: {root}/openapi.yaml")
     click.echo(f"projects ({projects.path}):")
     for project in projects.projects.values():

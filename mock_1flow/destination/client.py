@@ -118,6 +118,8 @@ class OneFlowClient:
     Thread-safe: the destination's lanes share one client (and its connection pool).
     """
 
+    key_header = "one_flow_key"  # 1Flow's HTTP API client (.http_api) sends api_key
+
     def __init__(
         self,
         settings: Settings,
@@ -172,7 +174,7 @@ class OneFlowClient:
 
         ``expect`` names a string the result must hold (a 2xx without it is ``invalid_response``).
         """
-        headers = {"one_flow_key": self.settings.project_api_key}
+        headers = {self.key_header: self.settings.project_api_key}
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"

@@ -27,6 +27,7 @@ from typing import Any
 
 from . import wire
 from .client import OneFlowClient
+from .http_api import client_for
 from .errors import DeliveryError, PayloadValidationError
 from .mapping import MappingError, Subscription
 from .outcomes import (
@@ -119,7 +120,7 @@ class Destination:
         self.settings = settings
         self.profile: Profile = named_profile(profile or settings.profile)
         self.subscriptions = self.profile.subscriptions() if subscriptions is None else subscriptions
-        self.client = client or OneFlowClient(settings, pool_size=concurrency)
+        self.client = client or client_for(settings, pool_size=concurrency)  # the SDK API's, or the HTTP API's
         self.batch_size = batch_size
         self.on_outcome = on_outcome
         self.lanes: dict[str, _Lane] = {}  # device id (or identified userId) -> its lane
@@ -240,7 +241,7 @@ class Destination:
             self._send_batch(lane)  # the anonymous user's events go out under its own id first
             previous = self.lanes.get(call.target)
             if previous is not None and previous is not lane:
-                self._send_batch(previous)  # events queued under the bare userId, before it is re-pointed
+                self._send_batch(previous)  # that userId's own lane is replaced: its queue goes out first
             self.lanes[call.target] = lane  # later events with only this userId are this device's
             self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return

@@ -10,6 +10,7 @@ from .profiles import DEFAULT_PROFILE, PROFILES
 
 DEFAULT_URL = "https://api-sdk.1flow.app" + API_VERSION_PATH
 LOCAL_MOCK_URL = "http://127.0.0.1:8080"  # ``mock-1flow serve``'s default address, in path form
+APIS = ("sdk", "http")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Settings:
     region: str = "us"
     url: str = DEFAULT_URL
     profile: str = DEFAULT_PROFILE
+    api: str = "sdk"  # "sdk": the SDK API, as the 1Flow SDKs call it; "http": 1Flow's public HTTP API (.http_api)
 
     def __post_init__(self) -> None:
         if not isinstance(self.project_api_key, str) or not self.project_api_key.strip():
@@ -37,6 +39,8 @@ class Settings:
             raise ValueError(f"region must be one of {', '.join(regions())}, not {self.region!r}")
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
+        if self.api not in APIS:
+            raise ValueError(f"api must be one of {', '.join(APIS)}, not {self.api!r}")
         parts = urlsplit(self.url or "")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"url must be an http(s) URL such as {DEFAULT_URL} or http://127.0.0.1:8080, not {self.url!r}")

@@ -14,7 +14,7 @@ from typing import Any
 import schemathesis
 
 KEYS_ENV = "MOCK_1FLOW_FUZZ_KEYS"
-KEY_HEADER = "one_flow_key"
+KEY_HEADERS = ("one_flow_key", "api_key")  # the SDK API's, and 1Flow's HTTP API's
 
 
 def region_keys() -> dict[str, str]:
@@ -29,5 +29,6 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
         return
     # The request may already be built from the case: set the key in both places.
     for headers in (case.headers, kwargs.get("headers")):
-        if headers is not None and KEY_HEADER in headers:
-            headers[KEY_HEADER] = keys[region]
+        for name in KEY_HEADERS:
+            if headers is not None and name in headers:
+                headers[name] = keys[region]

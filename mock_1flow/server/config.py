@@ -12,6 +12,7 @@ from .journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOUR
 ERROR_PROFILES = ("docs", "backend")
 # The hosts the SDKs hard-code (iOS EndPoints.url; Android OFRetroBaseService: prod, beta, dev).
 DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
+DEFAULT_HTTP_API_HOSTS = {"api.1flow.app": "us"}  # 1Flow's HTTP API; /v1/... elsewhere is Segment's
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 # The SDK API's body limit. 32 KB is a figure of 1Flow's public HTTP API, not of the SDK
 # API: both SDKs send their whole queue in one /v3/track body and resend it, growing, after
@@ -30,6 +31,7 @@ class MockConfig:
     projects_file: Path | None = None
     error_profile: str = "docs"
     host_regions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOST_REGIONS))
+    http_api_hosts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HTTP_API_HOSTS))
     journal_cap: int = DEFAULT_JOURNAL_CAP
     admin_allow: tuple[str, ...] = LOOPBACK_NETWORKS
     max_body_bytes: int = MAX_BODY_BYTES

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
 from .hotpath import MAX_REQUEST_BYTES, HotPath, key_warning
+from .routes import http_api
 from .routes.common import dumps, json_response
 from .runtime import Runtime, current_runtime
 from .spec import API_VERSION_PATH, spec_text
@@ -65,7 +66,11 @@ def _before() -> Response | None:
     if not runtime.faults.faults:
         return None
     region, api_path = split_api_path(path)
-    fired = runtime.faults.pick(req.method, api_path, path, req.headers.get("one_flow_key"), region)
+    key = req.headers.get("one_flow_key")
+    scope = http_api.request_scope(runtime, path, req.host, req.headers)  # 1Flow's HTTP API: api_key, /v1/...
+    if scope is not None:
+        region, api_path, key = scope
+    fired = runtime.faults.pick(req.method, api_path, path, key, region)
     if fired is None:
         return None
     fault, latency = fired
@@ -79,7 +84,12 @@ def _before() -> Response | None:
         return None
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     code = "rate_limited" if fault.status == 429 else "injected_fault"
-    raise ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
+    error = ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
+    if scope is not None:
+        # 1Flow's HTTP API answers in 1Flow's shape: raised, the error would be rendered by the matched
+        # view's blueprint, which on the host form's /v1/... is Segment's.
+        return _respond(error)
+    raise error
 
 
 def _dropped_body() -> Iterator[bytes]:

@@ -20,8 +20,8 @@ MAX_RETRY_AFTER = 86_400  # a day; larger values are typos, and 10^14 s overflow
 @dataclass
 class Fault:
     """One rule. ``path`` is a glob on the request path after the API base
-    (``/v3/track``), or on the full path when it starts with another prefix
-    (``/v1/batch``, ``/us/api/...``)."""
+    (``/v3/track``; ``/v1/track`` for 1Flow's HTTP API), or on the full path when it starts
+    with another prefix (``/v1/batch``, ``/us/api/...``)."""
 
     id: str
     path: str = "*"

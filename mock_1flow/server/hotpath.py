@@ -205,6 +205,11 @@ class HotPath:
             warning=None if request.key else key_warning(request.headers, request.raw_names),
             ignored_query=ignored,
         )
+        if runtime.on_request:
+            target = f"{request.path}?{request.query_string}" if request.query_string else request.path
+            status = 0 if reply.dropped else reply.status
+            for hook in runtime.on_request:
+                hook(request.method, target, status, project, region, duration_ms, fault.id if fault else None, request.via)
         if request.method == "HEAD":
             reply.body = b""
         return reply

@@ -35,6 +35,12 @@ class Runtime:
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
     on_reset: list[Callable[[], None]] = field(default_factory=list)
+    # Called after each hot-path (SDK API) request with (method, path?query, status, key,
+    # region, duration_ms, fault id, via); the access log listens here, since those
+    # requests never reach Flask's hooks.
+    on_request: list[Callable[[str, str, int, str | None, str | None, float, str | None, str | None], None]] = field(
+        default_factory=list
+    )
 
     @classmethod
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":

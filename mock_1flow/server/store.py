@@ -81,9 +81,13 @@ class ProjectState:
             user["context"] = context
         return user
 
+    def analytic_id_of(self, app_user_id: str) -> str:
+        """The analytic id an app user has, or gets when first identified."""
+        return self.app_users.get(app_user_id) or object_id(self.key, "user", app_user_id)
+
     def identify(self, anonymous_id: str, app_user_id: str, parameters: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """``/v3/identify``: the app user's record absorbs the anonymous one."""
-        identified_id = self.app_users.get(app_user_id) or object_id(self.key, "user", app_user_id)
+        identified_id = self.analytic_id_of(app_user_id)
         user = self.users.get(identified_id)
         if user is None:
             user = self._new_user(identified_id, app_user_id)
@@ -105,6 +109,12 @@ class ProjectState:
         user["updated_on"] = int(datetime.now(timezone.utc).timestamp() * 1000)
         self.sessions += 1
         return user, object_id(self.key, "session", identified_id, str(self.sessions))
+
+    def app_user(self, app_user_id: str, traits: dict[str, Any] | None = None) -> dict[str, Any]:
+        """1Flow's HTTP API knows users by their app user id only: the record an SDK identify of
+        that id reaches, created when new, with ``traits`` merged into its parameters."""
+        user, _ = self.identify(self.analytic_id_of(app_user_id), app_user_id, traits or {})
+        return user
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
         """``/v3/track``: store each event once per ``_id``; returns (stored, duplicates)."""

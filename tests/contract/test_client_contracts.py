@@ -18,7 +18,6 @@ are one interaction. Regenerate and review like the destination's contract:
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from pathlib import Path
@@ -32,7 +31,7 @@ from pact import Pact, match
 from mock_1flow.contracts.corpus import ClientRequest, Corpus, all_corpora
 from mock_1flow.paths import CONTRACTS_DIR
 from tests.clients.test_decode import operation_schema
-from tests.contract.test_consumer import UPDATE, normalised
+from tests.contract.recording import check_committed
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
@@ -150,13 +149,7 @@ def test_each_client_contract_has_every_distinct_corpus_request(fresh_contracts:
 @pytest.mark.parametrize("corpus", all_corpora(), ids=[c.client for c in all_corpora()])
 def test_committed_client_contract_is_what_the_corpus_says(fresh_contracts: Path, corpus: Corpus):
     name = contract_name(corpus)
-    committed, fresh = CONTRACTS_DIR / name, fresh_contracts / name
-    if os.environ.get(UPDATE) == "1":
-        committed.write_text(fresh.read_text(encoding="utf-8"), encoding="utf-8")
-    assert committed.exists(), f"contracts/{name} is missing; write it with: {UPDATE}=1 pytest tests/contract"
-    diff = "\n".join(difflib.unified_diff(normalised(committed), normalised(fresh), f"contracts/{name} (committed)",
-                                         "what the corpus now says", lineterm=""))
-    assert not diff, f"The {corpus.client} contract changed. If intended: {UPDATE}=1 pytest tests/contract\n\n{diff}"
+    check_committed(fresh_contracts / name, name, f"{corpus.client} (its corpus)", "tests/contract")
 
 
 def test_a_client_contract_fails_against_a_mock_serving_what_the_client_cannot_read(tmp_path):

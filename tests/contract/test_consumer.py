@@ -13,11 +13,9 @@ is the contract (statuses, ``error`` codes, header names, the key a state sets u
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +26,12 @@ from pact.match.matcher import GenericMatcher
 from mock_1flow.destination.client import OneFlowClient
 from mock_1flow.destination.errors import DeliveryError
 from mock_1flow.destination.settings import Settings
-from mock_1flow.paths import CONTRACTS_DIR
+from tests.contract.recording import Interaction, check_committed, record_all, record_interaction
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 CONSUMER, PROVIDER = "segment-1flow-destination", "1flow-api"
 CONTRACT = f"{CONSUMER}-{PROVIDER}.json"
-UPDATE = "MOCK_1FLOW_UPDATE_CONTRACTS"
 
 ACME = {"key": "oneflow_prod_acme", "region": "us", "plan": "free"}  # us only
 GLOBEX = {"key": "oneflow_prod_globex", "region": "eu", "plan": "enterprise"}  # us + eu, home eu
@@ -146,23 +143,6 @@ def rate_limited(url: str) -> None:
     assert waits == [1.0] and failure.attempts == 2  # waited what Retry-After said, then retried
 
 
-@dataclass
-class Interaction:
-    """One request/response pair of the contract, its provider state and the client call."""
-
-    description: str
-    state: str
-    params: dict[str, Any]
-    method: str
-    path: str
-    request: Any
-    status: int
-    response: Any
-    exercise: Callable[[str], None]
-    query: dict[str, Any] = field(default_factory=dict)
-    response_headers: dict[str, Any] = field(default_factory=dict)
-
-
 USER = {"user_id": match.str(DEVICE)}
 INTERACTIONS = [
     Interaction("add an anonymous user", "a project", ACME, "POST", api("us", "/v3/user"),
@@ -204,46 +184,12 @@ INTERACTIONS = [
 
 
 def record(interaction: Interaction, folder: Path) -> None:
-    """Serve one interaction on its own Pact mock server, run the client against it, and
-    merge it into the contract in ``folder`` (Pact fails on any unmatched or missing request)."""
-    pact = Pact(CONSUMER, PROVIDER).with_specification("V4")
-    request = (pact.upon_receiving(interaction.description)
-               .given(interaction.state, **interaction.params)
-               .with_request(interaction.method, interaction.path)
-               .with_header("one_flow_key", interaction.params["key"]))
-    if interaction.request is not None:
-        request.with_body(interaction.request, content_type="application/json")
-    for name, value in interaction.query.items():
-        request.with_query_parameter(name, value)
-    response = request.will_respond_with(interaction.status)
-    for name, value in interaction.response_headers.items():
-        response.with_header(name, value)
-    response.with_body(interaction.response, content_type="application/json")
-    with pact.serve() as server:
-        interaction.exercise(str(server.url).rstrip("/"))
-    pact.write_file(folder, overwrite=False)
-
-
-def normalised(path: Path) -> list[str]:
-    """The contract as comparable text, without what Pact changes by itself (its own library
-    versions in ``metadata``); interactions in a stable order."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    metadata = data.get("metadata", {})
-    for name in [n for n in metadata if n.startswith("pact") and n != "pactSpecification"]:
-        metadata.pop(name)
-    data["interactions"] = sorted(data.get("interactions", []), key=lambda i: i["description"])
-    return json.dumps(data, indent=2, sort_keys=True).splitlines()
+    record_interaction(interaction, folder, CONSUMER, PROVIDER, "one_flow_key")
 
 
 @pytest.fixture(scope="module")
 def fresh_contract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("contracts")
-    for interaction in INTERACTIONS:
-        try:
-            record(interaction, folder)
-        except Exception as exc:
-            raise AssertionError(f"interaction '{interaction.description}': {exc}") from exc
-    return folder / CONTRACT
+    return record_all(INTERACTIONS, record, tmp_path_factory.mktemp("contracts"), CONTRACT)
 
 
 def test_every_interaction_is_exercised_through_the_client(fresh_contract: Path) -> None:
@@ -261,13 +207,4 @@ def test_identify_takes_the_analytic_id_from_the_provider_state(fresh_contract: 
 
 
 def test_committed_contract_is_what_the_destination_expects(fresh_contract: Path) -> None:
-    committed = CONTRACTS_DIR / CONTRACT
-    if os.environ.get(UPDATE) == "1":
-        CONTRACTS_DIR.mkdir(exist_ok=True)
-        committed.write_text(fresh_contract.read_text(encoding="utf-8"), encoding="utf-8")
-    assert committed.exists(), f"contracts/{CONTRACT} is missing; write it with: {UPDATE}=1 pytest tests/contract"
-    diff = "\n".join(difflib.unified_diff(normalised(committed), normalised(fresh_contract),
-                                         f"contracts/{CONTRACT} (committed)", "what the destination now expects", lineterm=""))
-    assert not diff, (
-        "The destination's expectations of the 1Flow API changed. If that is intended, update the "
-        f"contract, review `git diff contracts/` and commit it:\n    {UPDATE}=1 pytest tests/contract\n\n{diff}")
+    check_committed(fresh_contract, CONTRACT, "the destination", "tests/contract")

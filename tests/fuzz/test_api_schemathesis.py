@@ -43,6 +43,7 @@ schema.config.generation.update(
 def test_every_operation_conforms(case: schemathesis.Case) -> None:
     admin.post("/__admin/reset")  # each case starts from the loaded projects, whatever the last one deleted
     region = (case.path_parameters or {}).get("region")
-    if region in KEYS and "one_flow_key" in (case.headers or {}):
-        case.headers["one_flow_key"] = KEYS[region]
+    for header in ("one_flow_key", "api_key"):  # the SDK API's key header, and 1Flow's HTTP API's
+        if region in KEYS and header in (case.headers or {}):
+            case.headers[header] = KEYS[region]
     case.call_and_validate(checks=CHECKS)

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_1flow.contracts.listing import list_interactions
 from mock_1flow.testing import ServedMock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +109,13 @@ def test_base_install_has_no_pact_and_says_which_extra(venv: Path, user_dir: Pat
     result = run(venv / "bin" / "mock-1flow", "contracts", "verify", cwd=user_dir, check=False)
     assert result.returncode == 2 and "pip install 'mock-1flow[contracts]'" in result.stdout
     assert "Traceback" not in result.stdout
+
+
+def test_base_install_serves_tls_only_with_its_extra(venv: Path, user_dir: Path) -> None:
+    result = run(venv / "bin" / "mock-1flow", "serve", "--port", "0", "--tls", "--tls-dir", user_dir / "tls",
+                 cwd=user_dir, check=False, timeout=60)
+    assert result.returncode == 2 and "pip install 'mock-1flow[tls]'" in result.stdout
+    assert "Traceback" not in result.stdout and not (user_dir / "tls" / "ca.pem").exists()
 
 
 @pytest.fixture(scope="module")

@@ -83,3 +83,22 @@ def test_a_segment_event_with_a_huge_integer_is_delivered_exactly(client):
 def test_the_refusal_says_what_is_wrong():
     with pytest.raises(MalformedJson, match=f"at most {MAX_JSON_DEPTH}"):
         parse_json(b"[" * 200 + b"]" * 200)
+
+
+BIG = 123456789012345678901234567890
+
+
+@pytest.mark.parametrize("raw", [
+    f"{BIG}", f"  {BIG}", f"-{BIG}", f'{{"a":{BIG}}}', f'{{"a": {BIG}}}', f"[{BIG}]", f"[1,{BIG}]",
+    f'{{"a":\n\t{BIG}}}', f'{{"s": "0000000000000000000000aa", "n": [0, {BIG}]}}',
+])
+def test_a_big_integer_after_every_token_that_can_precede_a_number_is_kept_exactly(raw):
+    """The scan that sends bodies with big integers to the exact parser looks for a digit
+    run where a JSON number can start, not inside strings: none of these may be missed."""
+    value = parse_json(raw.encode())
+    found = value if isinstance(value, int) else None
+    if isinstance(value, dict):
+        found = value.get("a", (value.get("n") or [None, None])[1])
+    elif isinstance(value, list):
+        found = value[-1]
+    assert found in (BIG, -BIG) and isinstance(found, int)

@@ -134,3 +134,23 @@ def test_serve_port_0_shows_the_real_port_and_logs_each_request():
     assert f"serving on {mock.url}" in log and f"admin: {mock.url}/__admin/" in log
     assert "GET /eu/api/2021-06-15/v3/survey 200 key=oneflow_prod_globex region=eu " in log
     assert "POST /us/api/2021-06-15/v3/track 503 key=oneflow_prod_acme region=us " in log and "fault=fault-1" in log
+
+
+def test_journal_follow_prints_every_entry_of_a_burst_larger_than_limit():
+    """--follow asks for everything after the last entry shown, so a burst of more than
+    --limit requests between two polls is printed whole, in order."""
+    key = {"one_flow_key": "oneflow_prod_acme"}
+    with MockServer() as mock:
+        requests.post(mock.base("us") + "/v3/user", json={"user_id": "first"}, headers=key)
+        follow = subprocess.Popen([sys.executable, "-m", "mock_1flow", "journal", "--url", mock.url, "--follow",
+                                   "--json", "--limit", "2", "--interval", "0.5"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            assert json.loads(follow.stdout.readline())["body"] == {"user_id": "first"}
+            for index in range(12):
+                requests.post(mock.base("us") + "/v3/user", json={"user_id": f"burst-{index}"}, headers=key)
+            seen = [json.loads(follow.stdout.readline())["body"]["user_id"] for _ in range(12)]
+        finally:
+            follow.terminate()
+            follow.wait(timeout=10)
+    assert seen == [f"burst-{index}" for index in range(12)]

@@ -82,7 +82,7 @@ def unknown_path_error(method: str, rest: str) -> ApiError:
             "bulk_not_supported",
             f"1Flow's SDK API has no bulk or batch endpoint ({method} /{rest}); Segment's rETL bulk contacts "
             "endpoint is not supported by 1Flow. Send one user per /v3/user or /v3/identify call and events, "
-            "many at once, through /v3/track. (The batch endpoint of 1Flow's public HTTP API is a different API.)",
+            "many at once, through /v3/track. (The batch endpoint of 1Flow's public HTTP API, POST /{region}/v1/batch, is a different API.)",
         )
     return ApiError(
         404,

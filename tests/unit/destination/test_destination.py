@@ -145,6 +145,19 @@ def test_identify_replaces_the_devices_analytic_id(one_flow_mock):
     assert len(users) == 1  # the identified userId is not registered as a new device
 
 
+def test_events_queued_under_a_user_id_are_sent_when_a_device_logs_in_as_that_user(one_flow_mock):
+    """A userId-only event opens a lane of its own; a later login of that userId on a device
+    takes the userId over, and the first lane's queue must still go out (it was lost before)."""
+    events = [
+        {"type": "track", "event": "Server Side", "userId": "u1", "messageId": "server"},  # lane "u1"
+        {"type": "identify", "anonymousId": "d1", "userId": "u1", "messageId": "id"},  # d1's lane becomes "u1"
+        track("after", device="d1"),
+    ]
+    report = destination(one_flow_mock).send(events)
+    assert len(report) == 3 and report.sent == 3
+    assert {e["_id"] for e in one_flow_mock.events(KEY)} == {wire.object_id("server"), wire.object_id("after")}
+
+
 def test_a_devices_whole_queue_goes_in_one_request_unless_capped(one_flow_mock):
     events = [track(f"m{i}", properties={"blob": "x" * 100}) for i in range(45)]
     assert destination(one_flow_mock).send(events).sent == 45
