@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--old-events", type=int, default=1_000_000)
     args = parser.parse_args()
-    new_bytes, new_time, log = measure(args.events, lambda: EventLog(EventBudget(args.events)))
+    new_bytes, new_time, log = measure(args.events, lambda: EventLog(EventBudget(args.events, max_bytes=2**62)))
     assert len(log) == args.events
     sample = next(iter(log))
     del log

@@ -20,14 +20,13 @@ def usage() -> Any:
     journal, store = runtime.journal, runtime.store
     with store.lock:
         logs = [state.events for state in store.states.values()]
-        event_bytes = sum(len(rows) for log in logs for rows in log.rows)
         budget = store.event_budget
     ledger = ingest_state(runtime).ledger
     return json_response({
         "journal": {"entries": len(journal), "bytes": journal.bytes,
                     "max_bytes": journal.max_bytes, "recorded": journal.recorded,
                     "dropped": journal.dropped},
-        "events": {"stored": sum(len(log) for log in logs), "bytes": event_bytes,
+        "events": {"stored": sum(len(log) for log in logs), "bytes": budget.bytes, "max_bytes": budget.max_bytes,
                    "cap": budget.cap, "dropped": budget.dropped},
         "deliveries": {"entries": ledger.size(), "bytes": ledger.bytes, "max_bytes": ledger.max_bytes,
                        "cap": ledger.cap, "dropped": ledger.dropped},

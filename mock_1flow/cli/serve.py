@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..server.config import DEFAULT_BODY_TIMEOUT, ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
-from ..server.events import DEFAULT_EVENT_CAP
+from ..server.events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES
 from ..server.faults import fault_from_text
 from ..server.journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 from ..server.projects import ProjectsFileError, load_projects
@@ -122,6 +122,9 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="Request bodies longer than this are journaled truncated (flagged body_truncated).")
 @click.option("--journal-redact", multiple=True, metavar="HEADER",
               help=f"A header whose value the journal shows as [redacted] (repeatable); adds to {', '.join(DEFAULT_REDACTED_HEADERS)}.")
+@click.option("--event-max-bytes", default=DEFAULT_EVENT_MAX_BYTES, show_default=True, type=click.IntRange(1),
+              help="Most bytes the event store keeps (all projects; packed events plus about 150 B each); "
+                   "past it the oldest track calls are dropped and counted.")
 @click.option("--event-cap", default=DEFAULT_EVENT_CAP, show_default=True, type=click.IntRange(1),
               help="Most events the store keeps (all projects); the oldest track calls are dropped and counted.")
 @click.option("--strict-query", is_flag=True, help="Refuse unknown query parameters with 400 (default: accept and note them in the journal).")
@@ -161,6 +164,7 @@ def serve(
     journal_body_max: int,
     journal_redact: tuple[str, ...],
     event_cap: int,
+    event_max_bytes: int,
     strict_query: bool,
     body_timeout: float,
     admin_allow: tuple[str, ...],
@@ -195,6 +199,7 @@ def serve(
             journal_body_max=journal_body_max,
             journal_redact=DEFAULT_REDACTED_HEADERS + tuple(name.lower() for name in journal_redact),
             event_cap=event_cap,
+            event_max_bytes=event_max_bytes,
             strict_query=strict_query,
             body_timeout=body_timeout,
             admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),

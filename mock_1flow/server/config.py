@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .events import DEFAULT_EVENT_CAP
+from .events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES
 from .journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 
 ERROR_PROFILES = ("docs", "backend")
@@ -42,6 +42,7 @@ class MockConfig:
     journal_body_max: int = DEFAULT_JOURNAL_BODY_MAX
     journal_redact: tuple[str, ...] = DEFAULT_REDACTED_HEADERS
     event_cap: int = DEFAULT_EVENT_CAP
+    event_max_bytes: int = DEFAULT_EVENT_MAX_BYTES
     strict_query: bool = False
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)

@@ -19,6 +19,17 @@ from typing import Any, Iterator
 import orjson
 
 DEFAULT_EVENT_CAP = 1_000_000
+DEFAULT_EVENT_MAX_BYTES = 512 * 1024 * 1024
+# What a stored event costs beside its packed JSON: its ``_id`` in the dedup set and its
+# share of the per-call deques (benchmarks/bench_store.py measures about 250 B an event
+# in all, of which about 100 B is the JSON of a small event).
+EVENT_OVERHEAD_BYTES = 150
+CALL_OVERHEAD_BYTES = 120
+
+
+def call_bytes(rows: bytes, events: int, user_id: str) -> int:
+    """The bytes one stored track call is counted for in the store's byte cap."""
+    return len(rows) + len(user_id) + CALL_OVERHEAD_BYTES + EVENT_OVERHEAD_BYTES * events
 
 
 def _pack(rows: list[Any]) -> bytes:
@@ -38,30 +49,39 @@ def _iso(received: float | str) -> str:
 
 
 class EventBudget:
-    """The cap shared by every project's :class:`EventLog` in one store."""
+    """The caps shared by every project's :class:`EventLog` in one store: events and bytes
+    (packed JSON plus per-event and per-call overhead). Past either, the oldest track calls
+    are dropped, across projects, and counted."""
 
-    def __init__(self, cap: int = DEFAULT_EVENT_CAP) -> None:
+    def __init__(self, cap: int = DEFAULT_EVENT_CAP, max_bytes: int = DEFAULT_EVENT_MAX_BYTES) -> None:
         if cap < 1:
             raise ValueError("the event cap must be at least 1")
+        if max_bytes < 1:
+            raise ValueError("the event byte cap must be at least 1")
         self.cap = cap
+        self.max_bytes = max_bytes
         self.total = 0
+        self.bytes = 0
         self.dropped = 0
         self._order: deque[EventLog] = deque()  # one entry per batch, oldest first
 
-    def added(self, log: "EventLog", count: int) -> None:
+    def added(self, log: "EventLog", count: int, size: int) -> None:
         self.total += count
+        self.bytes += size
         self._order.append(log)
-        while self.total > self.cap and self._order:
+        while (self.total > self.cap or self.bytes > self.max_bytes) and self._order:
             oldest = self._order.popleft()
             if oldest.released or not oldest.batches:
                 continue
-            gone = oldest.drop_oldest()
+            gone, freed = oldest.drop_oldest()
             self.total -= gone
+            self.bytes -= freed
             self.dropped += gone
 
     def release(self, log: "EventLog") -> None:
         """A project's data was cleared: its events leave the budget (not counted as dropped)."""
         self.total -= len(log)
+        self.bytes -= log.bytes
         log.released = True
         log.clear()
 
@@ -69,7 +89,7 @@ class EventBudget:
 class EventLog:
     """One project's events in arrival order; iterating yields the stored event dicts."""
 
-    __slots__ = ("users", "times", "sizes", "rows", "ids", "count", "dropped", "released", "budget")
+    __slots__ = ("users", "times", "sizes", "rows", "ids", "count", "bytes", "dropped", "released", "budget")
 
     def __init__(self, budget: EventBudget | None = None) -> None:
         # one entry per track call in four parallel deques of strings, floats and bytes:
@@ -80,6 +100,7 @@ class EventLog:
         self.rows: deque[bytes] = deque()
         self.ids: set[str] = set()
         self.count = 0
+        self.bytes = 0  # as counted by call_bytes, for the store's byte cap
         self.dropped = 0
         self.released = False
         self.budget = budget or EventBudget()
@@ -121,26 +142,33 @@ class EventLog:
         self.sizes.append(len(fresh))
         self.rows.append(rows)
         self.count += len(fresh)
-        self.budget.added(self, len(fresh))
+        size = call_bytes(rows, len(fresh), user_id)
+        self.bytes += size
+        self.budget.added(self, len(fresh), size)
 
-    def drop_oldest(self) -> int:
-        """Forget the oldest track call; its ids are read back from its events (only the
-        cap pays for this, and keeping them apart would cost 30 bytes an event)."""
+    def drop_oldest(self) -> tuple[int, int]:
+        """Forget the oldest track call; returns its events and the bytes it was counted for.
+        Its ids are read back from its events (only the cap pays for this, and keeping them
+        apart would cost 30 bytes an event)."""
         from .validation import parse_json
 
-        self.users.popleft()
+        user_id = self.users.popleft()
         self.times.popleft()
         self.sizes.popleft()
-        gone = [event["_id"] for event in parse_json(self.rows.popleft())]
+        rows = self.rows.popleft()
+        gone = [event["_id"] for event in parse_json(rows)]
         self.ids.difference_update(gone)
         self.count -= len(gone)
         self.dropped += len(gone)
-        return len(gone)
+        freed = call_bytes(rows, len(gone), user_id)
+        self.bytes -= freed
+        return len(gone), freed
 
     def clear(self) -> None:
         for column in (self.users, self.times, self.sizes, self.rows, self.ids):
             column.clear()
         self.count = 0
+        self.bytes = 0
 
     def __len__(self) -> int:
         return self.count

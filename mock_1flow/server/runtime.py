@@ -46,7 +46,7 @@ class Runtime:
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
         runtime = cls(
             config=config,
-            store=Store(load_projects(config.projects_file, check_source), event_cap=config.event_cap),
+            store=Store(load_projects(config.projects_file, check_source), event_cap=config.event_cap, event_max_bytes=config.event_max_bytes),
             journal=Journal(
                 config.journal_cap,
                 max_bytes=config.journal_max_bytes,

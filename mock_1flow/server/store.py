@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .events import DEFAULT_EVENT_CAP, EventBudget, EventLog
+from .events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES, EventBudget, EventLog
 from .projects import Plan, Project, ProjectsConfig, Source
 
 
@@ -137,11 +137,14 @@ class ProjectState:
 class Store:
     """Projects plus their state, guarded by one lock; :meth:`reset` restores the loaded file."""
 
-    def __init__(self, config: ProjectsConfig, event_cap: int = DEFAULT_EVENT_CAP) -> None:
+    def __init__(
+        self, config: ProjectsConfig, event_cap: int = DEFAULT_EVENT_CAP, event_max_bytes: int = DEFAULT_EVENT_MAX_BYTES
+    ) -> None:
         self.config = config
         self.lock = threading.RLock()
         self.event_cap = event_cap
-        self.event_budget = EventBudget(event_cap)
+        self.event_max_bytes = event_max_bytes
+        self.event_budget = EventBudget(event_cap, event_max_bytes)
         self.plans: dict[str, Plan] = {}
         self.projects: dict[str, Project] = {}
         self.sources: dict[str, Source] = {}
@@ -156,7 +159,7 @@ class Store:
             for state in self.states.values():
                 self.event_budget.release(state.events)
             self.states = {}
-            self.event_budget = EventBudget(self.event_cap)
+            self.event_budget = EventBudget(self.event_cap, self.event_max_bytes)
 
     def state(self, key: str) -> ProjectState:
         with self.lock:

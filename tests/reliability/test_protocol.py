@@ -20,6 +20,8 @@ def test_a_405_says_which_methods_are_allowed(client, path, allowed):
 
 
 def test_usage_reports_what_the_mock_holds_in_bytes(client):
+    from mock_1flow.server.events import CALL_OVERHEAD_BYTES, DEFAULT_EVENT_MAX_BYTES, EVENT_OVERHEAD_BYTES
+
     from ..conftest import US_KEY, api
 
     before = client.get("/__admin/usage").json
@@ -29,6 +31,9 @@ def test_usage_reports_what_the_mock_holds_in_bytes(client):
     assert client.post(api("us", "/v3/track"), json=body, headers={"one_flow_key": US_KEY}).status_code == 200
     after = client.get("/__admin/usage").json
     assert after["events"]["stored"] == 10
-    assert 10 * 40 < after["events"]["bytes"] < 10 * 200  # the compact JSON of ten small events
+    # the compact JSON of ten small events, plus each event's and the call's counted overhead
+    overhead = 10 * EVENT_OVERHEAD_BYTES + CALL_OVERHEAD_BYTES + len(body["user_id"])
+    assert 10 * 40 + overhead < after["events"]["bytes"] < 10 * 200 + overhead
+    assert after["events"]["max_bytes"] == DEFAULT_EVENT_MAX_BYTES
     assert after["journal"]["entries"] == 1 and after["journal"]["bytes"] > len(str(body))
     assert after["deliveries"] == {"entries": 0, "bytes": 0, "max_bytes": 32 * 2**20, "cap": 100_000, "dropped": 0}

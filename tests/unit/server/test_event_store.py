@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mock_1flow.app import create_app
-from mock_1flow.server.events import EventLog
+from mock_1flow.server.events import CALL_OVERHEAD_BYTES, EVENT_OVERHEAD_BYTES, EventLog
 from tests.conftest import US_KEY, api
 
 H = {"one_flow_key": US_KEY}
@@ -55,4 +55,21 @@ def test_usage_reports_the_stored_events_and_their_bytes():
         client.post(api("us", "/v3/track"), json={"user_id": "u", "events": events(batch, 10)}, headers=H)
     usage = client.get("/__admin/usage").json["events"]
     assert (usage["stored"], usage["cap"], usage["dropped"]) == (20, 25, 10)
-    assert 20 * 40 < usage["bytes"] < 20 * 200
+    overhead = 20 * EVENT_OVERHEAD_BYTES + 2 * (CALL_OVERHEAD_BYTES + len("u"))  # counted beside the JSON
+    assert 20 * 40 + overhead < usage["bytes"] < 20 * 200 + overhead
+
+
+def test_the_byte_cap_drops_the_oldest_calls_however_few_events_they_hold():
+    """Memory is bounded in bytes: a few huge events push out the oldest calls even far
+    below the event count cap, and the usage endpoint shows bytes within the cap."""
+    client = create_app(event_max_bytes=200_000).test_client()
+    blob = "x" * 60_000
+    for batch in "abcde":
+        big = [{"name": "big", "time": 1, "_id": f"{batch}".ljust(24, "0"), "parameters": {"blob": blob}}]
+        assert client.post(api("us", "/v3/track"), json={"user_id": "u", "events": big}, headers=H).status_code == 200
+    listed = client.get(f"/__admin/projects/{US_KEY}/events").json
+    assert [e["_id"][0] for e in listed["events"]] == ["c", "d", "e"] and listed["dropped"] == 2
+    usage = client.get("/__admin/usage").json["events"]
+    assert 3 * 60_000 < usage["bytes"] <= usage["max_bytes"] == 200_000 and usage["dropped"] == 2
+    client.post("/__admin/reset")
+    assert client.get("/__admin/usage").json["events"]["bytes"] == 0
