@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Iterator
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
-from .hotpath import MAX_REQUEST_BYTES, HotPath, key_warning
+from .hotpath import MAX_REQUEST_BYTES, HotPath, dropped_stream, fault_error, key_warning
 from .routes import http_api
 from .routes.common import dumps, json_response
 from .runtime import Runtime, current_runtime
@@ -79,23 +78,15 @@ def _before() -> Response | None:
         time.sleep(latency)
     if fault.drop_connection:
         ctx.dropped = True
-        return Response(_dropped_body(), status=200, headers={"Content-Length": "1024"}, mimetype="application/json")
+        return Response(dropped_stream(b'{"success":'), status=200, headers={"Content-Length": "1024"}, mimetype="application/json")
     if fault.status is None:
         return None
-    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-    code = "rate_limited" if fault.status == 429 else "injected_fault"
-    error = ApiError(fault.status, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
+    error = fault_error(fault)
     if scope is not None:
         # 1Flow's HTTP API answers in 1Flow's shape: raised, the error would be rendered by the matched
         # view's blueprint, which on the host form's /v1/... is Segment's.
         return _respond(error)
     raise error
-
-
-def _dropped_body() -> Iterator[bytes]:
-    """Send the headers and a fragment, then fail, so the server drops the connection."""
-    yield b'{"success":'
-    raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
 
 
 def _journal(response: Response) -> Response:

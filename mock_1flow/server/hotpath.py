@@ -156,7 +156,7 @@ class HotPath:
         else:
             try:
                 if fault is not None and fault.status is not None:
-                    raise _fault_error(fault)
+                    raise fault_error(fault)
                 if request.body_timed_out:
                     raise ApiError(
                         408,
@@ -257,7 +257,7 @@ class HotPath:
         reply = self.respond(request, match, fired, started)
         start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), reply.headers)
         if reply.dropped:
-            return _dropped(reply.body)
+            return dropped_stream(reply.body)
         return [reply.body]
 
 
@@ -268,7 +268,8 @@ def _allowed(table: Mapping[str, Operation]) -> tuple[str, ...]:
     return tuple(sorted(methods)) + ("OPTIONS",)
 
 
-def _fault_error(fault: Fault) -> ApiError:
+def fault_error(fault: Fault) -> ApiError:
+    """The answer of a fault with a status, the same on the hot path and Flask's routes."""
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     code = "rate_limited" if fault.status == 429 else "injected_fault"
     return ApiError(fault.status or 500, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
@@ -371,7 +372,7 @@ def _wsgi_body(environ: dict[str, Any], length: int | None, cap: int = MAX_REQUE
     return stream.read(length)
 
 
-def _dropped(fragment: bytes) -> Iterator[bytes]:
+def dropped_stream(fragment: bytes) -> Iterator[bytes]:
     """Send the headers and a fragment, then fail, so the server drops the connection."""
     yield fragment
     raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
