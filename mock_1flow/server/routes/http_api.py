@@ -32,6 +32,7 @@ from ..projects import Project
 from ..runtime import Runtime, current_runtime
 from ..store import ProjectState, object_id
 from .common import json_response, ok, validated
+from .sdk import host_name
 
 log = logging.getLogger("mock_1flow")
 
@@ -66,9 +67,7 @@ def operation(name: str, operation_id: str, limit: int) -> Callable[[Handler], H
 
 def http_api_region(runtime: Runtime, host: str) -> str | None:
     """The region a ``Host`` header maps to for the host form, or None (then ``/v1`` is Segment's)."""
-    host = host.lower()
-    name = host if host.startswith("[") else host.split(":")[0]
-    return runtime.config.http_api_hosts.get(name)
+    return runtime.config.http_api_hosts.get(host_name(host))
 
 
 def request_scope(runtime: Runtime, path: str, host: str, headers: Any) -> tuple[str | None, str, str | None] | None:

@@ -55,9 +55,14 @@ def enter(runtime: Runtime, region: str | None, host: str) -> str:
     return region
 
 
-def host_region(runtime: Runtime, host: str) -> str:
+def host_name(host: str) -> str:
+    """A ``Host`` header without its port, lower-cased (an IPv6 literal stays bracketed)."""
     host = host.lower()
-    name = host if host.startswith("[") else host.split(":")[0]
+    return host if host.startswith("[") else host.split(":")[0]
+
+
+def host_region(runtime: Runtime, host: str) -> str:
+    name = host_name(host)
     region = runtime.config.host_regions.get(name)
     if region is None:
         raise ApiError(
