@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import orjson
+import pycurl
 import requests
 import urllib3
 from urllib3 import HTTPResponse
@@ -97,6 +98,98 @@ class PoolTransport:
         return Reply(response.status, response.headers, response.data, response.reason or "")
 
 
+class TransportError(Exception):
+    """A request that got no HTTP answer; ``retryable`` says whether another attempt can help."""
+
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+# libcurl's codes for a connection that failed, dropped or timed out (retried); any other
+# (a malformed URL, an option libcurl refuses) would fail the same way again.
+CURL_RETRYABLE = frozenset({
+    pycurl.E_COULDNT_RESOLVE_HOST, pycurl.E_COULDNT_CONNECT, 8,  # CURLE_WEIRD_SERVER_REPLY
+    16, pycurl.E_PARTIAL_FILE, pycurl.E_OPERATION_TIMEDOUT, pycurl.E_GOT_NOTHING,  # 16: CURLE_HTTP2
+    pycurl.E_SEND_ERROR, pycurl.E_RECV_ERROR, 92,  # 92: CURLE_HTTP2_STREAM
+})
+
+
+class CurlTransport:
+    """The default transport for ``http://`` bases: libcurl (pycurl), one easy handle and so
+    one keep-alive connection per sending thread. libcurl builds the request, parses the
+    answer and waits with the GIL released, so a request costs the client about a quarter of
+    the CPU urllib3's pool takes (benchmarks/bench_send.py), and lanes in other threads keep
+    running meanwhile. No redirects, no proxy from the environment, no retries of its own
+    (the client's policy decides), as with :class:`PoolTransport`."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._handles: list[pycurl.Curl] = []
+        self._lock = threading.Lock()
+
+    def _handle(self) -> pycurl.Curl:
+        handle = getattr(self._local, "handle", None)
+        if handle is None:
+            handle = self._local.handle = pycurl.Curl()
+            handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: safe in threads
+            handle.setopt(pycurl.PROXY, "")  # like urllib3's pool: no proxy from the environment
+            handle.setopt(pycurl.TCP_NODELAY, 1)
+            with self._lock:
+                self._handles.append(handle)
+        return handle
+
+    def __call__(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+                 params: dict[str, str] | None, timeout: float) -> Reply:
+        handle = self._handle()
+        body: list[bytes] = []
+        head: list[bytes] = []
+        handle.setopt(pycurl.URL, url + "?" + urlencode(params) if params else url)
+        # "Expect:" off: libcurl would otherwise wait for a 100 Continue before a large body.
+        handle.setopt(pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in headers.items()] + ["Expect:"])
+        if method == "POST":
+            handle.setopt(pycurl.POSTFIELDS, data or b"")
+        elif method == "GET" and data is None:
+            handle.setopt(pycurl.HTTPGET, 1)
+        else:
+            handle.setopt(pycurl.CUSTOMREQUEST, method)
+            handle.setopt(pycurl.POSTFIELDS, data or b"")
+        handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
+        handle.setopt(pycurl.WRITEFUNCTION, body.append)
+        handle.setopt(pycurl.HEADERFUNCTION, head.append)
+        try:
+            handle.perform()
+        except pycurl.error as exc:
+            code, message = exc.args[0], exc.args[1] if len(exc.args) > 1 else ""
+            raise TransportError(f"{message or 'libcurl error'} (curl {code})", code in CURL_RETRYABLE) from None
+        finally:
+            if method not in ("POST", "GET"):
+                handle.setopt(pycurl.CUSTOMREQUEST, None)
+        status = handle.getinfo(pycurl.RESPONSE_CODE)
+        reason, fields = _parse_head(head)
+        return Reply(status, fields, b"".join(body), reason)
+
+    def close(self) -> None:
+        with self._lock:
+            handles, self._handles = self._handles, []
+        for handle in handles:
+            handle.close()
+
+
+def _parse_head(lines: list[bytes]) -> tuple[str, urllib3.HTTPHeaderDict]:
+    """The reason phrase and headers of the last response head libcurl passed on (an interim
+    ``100 Continue`` comes first when a server sends one)."""
+    reason, fields = "", urllib3.HTTPHeaderDict()
+    for raw in lines:
+        line = raw.decode("latin-1").rstrip("\r\n")
+        if line.startswith("HTTP/"):
+            reason, fields = (line.split(" ", 2) + [""])[2], urllib3.HTTPHeaderDict()
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            fields.add(name.strip(), value.strip())
+    return reason, fields
+
+
 class SessionTransport:
     """A ``requests`` session as the transport (a custom adapter: the ingest's in-process one, a test's stub)."""
 
@@ -107,6 +200,12 @@ class SessionTransport:
                  params: dict[str, str] | None, timeout: float) -> Reply:
         response = self.session.request(method, url, data=data, params=params, headers=headers, timeout=timeout)
         return Reply(response.status_code, response.headers, response.content, response.reason or "")
+
+
+def default_transport(base: str, pool_size: int = 10) -> CurlTransport | PoolTransport:
+    """libcurl for plain HTTP (the local mock: where speed counts); urllib3's pool for HTTPS,
+    whose certificate checks use the system's CA store as they always have."""
+    return CurlTransport() if urlsplit(base).scheme == "http" else PoolTransport(base, pool_size)
 
 
 class OneFlowClient:
@@ -136,7 +235,7 @@ class OneFlowClient:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         self.settings = settings
-        self.transport = PoolTransport(settings.api_base, pool_size) if session is None else SessionTransport(session)
+        self.transport = default_transport(settings.api_base, pool_size) if session is None else SessionTransport(session)
         self.timeout = timeout
         self.retry = RetryPolicy(total=max_retries, connect=None, read=None, status=None, other=0, redirect=0,
                                  allowed_methods=None, backoff_factor=backoff, backoff_max=max_backoff,
@@ -187,6 +286,10 @@ class OneFlowClient:
             view: HTTPResponse | None = None
             try:
                 response = self.transport(method, url, data, headers, params, timeout)
+            except TransportError as exc:
+                if not exc.retryable:
+                    raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempts) from None
+                error = exc
             except PERMANENT_TRANSPORT as exc:
                 raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempts) from None
             except RETRYABLE_TRANSPORT as exc:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import wire
-from .client import OneFlowClient, PoolTransport
+from .client import OneFlowClient, default_transport
 from .errors import DeliveryError
 from .settings import DEFAULT_URL as SDK_DEFAULT_URL
 from .settings import Settings
@@ -85,7 +85,7 @@ class HttpApiClient(OneFlowClient):
         super().__init__(settings, session=session, pool_size=pool_size, **options)
         self.base = http_api_base(settings)
         if session is None:  # the pool is per host, and this API's host may not be the SDK API's
-            self.transport = PoolTransport(self.base, pool_size)
+            self.transport = default_transport(self.base, pool_size)
 
     def add_user(self, device_id: str, context: dict[str, Any]) -> str:
         """No request: users are known by their own id here."""
