@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
@@ -115,13 +115,78 @@ CURL_RETRYABLE = frozenset({
 })
 
 
+class Attempt(NamedTuple):
+    """One request for a transport to send, as the retry loop asks for it."""
+
+    method: str
+    url: str
+    data: bytes | None
+    headers: dict[str, str]
+    params: dict[str, str] | None
+    timeout: float
+
+
+class Pause(NamedTuple):
+    """A wait before the next attempt (the backoff, or what ``Retry-After`` says)."""
+
+    seconds: float
+
+
+# What a client call is inside: a generator that yields an Attempt (and is sent the Reply,
+# or has the transport's exception thrown in) or a Pause, and returns the call's result.
+# OneFlowClient.run drives one synchronously; .multi.MultiSender drives many at once.
+Steps = Generator[Attempt | Pause, Reply | None, Any]
+
+
+def curl_handle() -> pycurl.Curl:
+    """A libcurl easy handle set up as every request here wants it."""
+    handle = pycurl.Curl()
+    handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: safe in threads
+    handle.setopt(pycurl.PROXY, "")  # like urllib3's pool: no proxy from the environment
+    handle.setopt(pycurl.TCP_NODELAY, 1)
+    # The head comes with the body through one write callback: one Python call (and one
+    # taking of the GIL) per response instead of one per header line.
+    handle.setopt(pycurl.HEADER, 1)
+    return handle
+
+
+def curl_prepare(handle: pycurl.Curl, attempt: Attempt) -> list[bytes]:
+    """Set ``handle`` up for ``attempt``; returns the list the response's bytes go to."""
+    received: list[bytes] = []
+    method, url, data, headers, params, timeout = attempt
+    handle.setopt(pycurl.URL, url + "?" + urlencode(params) if params else url)
+    # "Expect:" off: libcurl would otherwise wait for a 100 Continue before a large body.
+    handle.setopt(pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in headers.items()] + ["Expect:"])
+    if method == "GET" and data is None:
+        handle.setopt(pycurl.HTTPGET, 1)
+    else:
+        handle.setopt(pycurl.POSTFIELDS, data or b"")
+    handle.setopt(pycurl.CUSTOMREQUEST, None if method in ("GET", "POST") else method)
+    handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
+    handle.setopt(pycurl.WRITEFUNCTION, received.append)
+    return received
+
+
+def curl_reply(handle: pycurl.Curl, received: list[bytes]) -> Reply:
+    """The reply ``handle`` got (its head and body came together)."""
+    status, size = handle.getinfo(pycurl.RESPONSE_CODE), handle.getinfo(pycurl.HEADER_SIZE)
+    data = received[0] if len(received) == 1 else b"".join(received)
+    fields = CurlHeaders(data[:size])
+    return Reply(status, fields, data[size:], fields.reason)
+
+
+def curl_failure(code: int, message: str) -> TransportError:
+    return TransportError(f"{message or 'libcurl error'} (curl {code})", code in CURL_RETRYABLE)
+
+
 class CurlTransport:
     """The default transport for ``http://`` bases: libcurl (pycurl), one easy handle and so
     one keep-alive connection per sending thread. libcurl builds the request, parses the
     answer and waits with the GIL released, so a request costs the client about a quarter of
-    the CPU urllib3's pool takes (benchmarks/bench_send.py), and lanes in other threads keep
-    running meanwhile. No redirects, no proxy from the environment, no retries of its own
-    (the client's policy decides), as with :class:`PoolTransport`."""
+    the CPU urllib3's pool takes (benchmarks/bench_send.py). No redirects, no proxy from the
+    environment, no retries of its own (the client's policy decides), as with
+    :class:`PoolTransport`. The destination sends its lanes through libcurl's multi
+    interface instead (:mod:`.multi`), with the same request setup."""
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -131,10 +196,7 @@ class CurlTransport:
     def _handle(self) -> pycurl.Curl:
         handle = getattr(self._local, "handle", None)
         if handle is None:
-            handle = self._local.handle = pycurl.Curl()
-            handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: safe in threads
-            handle.setopt(pycurl.PROXY, "")  # like urllib3's pool: no proxy from the environment
-            handle.setopt(pycurl.TCP_NODELAY, 1)
+            handle = self._local.handle = curl_handle()
             with self._lock:
                 self._handles.append(handle)
         return handle
@@ -142,32 +204,12 @@ class CurlTransport:
     def __call__(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
                  params: dict[str, str] | None, timeout: float) -> Reply:
         handle = self._handle()
-        body: list[bytes] = []
-        head: list[bytes] = []
-        handle.setopt(pycurl.URL, url + "?" + urlencode(params) if params else url)
-        # "Expect:" off: libcurl would otherwise wait for a 100 Continue before a large body.
-        handle.setopt(pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in headers.items()] + ["Expect:"])
-        if method == "POST":
-            handle.setopt(pycurl.POSTFIELDS, data or b"")
-        elif method == "GET" and data is None:
-            handle.setopt(pycurl.HTTPGET, 1)
-        else:
-            handle.setopt(pycurl.CUSTOMREQUEST, method)
-            handle.setopt(pycurl.POSTFIELDS, data or b"")
-        handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
-        handle.setopt(pycurl.WRITEFUNCTION, body.append)
-        handle.setopt(pycurl.HEADERFUNCTION, head.append)
+        received = curl_prepare(handle, Attempt(method, url, data, headers, params, timeout))
         try:
             handle.perform()
         except pycurl.error as exc:
-            code, message = exc.args[0], exc.args[1] if len(exc.args) > 1 else ""
-            raise TransportError(f"{message or 'libcurl error'} (curl {code})", code in CURL_RETRYABLE) from None
-        finally:
-            if method not in ("POST", "GET"):
-                handle.setopt(pycurl.CUSTOMREQUEST, None)
-        status = handle.getinfo(pycurl.RESPONSE_CODE)
-        reason, fields = _parse_head(head)
-        return Reply(status, fields, b"".join(body), reason)
+            raise curl_failure(exc.args[0], exc.args[1] if len(exc.args) > 1 else "") from None
+        return curl_reply(handle, received)
 
     def close(self) -> None:
         with self._lock:
@@ -176,18 +218,43 @@ class CurlTransport:
             handle.close()
 
 
-def _parse_head(lines: list[bytes]) -> tuple[str, urllib3.HTTPHeaderDict]:
-    """The reason phrase and headers of the last response head libcurl passed on (an interim
-    ``100 Continue`` comes first when a server sends one)."""
-    reason, fields = "", urllib3.HTTPHeaderDict()
-    for raw in lines:
-        line = raw.decode("latin-1").rstrip("\r\n")
-        if line.startswith("HTTP/"):
-            reason, fields = (line.split(" ", 2) + [""])[2], urllib3.HTTPHeaderDict()
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            fields.add(name.strip(), value.strip())
-    return reason, fields
+class CurlHeaders(Mapping[str, str]):
+    """The headers of the last response head libcurl passed on (an interim ``100 Continue``
+    comes first when a server sends one), case-insensitive, parsed on first use: a 2xx's
+    are rarely read, so most requests never pay for it."""
+
+    def __init__(self, head: bytes) -> None:
+        self._head = head
+        self._parsed: urllib3.HTTPHeaderDict | None = None
+
+    def _parse(self) -> urllib3.HTTPHeaderDict:
+        if self._parsed is None:
+            fields = urllib3.HTTPHeaderDict()
+            for line in self._head.decode("latin-1").split("\r\n"):
+                if line.startswith("HTTP/"):
+                    fields = urllib3.HTTPHeaderDict()
+                elif ":" in line:
+                    name, _, value = line.partition(":")
+                    fields.add(name.strip(), value.strip())
+            self._parsed = fields
+        return self._parsed
+
+    @property
+    def reason(self) -> str:
+        """The last status line's reason phrase (without parsing the headers)."""
+        start = self._head.rfind(b"\r\n\r\nHTTP/", 0, len(self._head) - 4) + 4  # an interim head's end, or 3 + 4
+        start = start if start > 3 else 0
+        status = self._head[start:self._head.find(b"\r\n", start)]
+        return (status.decode("latin-1").split(" ", 2) + ["", ""])[2]
+
+    def __getitem__(self, name: str) -> str:
+        return self._parse()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parse())
+
+    def __len__(self) -> int:
+        return len(self._parse())
 
 
 class SessionTransport:
@@ -263,9 +330,40 @@ class OneFlowClient:
             raise DeliveryError(None, DEADLINE, f"{path}: the deadline passed", attempts)
         return left
 
+    @property
+    def waits_itself(self) -> bool:
+        """True when waits are the client's own (a stop ends them at once), so a driver of
+        many calls may keep a waiting call aside instead of calling :attr:`sleep`."""
+        return self.sleep == self._stop.wait
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self, steps: Steps) -> Any:
+        """Drive one call's steps through the transport, sleeping through its pauses."""
+        value: Reply | None = None
+        failure: Exception | None = None
+        while True:
+            try:
+                step = steps.send(value) if failure is None else steps.throw(failure)
+            except StopIteration as done:
+                return done.value
+            value = failure = None
+            if type(step) is Pause:
+                self.sleep(step.seconds)
+                continue
+            try:
+                value = self.transport(*step)
+            except Exception as exc:  # the steps decide what a transport's error means
+                failure = exc
+
     def post(self, path: str, body: dict[str, Any], expect: str | None = None) -> Any:
         """POST ``body`` to ``path``; returns the envelope's ``result``."""
-        return self.request("POST", path, body=body, expect=expect)
+        return self.run(self.request_steps("POST", path, body=body, expect=expect))
+
+    def post_steps(self, path: str, body: dict[str, Any], expect: str | None = None) -> Steps:
+        return self.request_steps("POST", path, body=body, expect=expect)
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,
                 params: dict[str, str] | None = None, expect: str | None = None) -> Any:
@@ -273,6 +371,11 @@ class OneFlowClient:
 
         ``expect`` names a string the result must hold (a 2xx without it is ``invalid_response``).
         """
+        return self.run(self.request_steps(method, path, body, params, expect))
+
+    def request_steps(self, method: str, path: str, body: dict[str, Any] | None = None,
+                      params: dict[str, str] | None = None, expect: str | None = None) -> Steps:
+        """:meth:`request` as steps (see :data:`Steps`)."""
         headers = {self.key_header: self.settings.project_api_key}
         data = None
         if body is not None:
@@ -285,15 +388,15 @@ class OneFlowClient:
             timeout = self.timeout if left is None else min(self.timeout, left)
             view: HTTPResponse | None = None
             try:
-                response = self.transport(method, url, data, headers, params, timeout)
+                response = yield Attempt(method, url, data, headers, params, timeout)
             except TransportError as exc:
                 if not exc.retryable:
                     raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempts) from None
-                error = exc
+                error: Exception | None = exc
             except PERMANENT_TRANSPORT as exc:
                 raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempts) from None
             except RETRYABLE_TRANSPORT as exc:
-                error: Exception | None = exc
+                error = exc
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # a bad URL: retrying cannot help
                 raise DeliveryError(None, TRANSPORT_ERROR, f"{path}: {exc}", attempts) from None
             else:
@@ -313,21 +416,31 @@ class OneFlowClient:
                 raise _delivery_error(path, response, attempts) from None
             wait = retry.delay(view)
             left = self._left(path, attempts)
-            self.sleep(wait if left is None else min(wait, left))
+            yield Pause(wait if left is None else min(wait, left))
 
     def add_user(self, device_id: str, context: dict[str, Any]) -> str:
         """Register a device (``/v3/user``); returns its analytic user id."""
-        result = self.post("/v3/user", wire.user_body(device_id, context), expect="analytic_user_id")
-        return result["analytic_user_id"]
+        return self.run(self.add_user_steps(device_id, context))
 
     def identify(self, analytic_id: str, user_id: str, traits: dict[str, Any]) -> str:
         """Log the device's user in (``/v3/identify``); returns the id that replaces ``analytic_id``."""
-        result = self.post("/v3/identify", wire.identify_body(analytic_id, user_id, traits), expect="analytic_user_id")
-        return result["analytic_user_id"]
+        return self.run(self.identify_steps(analytic_id, user_id, traits))
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> None:
         """Send one user's batch of events (``/v3/track``)."""
-        self.post("/v3/track", wire.track_body(analytic_id, events))
+        return self.run(self.track_steps(analytic_id, events))
+
+    def add_user_steps(self, device_id: str, context: dict[str, Any]) -> Steps:
+        result = yield from self.post_steps("/v3/user", wire.user_body(device_id, context), expect="analytic_user_id")
+        return result["analytic_user_id"]
+
+    def identify_steps(self, analytic_id: str, user_id: str, traits: dict[str, Any]) -> Steps:
+        result = yield from self.post_steps("/v3/identify", wire.identify_body(analytic_id, user_id, traits),
+                                            expect="analytic_user_id")
+        return result["analytic_user_id"]
+
+    def track_steps(self, analytic_id: str, events: list[dict[str, Any]]) -> Steps:
+        yield from self.post_steps("/v3/track", wire.track_body(analytic_id, events))
 
     def surveys(self, analytic_id: str, platform: str = "web") -> list[dict[str, Any]]:
         """The surveys the SDK would show this user (``GET /v3/survey``)."""

@@ -22,14 +22,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from queue import SimpleQueue
 from typing import Any
 
 from . import wire
-from .client import OneFlowClient
+from .client import CurlTransport, OneFlowClient, Steps
 from .http_api import client_for
 from .errors import DeliveryError, PayloadValidationError
 from .mapping import MappingError, Subscription
+from .multi import MultiSender
 from .outcomes import (
     DEADLINE,
     DROPPED,
@@ -49,6 +50,7 @@ from .settings import Settings
 
 UNSUBSCRIBED = ("group", "alias")
 RESOLVE_ERRORS = (MappingError, TypeError, ValueError, RecursionError)
+PUMP_EVERY = 4  # events mapped between two looks at the requests in flight (a look costs about one event)
 
 
 class _Pending:
@@ -78,6 +80,7 @@ class _Pending:
 
 
 Queued = tuple[dict[str, Any], Outcome, _Pending]
+Op = Callable[["_Lane"], Steps]  # one of a lane's requests (with the /v3/user before it if needed)
 
 
 class _Lane:
@@ -88,7 +91,7 @@ class _Lane:
         self.device_id, self.context = device_id, context
         self.analytic: str | None = None
         self.batch: list[Queued] = []
-        self.ops: deque[Callable[[_Lane], None]] = deque()
+        self.ops: deque[Op] = deque()
         self.running = False
 
 
@@ -133,7 +136,18 @@ class Destination:
         self._idle = threading.Condition(self._lock)
         self._running_lanes = 0
         self._errors: list[BaseException] = []
-        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="1flow-lane") if concurrency > 1 else None
+        self.concurrency = concurrency
+        # How lanes run: one at a time in the caller's thread (concurrency 1); over libcurl's
+        # multi interface, also in the caller's thread, between events and while waiting (the
+        # default for plain HTTP); or else in ``concurrency`` sender threads (a requests
+        # session's or urllib3's transport, which block).
+        self._multi: MultiSender | None = None
+        if concurrency > 1 and isinstance(self.client.transport, CurlTransport):
+            self._multi = MultiSender(self.client, concurrency, self._errors.append)
+        self._since_pump = 0
+        self._ready: SimpleQueue[_Lane | None] = SimpleQueue()  # lanes with requests to run, for the senders
+        self._senders: list[threading.Thread] = []  # started at the first request (none when concurrency is 1)
+        self._closed = False
 
     # -- public -------------------------------------------------------------------------
 
@@ -142,6 +156,7 @@ class Destination:
         (this event's if already known, and those of any batch it completed; with
         ``concurrency`` above 1, only those known when it returns)."""
         self._process(event)
+        self._pump()
         return self._take_recent()
 
     def flush(self) -> list[Outcome]:
@@ -157,11 +172,15 @@ class Destination:
         before = len(self.report.outcomes)
         for event in events:
             self._process(event)
+            self._pump()
         self.flush()
         return Report(self.report.outcomes[before:])
 
     def wait(self) -> None:
         """Block until no lane has requests left; re-raises a lane's unexpected error."""
+        if self._multi is not None:
+            while self._multi.busy:
+                self._multi.pump(block=True)
         with self._idle:
             while self._running_lanes:
                 self._idle.wait(0.1)
@@ -186,8 +205,12 @@ class Destination:
 
     def close(self) -> None:
         """Release the lanes' threads (queued work is not sent: call :meth:`flush` first)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._closed = True
+        for _ in self._senders:
+            self._ready.put(None)
+        if self._multi is not None:
+            self._multi.close()
+            self._multi = None
 
     # -- one event ----------------------------------------------------------------------
 
@@ -270,16 +293,56 @@ class Destination:
             queue, lane.batch = lane.batch, []
             self._submit(lane, self._track_op(queue))
 
-    def _submit(self, lane: _Lane, op: Callable[[_Lane], None]) -> None:
-        if self._executor is None:
-            return op(lane)
+    def _pump(self) -> None:
+        """Let the in-flight requests move on, every few events (each pump polls the sockets)."""
+        if self._multi is not None:
+            self._since_pump += 1
+            if self._since_pump >= PUMP_EVERY:
+                self._since_pump = 0
+                self._multi.pump()
+
+    def _submit(self, lane: _Lane, op: Op) -> None:
+        if self.concurrency == 1:
+            return self.client.run(op(lane))
+        if self._multi is not None:
+            lane.ops.append(op)
+            if not lane.running:
+                lane.running = True
+                self._multi.start(self._lane_steps(lane))
+            return
         with self._lock:
             lane.ops.append(op)
             if lane.running:
                 return
             lane.running = True
             self._running_lanes += 1
-        self._executor.submit(self._drain, lane)
+        if not self._senders:
+            self._start_senders()
+        self._ready.put(lane)
+
+    def _start_senders(self) -> None:
+        """``concurrency`` threads that each run one lane's requests at a time. A C queue
+        hands them the lanes: an executor's future per hand-off cost the main thread more
+        than the request it started."""
+        for number in range(self.concurrency):
+            sender = threading.Thread(target=self._send_lanes, name=f"1flow-lane-{number}", daemon=True)
+            self._senders.append(sender)
+            sender.start()
+
+    def _send_lanes(self) -> None:
+        while True:
+            lane = self._ready.get()
+            if lane is None or self._closed:
+                return
+            self._drain(lane)
+
+    def _lane_steps(self, lane: _Lane) -> Steps:
+        """The lane's requests one after another, as one task of the multi sender."""
+        try:
+            while lane.ops:
+                yield from lane.ops.popleft()(lane)
+        finally:
+            lane.running = False
 
     def _drain(self, lane: _Lane) -> None:
         while True:
@@ -291,36 +354,35 @@ class Destination:
                     return
                 op = lane.ops.popleft()
             try:
-                op(lane)
+                self.client.run(op(lane))
             except BaseException as exc:  # a bug, not a delivery failure: surface it in wait()
                 with self._lock:
                     self._errors.append(exc)
 
-    def _registered(self, lane: _Lane) -> str:
+    def _registered(self, lane: _Lane) -> Steps:
         """The lane's analytic id, registering the device (``/v3/user``) the first time."""
         if lane.analytic is None:
-            lane.analytic = self.client.add_user(lane.device_id, lane.context)
+            lane.analytic = yield from self.client.add_user_steps(lane.device_id, lane.context)
         return lane.analytic
 
-    def _track_op(self, queue: list[Queued]) -> Callable[[_Lane], None]:
-        def run(lane: _Lane) -> None:
+    def _track_op(self, queue: list[Queued]) -> Op:
+        def run(lane: _Lane) -> Steps:
             try:
                 self._check_stopped()
-                self.client.track(self._registered(lane), [body for body, _, _ in queue])
+                analytic = yield from self._registered(lane)
+                yield from self.client.track_steps(analytic, [body for body, _, _ in queue])
             except DeliveryError as exc:
-                for _, outcome, pending in queue:
-                    self._complete(pending, _failed(outcome, exc))
-                return
-            for _, outcome, pending in queue:
-                self._complete(pending, outcome)
+                return self._complete_all([(pending, _failed(outcome, exc)) for _, outcome, pending in queue])
+            self._complete_all([(pending, outcome) for _, outcome, pending in queue])
         return run
 
     def _identify_op(self, user_id: str, traits: dict[str, Any], base: Outcome,
-                     pending: _Pending) -> Callable[[_Lane], None]:
-        def run(lane: _Lane) -> None:
+                     pending: _Pending) -> Op:
+        def run(lane: _Lane) -> Steps:
             try:
                 self._check_stopped()
-                lane.analytic = self.client.identify(self._registered(lane), user_id, traits)
+                analytic = yield from self._registered(lane)
+                lane.analytic = yield from self.client.identify_steps(analytic, user_id, traits)
             except DeliveryError as exc:
                 return self._complete(pending, _failed(base, exc))
             self._complete(pending, base)
@@ -338,6 +400,12 @@ class Destination:
             if pending is None:
                 self._record(outcome)
             else:
+                pending.done(outcome)
+
+    def _complete_all(self, done: list[tuple[_Pending, Outcome]]) -> None:
+        """A batch's outcomes under one hold of the lock (not one per event)."""
+        with self._lock:
+            for pending, outcome in done:
                 pending.done(outcome)
 
     def _record(self, outcome: Outcome) -> None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import wire
-from .client import OneFlowClient, default_transport
+from .client import OneFlowClient, Steps, default_transport
 from .errors import DeliveryError
 from .settings import DEFAULT_URL as SDK_DEFAULT_URL
 from .settings import Settings
@@ -87,16 +87,17 @@ class HttpApiClient(OneFlowClient):
         if session is None:  # the pool is per host, and this API's host may not be the SDK API's
             self.transport = default_transport(self.base, pool_size)
 
-    def add_user(self, device_id: str, context: dict[str, Any]) -> str:
+    def add_user_steps(self, device_id: str, context: dict[str, Any]) -> Steps:
         """No request: users are known by their own id here."""
         return device_id
+        yield  # a generator that sends nothing
 
-    def identify(self, analytic_id: str, user_id: str, traits: dict[str, Any]) -> str:
+    def identify_steps(self, analytic_id: str, user_id: str, traits: dict[str, Any]) -> Steps:
         """``/v1/identify``; returns ``user_id``, the id the device's later events go to."""
-        self.post("/identify", identify_body(user_id, traits))
+        yield from self.post_steps("/identify", identify_body(user_id, traits))
         return user_id
 
-    def track(self, analytic_id: str, events: list[dict[str, Any]]) -> None:
+    def track_steps(self, analytic_id: str, events: list[dict[str, Any]]) -> Steps:
         """One ``/v1/track`` when a single event fits 32 KB, else ``/v1/batch`` requests of at most
         500 KB each, in order. When a later batch fails, the error says how many events the earlier
         ones delivered (the destination reports the whole queue failed; a resend of those is a
@@ -104,12 +105,12 @@ class HttpApiClient(OneFlowClient):
         if len(events) == 1:
             single = track_body(analytic_id, events[0])
             if len(wire.encode(single)) <= STANDARD_LIMIT:
-                self.post("/track", single)
+                yield from self.post_steps("/track", single)
                 return
         delivered = 0
         for chunk in batches(analytic_id, events):
             try:
-                self.post("/batch", {"batch": chunk})
+                yield from self.post_steps("/batch", {"batch": chunk})
             except DeliveryError as error:
                 if delivered:
                     error.message += (f" ({delivered} of {len(events)} events were delivered by earlier batches; "
