@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import importlib.util
 import io
 import json
 import os
@@ -289,13 +290,21 @@ def app_from_env() -> RSGIApp:
     return rsgi
 
 
+def event_loop() -> str:
+    """uvloop where it is installed (a dependency everywhere but Windows), else asyncio's own.
+
+    Named explicitly: granian's ``auto`` would prefer rloop, a beta, whenever it happens
+    to be installed."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
 def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS) -> None:
     """Run until Ctrl-C / SIGTERM (granian handles both and stops cleanly).
 
     A worker that dies is started again by granian; ``threads`` sizes the pool that runs
     the Flask routes (the SDK API does not use it).
     """
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -306,6 +315,7 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
         address=host,
         port=port,
         interface=Interfaces.RSGI,
+        loop=Loops.uvloop if event_loop() == "uvloop" else Loops.asyncio,
         workers=1,
         factory=True,
         respawn_failed_workers=True,

@@ -2,9 +2,10 @@
 
 A list of event dicts costs about 840 bytes per event and millions of GC-tracked objects;
 a track call's events re-serialized into one compact ``bytes`` (plus the ``_id`` strings
-the dedup set needs anyway) cost well under half of that, and a call is kept as strings,
-a float and bytes in parallel deques, nothing the garbage collector has to scan. Events are shown in the shape they were always
-stored in (``_id``, ``name``, ``time``, ``parameters``, ``plt``, ``user_id``, ``received_at``). The store as a whole holds at most ``cap`` events: past it the
+the dedup set needs anyway) cost well under a third of that, and a call is kept as a
+string, a float, bytes and a tuple of strings in parallel deques, nothing the garbage
+collector keeps scanning. Events are shown in the shape they were always stored in
+(``_id``, ``name``, ``time``, ``parameters``, ``plt``, ``user_id``, ``received_at``). The store as a whole holds at most ``cap`` events: past it the
 oldest track calls are dropped (whole calls, oldest first, across projects) and counted.
 """
 
@@ -21,7 +22,7 @@ import orjson
 DEFAULT_EVENT_CAP = 1_000_000
 DEFAULT_EVENT_MAX_BYTES = 512 * 1024 * 1024
 # What a stored event costs beside its packed JSON: its ``_id`` in the dedup set and its
-# share of the per-call deques (benchmarks/bench_store.py measures about 250 B an event
+# share of the per-call deques (benchmarks/bench_store.py measures about 260 B an event
 # in all, of which about 100 B is the JSON of a small event).
 EVENT_OVERHEAD_BYTES = 150
 CALL_OVERHEAD_BYTES = 120
@@ -89,14 +90,16 @@ class EventBudget:
 class EventLog:
     """One project's events in arrival order; iterating yields the stored event dicts."""
 
-    __slots__ = ("users", "times", "sizes", "rows", "ids", "count", "bytes", "dropped", "released", "budget")
+    __slots__ = ("users", "times", "call_ids", "rows", "ids", "count", "bytes", "dropped", "released", "budget")
 
     def __init__(self, budget: EventBudget | None = None) -> None:
-        # one entry per track call in four parallel deques of strings, floats and bytes:
-        # no tuple per call, so a stored call creates nothing the garbage collector tracks
+        # one entry per track call in four parallel deques: strings, floats, bytes and a
+        # tuple of the call's ids (the very strings the dedup set holds, so 13 B an event
+        # in a 10-event call), which the cap removes from the set without parsing the rows.
+        # Tuples of strings are untracked by the collector at their first young collection.
         self.users: deque[str] = deque()
         self.times: deque[float | str] = deque()
-        self.sizes: deque[int] = deque()
+        self.call_ids: deque[tuple[str, ...]] = deque()
         self.rows: deque[bytes] = deque()
         self.ids: set[str] = set()
         self.count = 0
@@ -106,9 +109,9 @@ class EventLog:
         self.budget = budget or EventBudget()
 
     @property
-    def batches(self) -> deque[int]:
-        """One entry per stored track call (its event count), oldest first."""
-        return self.sizes
+    def batches(self) -> deque[tuple[str, ...]]:
+        """One entry per stored track call (its events' ids), oldest first."""
+        return self.call_ids
 
     def add(self, user_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
         """Store each event once per ``_id``; returns (stored, duplicates)."""
@@ -139,7 +142,7 @@ class EventLog:
     def _push(self, user_id: str, received: float | str, fresh: list[str], rows: bytes) -> None:
         self.users.append(user_id)
         self.times.append(received)
-        self.sizes.append(len(fresh))
+        self.call_ids.append(tuple(fresh))
         self.rows.append(rows)
         self.count += len(fresh)
         size = call_bytes(rows, len(fresh), user_id)
@@ -147,16 +150,11 @@ class EventLog:
         self.budget.added(self, len(fresh), size)
 
     def drop_oldest(self) -> tuple[int, int]:
-        """Forget the oldest track call; returns its events and the bytes it was counted for.
-        Its ids are read back from its events (only the cap pays for this, and keeping them
-        apart would cost 30 bytes an event)."""
-        from .validation import parse_json
-
+        """Forget the oldest track call; returns its events and the bytes it was counted for."""
         user_id = self.users.popleft()
         self.times.popleft()
-        self.sizes.popleft()
+        gone = self.call_ids.popleft()
         rows = self.rows.popleft()
-        gone = [event["_id"] for event in parse_json(rows)]
         self.ids.difference_update(gone)
         self.count -= len(gone)
         self.dropped += len(gone)
@@ -165,7 +163,7 @@ class EventLog:
         return len(gone), freed
 
     def clear(self) -> None:
-        for column in (self.users, self.times, self.sizes, self.rows, self.ids):
+        for column in (self.users, self.times, self.call_ids, self.rows, self.ids):
             column.clear()
         self.count = 0
         self.bytes = 0

@@ -37,6 +37,7 @@ MAX_REQUEST_BYTES = 1024 * 1024  # the most any route reads; larger bodies are r
 KEY_HEADER = "one_flow_key"
 VIA_HEADER = "x-mock-1flow-via"
 HOST_PREFIX = API_VERSION_PATH + "/"
+ROUTE_CACHE = 4096
 JSON_HEADERS = (("Content-Type", "application/json"),)
 REASONS = {
     200: "OK", 400: "BAD REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT FOUND",
@@ -107,11 +108,26 @@ class HotPath:
             else:
                 self._static.setdefault(rest, {})[op.method] = op
         self._validators = validators
+        self._routes: dict[tuple[str, str], Match | None] = {}
 
     # -- routing ---------------------------------------------------------------------
 
     def route(self, method: str, path: str) -> Match | None:
-        """The SDK operation for ``path``, or None when the path is not under the API base."""
+        """The SDK operation for ``path``, or None when the path is not under the API base.
+
+        Answers are remembered (a :class:`Match` never changes), up to :data:`ROUTE_CACHE`
+        distinct requests: an SDK sends the same few paths again and again."""
+        key = (method, path)
+        routes = self._routes
+        if key in routes:
+            return routes[key]
+        match = self._route(method, path)
+        if len(routes) >= ROUTE_CACHE:
+            routes.clear()
+        routes[key] = match
+        return match
+
+    def _route(self, method: str, path: str) -> Match | None:
         if path.startswith(HOST_PREFIX):
             region, rest = None, path[len(HOST_PREFIX):]
         else:

@@ -54,6 +54,9 @@ class Entry(NamedTuple):
     size: int
 
 
+_new_entry = tuple.__new__
+
+
 class Criteria(NamedTuple):
     """What :meth:`Journal.find` matches; every field is optional (None matches all).
 
@@ -132,11 +135,11 @@ class Journal:
             + HEADER_BYTES * (len(request_headers) + len(response_headers))
         )
         with self._lock:
-            entry = Entry(
+            entry = _new_entry(Entry, (  # Entry(...) without the namedtuple's Python-level __new__
                 next(self._ids), started, method, path, query, region, project, status, error, body, response,
                 fault, via, delivery, duration_ms, request_headers, response_headers, truncated, warning,
                 ignored_query, size,
-            )
+            ))
             self.recorded += 1
             entries = self._entries
             entries.append(entry)

@@ -33,6 +33,11 @@ that may hold one is read again by the standard library, which keeps every integ
 # of digits inside a string (a 24-hex `_id`, a phone number) does not send the body to the
 # slower exact parser.
 _LONG_DIGITS = re.compile(rb"(?:^|[-:\[,\s])[0-9]{19}")
+# That regex tries every position (about 19 µs on a 1.3 KB track body). Mapping every digit
+# to "0" and everything else to " " turns "is there a run of 19 digits" into a substring
+# search (under 1 µs), so the regex runs only on the rare body that has such a run.
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_DIGIT_RUN = b"0" * 19
 
 
 class MalformedJson(ValueError):
@@ -58,7 +63,7 @@ def parse_json(raw: bytes | str) -> Any:
         depth = json_depth(value)
         if depth > MAX_JSON_DEPTH:
             raise MalformedJson(f"nested {depth} levels deep; the mock accepts at most {MAX_JSON_DEPTH}")
-    if _LONG_DIGITS.search(data):
+    if _DIGIT_RUN in data.translate(_DIGITS_AS_ZERO) and _LONG_DIGITS.search(data):
         value = json.loads(data)  # exact integers; orjson has already refused what JSON does not allow
     return value
 
