@@ -9,9 +9,9 @@ identify (the returned id replaces the device's, and events that carry only that
 to it too), ``/v3/track`` with the device's queued events in one body (the SDKs send their
 whole queue; ``batch_size`` caps the events per request if given).
 
-Each device is a *lane*: its requests run in order. With ``concurrency`` above 1, lanes run
-in a thread pool, so several users' requests are in flight at once while each user's
-order is kept. Nothing is lost silently: each event ends sent, dropped (no user id,
+Each device is a *lane*: its requests run in order. With ``concurrency`` above 1, several
+lanes' requests are in flight at once while each user's order is kept: over libcurl's multi
+interface from the caller's thread (:mod:`.multi`; plain HTTP), else in sender threads. Nothing is lost silently: each event ends sent, dropped (no user id,
 unsubscribed type, no matching mapping, invalid payload) or failed (HTTP status and 1Flow
 error code, a transport error, or the run's ``deadline``/``interrupted``).
 """

@@ -218,3 +218,29 @@ def test_a_tls_failure_is_not_retried():
     with pytest.raises(DeliveryError) as error:
         client.add_user("d", {})
     assert (error.value.error, error.value.attempts, sleeps) == ("transport_error", 1, [])
+
+
+def test_libcurl_replies_keep_the_last_heads_reason_and_headers():
+    from mock_1flow.destination.client import CurlHeaders
+
+    head = CurlHeaders(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Many Requests\r\n"
+                       b"Retry-After: 3\r\nVia: HTTP/1.1 proxy\r\n\r\n")
+    assert (head.reason, head["retry-after"], dict(head)) == \
+        ("Too Many Requests", "3", {"Retry-After": "3", "Via": "HTTP/1.1 proxy"})
+    assert CurlHeaders(b"HTTP/1.1 200 OK\r\n\r\n").reason == "OK" and not CurlHeaders(b"HTTP/1.1 200 OK\r\n\r\n")
+
+
+def test_the_default_transport_is_libcurl_for_http_and_urllib3_for_https():
+    from mock_1flow.destination.client import CurlTransport, PoolTransport
+
+    assert isinstance(OneFlowClient(Settings(KEY, "us", "http://127.0.0.1:9")).transport, CurlTransport)
+    assert isinstance(OneFlowClient(Settings(KEY)).transport, PoolTransport)  # https://api-sdk.1flow.app
+
+
+def test_a_get_with_parameters_over_libcurl(mock):
+    client, _ = client_for(mock)
+    analytic = client.add_user("device-get", {})
+    assert isinstance(client.surveys(analytic, platform="ios"), list)
+    (request,) = calls(mock, "/v3/survey")
+    assert request["method"] == "GET" and request["status"] == 200
+    assert sorted(request["query"].split("&")) == ["platform=ios", f"user_id={analytic}"]
