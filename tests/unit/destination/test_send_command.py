@@ -258,3 +258,16 @@ def test_an_api_that_goes_away_mid_run_stops_the_run(tmp_path):
     rows = [line.split() for line in result.stdout.strip().splitlines()[1:]]
     assert rows == [["failed", "transport_error", "3"], ["failed", "unreachable", "6"], ["total", "9"]]
     assert f"cannot reach http://127.0.0.1:{port}/us/api/2021-06-15 (Connection refused): stopped" in result.stderr
+
+
+def test_send_collects_garbage_less_often_and_restores_the_thresholds():
+    import gc
+
+    from mock_1flow.cli.send import fewer_collections
+
+    before = gc.get_threshold()
+    with pytest.raises(KeyboardInterrupt):
+        with fewer_collections(young=12_345):
+            assert gc.get_threshold()[0] == 12_345
+            raise KeyboardInterrupt
+    assert gc.get_threshold() == before
