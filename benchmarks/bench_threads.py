@@ -7,7 +7,7 @@ sizes the pool of the other Flask routes; the busiest is the Segment ingest. Thi
 one ``mock-1flow serve`` per pool size and loads each, in interleaved rounds, with
 ``POST /v1/track`` (a Segment track call that the ingest maps and delivers to 1Flow's
 ``/v3/track``) through wrk -c32, printing req/s, p99 and server CPU per request. The
-default (2) was chosen from this: see the README's Benchmarks section.
+default (1) was chosen from this: see the README's options table.
 """
 
 from __future__ import annotations
