@@ -40,7 +40,7 @@ from .server.hotpath import KEY_HEADER, VIA_HEADER, HotPath, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
-DEFAULT_THREADS = 1  # benchmarks/bench_threads.py: 1.3-1.45x the req/s of 2 on /v1/track, half the p99
+DEFAULT_THREADS = 1  # benchmarks/bench_threads.py: 1.06-1.45x the req/s of 2 on /v1/track, never slower
 ADMIN_THREADS = 2
 PR_SET_PDEATHSIG = 1
 GC_THRESHOLDS = (700, 10, 1000)  # young generations as CPython's defaults, full collections rare: see app_from_env
