@@ -7,7 +7,7 @@ sizes the pool of the other Flask routes; the busiest is the Segment ingest. Thi
 one ``mock-1flow serve`` per pool size and loads each, in interleaved rounds, with
 ``POST /v1/track`` (a Segment track call that the ingest maps and delivers to 1Flow's
 ``/v3/track``) through wrk -c32, printing req/s, p99 and server CPU per request. The
-default (2) was chosen from this: see the README's Benchmarks section.
+default (1) was chosen from this: see the README's options table.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import os
 import shutil
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare import ROOT, Server, cpu_seconds, run_wrk, spawn  # noqa: E402
+from compare import ROOT, Server, run_rounds, run_wrk, spawn  # noqa: E402
 
 PATH = "/v1/track"
 SCRIPT = r"""
@@ -56,24 +55,11 @@ def main() -> None:
     servers = [mock(int(n)) for n in args.threads.split(",")]
     print(f"cores: {os.cpu_count()}  load: wrk -c{args.connections} -t2  rounds: {args.rounds} x {args.seconds:g} s "
           f"(+1 warm-up)  request: POST {PATH} (Segment track, delivered to 1Flow)", flush=True)
-    run_id = 1
-    try:
-        for server in servers:
-            server.launch()
-        for round_no in range(args.rounds + 1):
-            for server in servers:
-                assert server.process is not None
-                before, started = cpu_seconds(server.process.pid), time.perf_counter()
-                result = run_wrk(server.root, args.seconds, args.connections, 2, run_id,
-                                 script=SCRIPT.replace("PATH", PATH).replace("RUN", str(run_id)), path=PATH)
-                run_id += 1
-                result["rps"] = result["requests"] / (time.perf_counter() - started)
-                result["cpu_us"] = (cpu_seconds(server.process.pid) - before) / max(result["requests"], 1) * 1e6
-                if round_no:
-                    server.rounds.append(result)
-    finally:
-        for server in servers:
-            server.stop()
+    def load(server: Server, run_id: int) -> dict:
+        return run_wrk(server.root, args.seconds, args.connections, 2, run_id,
+                       script=SCRIPT.replace("PATH", PATH).replace("RUN", str(run_id)), path=PATH)
+
+    run_rounds(servers, args.rounds, load)
     print(f"\n{'pool':<14}{'req/s':>9}{'p99 ms':>9}{'CPU µs/req':>12}{'non-2xx':>9}")
     for server in servers:
         rounds = server.rounds

@@ -132,7 +132,12 @@ class Server:
     prepare: Callable[[str], None] = lambda root: None
     process: subprocess.Popen | None = None
     root: str = ""
-    rounds: list[dict] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)  # the warm-up round's first
+
+    @property
+    def rounds(self) -> list[dict]:
+        """The measured rounds (the warm-up left out)."""
+        return self.results[1:]
 
     def launch(self) -> None:
         port = free_port()
@@ -263,18 +268,31 @@ def run_python(root: str, seconds: float, connections: int, run_id: int) -> dict
             "non_2xx": sum(n for status, n in statuses.items() if status >= 300), "socket_errors": ""}
 
 
-def one_round(server: Server, args: argparse.Namespace, run_id: int, use_wrk: bool) -> dict:
-    assert server.process is not None
-    before = cpu_seconds(server.process.pid)
-    started = time.perf_counter()
-    if use_wrk:
-        result = run_wrk(server.root, args.seconds, args.connections, args.threads, run_id)
-    else:
-        result = run_python(server.root, args.seconds, args.connections, run_id)
-    elapsed = time.perf_counter() - started
-    result["rps"] = result["requests"] / elapsed
-    result["cpu_us"] = (cpu_seconds(server.process.pid) - before) / max(result["requests"], 1) * 1e6
-    return result
+def run_rounds(servers: list[Server], rounds: int, load: Callable[[Server, int], dict],
+               before_stop: Callable[[], None] = lambda: None) -> None:
+    """Start the servers, load each in turn for one warm-up round and ``rounds`` more, then
+    stop them. Every result (warm-up first) lands in ``server.results`` with its req/s and the
+    server's CPU µs per request; ``load(server, run_id)`` runs the load generator once."""
+    run_id = 1
+    try:
+        for server in servers:
+            server.launch()
+        for round_no in range(rounds + 1):
+            for server in servers:
+                assert server.process is not None
+                before, started = cpu_seconds(server.process.pid), time.perf_counter()
+                result = load(server, run_id)
+                run_id += 1
+                result["rps"] = result["requests"] / (time.perf_counter() - started)
+                result["cpu_us"] = (cpu_seconds(server.process.pid) - before) / max(result["requests"], 1) * 1e6
+                server.results.append(result)
+            if round_no:
+                print(f"  round {round_no}: " + "  ".join(f"{s.name.split(' ')[0]} {s.rounds[-1]['rps']:,.0f}/s" for s in servers),
+                      flush=True)
+        before_stop()
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def journal_recorded(root: str) -> int:
@@ -306,25 +324,14 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}  load: {'wrk' if use_wrk else 'python'} -c{args.connections}"
           f"{f' -t{args.threads}' if use_wrk else ''}  rounds: {args.rounds} x {args.seconds:g} s (+1 warm-up)  "
           f"request: POST {PATH} with 10 events", flush=True)
-    completed = 0
-    run_id = 1
-    try:
-        for server in servers:
-            server.launch()
-        for round_no in range(args.rounds + 1):
-            for server in servers:
-                result = one_round(server, args, run_id, use_wrk)
-                run_id += 1
-                if server is mock:
-                    completed += result["requests"]
-                if round_no:
-                    server.rounds.append(result)
-            if round_no:
-                print(f"  round {round_no}: " + "  ".join(f"{s.name.split(' ')[0]} {s.rounds[-1]['rps']:,.0f}/s" for s in servers), flush=True)
-        recorded = journal_recorded(mock.root)
-    finally:
-        for server in servers:
-            server.stop()
+    def load(server: Server, run_id: int) -> dict:
+        if use_wrk:
+            return run_wrk(server.root, args.seconds, args.connections, args.threads, run_id)
+        return run_python(server.root, args.seconds, args.connections, run_id)
+
+    recorded: list[int] = []
+    run_rounds(servers, args.rounds, load, lambda: recorded.append(journal_recorded(mock.root)))
+    completed = sum(result["requests"] for result in mock.results)
 
     def summary(server: Server) -> dict:
         rounds = server.rounds
@@ -347,8 +354,8 @@ def main() -> None:
     print()
     print("(req/s, p50, CPU: median over rounds; p99: worst round. 'CPU vs mock' > 1 means the server spends more CPU per request.)")
     slack = args.connections if use_wrk else 0  # wrk does not count requests still in flight when it stops
-    equal = completed <= recorded <= completed + slack * (args.rounds + 1)
-    print(f"mock journal recorded {recorded} for {completed} completed requests"
+    equal = completed <= recorded[0] <= completed + slack * (args.rounds + 1)
+    print(f"mock journal recorded {recorded[0]} for {completed} completed requests"
           f"{f' (+ at most {slack} in flight per round)' if slack else ''}: {'consistent' if equal else 'MISMATCH'}")
     mock_rounds = [r["rps"] for r in mock.rounds]
     print("mock req/s by round (store growing): " + ", ".join(f"{rps:,.0f}" for rps in mock_rounds))

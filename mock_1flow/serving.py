@@ -19,7 +19,6 @@ import asyncio
 import ctypes
 import gc
 import importlib.util
-import io
 import json
 import os
 import signal
@@ -31,14 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.datastructures import EnvironHeaders
 
 from .app import create_app
 from .server.config import MockConfig
+from .server import wsgi
+from .server.core import PICKED_FAULT, STARTED, pick_fault
 from .server.hotpath import KEY_HEADER, VIA_HEADER, HotPath, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
-DEFAULT_THREADS = 2
+DEFAULT_THREADS = 1  # benchmarks/bench_threads.py: 1.06-1.45x the req/s of 2 on /v1/track, never slower
 ADMIN_THREADS = 2
 PR_SET_PDEATHSIG = 1
 GC_THRESHOLDS = (700, 10, 1000)  # young generations as CPython's defaults, full collections rare: see app_from_env
@@ -135,19 +137,28 @@ class RSGIApp:
             deadlines.stop(task)
 
     async def _flask(self, scope: Any, protocol: Any) -> None:
+        started = time.perf_counter()
         length = scope.headers.get("content-length")
         body, timed_out = await self._body(protocol, int(length) if length and length.isdigit() else None)
         if timed_out:
             protocol.response_bytes(408, [("content-type", "application/json")], _timeout_body(self.body_timeout))
             return
         environ = _environ(scope, body)
+        environ[STARTED] = started
+        if self.hot.runtime.faults.faults:
+            # picked here so that a latency fault sleeps on the loop, holding no pool thread
+            fired = pick_fault(self.hot.runtime, scope.method, scope.path, environ.get("HTTP_HOST") or environ["SERVER_NAME"],
+                               EnvironHeaders(environ))
+            environ[PICKED_FAULT] = fired
+            if fired is not None and fired[1]:
+                await asyncio.sleep(fired[1])
         pool = self.admin_pool if scope.path.startswith("/__admin") else self.pool
-        status, headers, data, dropped = await asyncio.get_running_loop().run_in_executor(pool, _run_wsgi, self.flask, environ)
-        if dropped:
-            transport = protocol.response_stream(status, headers)
-            await transport.send_bytes(data)
+        outcome = await asyncio.get_running_loop().run_in_executor(pool, wsgi.run, self.flask, environ)
+        if outcome.dropped:
+            transport = protocol.response_stream(outcome.status, outcome.headers)
+            await transport.send_bytes(outcome.body)
             raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
-        protocol.response_bytes(status, headers, data)
+        protocol.response_bytes(outcome.status, outcome.headers, outcome.body)
 
 
 class Deadlines:
@@ -201,60 +212,18 @@ def _timeout_body(seconds: float) -> bytes:
 
 
 def _environ(scope: Any, body: bytes | None) -> dict[str, Any]:
-    """A WSGI environ for the Flask app from an RSGI scope (PEP 3333)."""
+    """A WSGI environ for the Flask app from an RSGI scope, with the header names as sent."""
     server_host, _, server_port = scope.server.rpartition(":")
-    client = scope.client.rpartition(":")[0].strip("[]")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": scope.method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": scope.query_string,
-        "SERVER_NAME": server_host.strip("[]"),
-        "SERVER_PORT": server_port,
-        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-        "REMOTE_ADDR": client,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.scheme,
-        "wsgi.input": io.BytesIO(body or b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "mock_1flow.raw_headers": tuple(scope.headers.items()),
-    }
-    for name, value in scope.headers.items():
-        if name == "content-type":
-            environ["CONTENT_TYPE"] = value
-        elif name == "content-length":
-            environ["CONTENT_LENGTH"] = value
-        else:
-            key = "HTTP_" + name.upper().replace("-", "_")
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
-    return environ
-
-
-def _run_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, bool]:
-    """Run a WSGI app to completion; ``dropped`` when its body iterator failed on purpose."""
-    started: list[Any] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        started[:] = [int(status.split(" ", 1)[0]), headers]
-        return lambda data: None
-
-    result = app(environ, start_response)
-    chunks: list[bytes] = []
-    dropped = False
-    try:
-        for chunk in result:
-            chunks.append(chunk)
-    except ConnectionAbortedError:
-        dropped = True
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    status, headers = started
-    return status, headers, b"".join(chunks), dropped
+    raw = tuple(scope.headers.items())
+    env = wsgi.environ(
+        scope.method, scope.path, scope.query_string, raw, body,
+        server=(server_host.strip("[]"), server_port),
+        client=scope.client.rpartition(":")[0].strip("[]"),
+        scheme=scope.scheme,
+        protocol=f"HTTP/{scope.http_version}",
+    )
+    env["mock_1flow.raw_headers"] = raw
+    return env
 
 
 def _die_with_parent() -> None:

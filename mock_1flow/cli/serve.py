@@ -15,7 +15,7 @@ from ..server.projects import ProjectsFileError, load_projects
 from ..server.spec import API_VERSION_PATH, regions
 from .params import KeyValue
 
-DEFAULT_THREADS = 2  # mock_1flow.serving.DEFAULT_THREADS, not imported: it would load Flask for --help
+DEFAULT_THREADS = 1  # mock_1flow.serving.DEFAULT_THREADS, not imported: it would load Flask for --help
 
 
 class FaultParam(click.ParamType):
@@ -138,8 +138,8 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="Load the state (projects, users, events, responses, tokens) from PATH at start, if it exists, "
                    "and write it there at shutdown (the GET /__admin/state document).")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
-              help="Threads for the Flask routes (Segment ingest, spec, pages); the SDK API runs on the event loop "
-              "and the admin API in a pool of its own.")
+              help="Threads for the Flask routes (Segment ingest, 1Flow's HTTP API, spec, pages); the SDK API runs on "
+              "the event loop, the admin API in a pool of its own, and latency faults sleep on the loop.")
 @click.option("--tls", "tls", is_flag=True,
               help="Serve HTTPS with a certificate for every mapped host (api-sdk.1flow.app, ...) from a local CA "
                    "made with trustme and kept in --tls-dir; trust its ca.pem on the device.")

@@ -2,8 +2,9 @@
 
 Segment ingest runs events through the destination's real HTTP client; pointing that
 client at the same mock over a socket would need a free worker thread per nested call.
-This adapter hands the request to the app directly (werkzeug's test client), in a fresh
-``contextvars`` context so the inner request gets its own Flask app context and ``g``.
+This adapter hands the request to the app directly (a WSGI environ, the app run to
+completion), in a fresh ``contextvars`` context so the inner request gets its own Flask app
+context and ``g``.
 A response the app breaks off (a ``drop_connection`` fault) reaches the client as the
 ``requests.ConnectionError`` a real dropped socket would be; the largest ``Retry-After``
 of a 429 or 5xx is kept in :attr:`InProcessAdapter.retry_after` for the ingest to pass on.
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 import contextvars
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 from flask import Flask
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+
+from ..server import wsgi
 
 INPROCESS_URL = "http://mock-1flow.inprocess"
 
@@ -30,25 +34,24 @@ class InProcessAdapter(BaseAdapter):
         self.retry_after: float | None = None
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        client = self.app.test_client()
-        headers = {**dict(request.headers), **self.extra_headers}
+        url = urlsplit(request.url or "")
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        try:
-            result = contextvars.Context().run(
-                client.open, request.path_url, method=request.method, headers=headers, data=body,
-                environ_base={"REMOTE_ADDR": "127.0.0.1"},
-            )
-            content = result.get_data()
-        except OSError as exc:  # the app broke the response off: a dropped connection
-            raise requests.ConnectionError(f"connection dropped by the mock ({exc})", request=request) from None
+        headers = {"Host": "localhost", **dict(request.headers), **self.extra_headers}
+        if body and "Content-Length" not in headers:
+            headers["Content-Length"] = str(len(body))
+        env = wsgi.environ(request.method or "GET", unquote(url.path) or "/", url.query, headers.items(), body,
+                           server=("localhost", "80"), client="127.0.0.1")
+        outcome = contextvars.Context().run(wsgi.run, self.app, env)
+        if outcome.dropped:  # the app broke the response off: a dropped connection
+            raise requests.ConnectionError("connection dropped by the mock", request=request)
         response = requests.Response()
-        response.status_code = result.status_code
-        response.headers = CaseInsensitiveDict(result.headers)
-        response._content = content
-        self._note_retry_after(result.status_code, result.headers.get("Retry-After"))
+        response.status_code = outcome.status
+        response.headers = CaseInsensitiveDict(outcome.headers)
+        response._content = outcome.body
+        self._note_retry_after(outcome.status, response.headers.get("Retry-After"))
         response.url = request.url
         response.request = request
-        response.reason = result.status.partition(" ")[2]
+        response.reason = outcome.reason
         return response
 
     def _note_retry_after(self, status: int, value: str | None) -> None:

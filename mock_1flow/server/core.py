@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
+from .faults import Fault
 from .hotpath import MAX_REQUEST_BYTES, HotPath, dropped_stream, fault_error, key_warning
 from .routes import http_api
 from .routes.common import dumps, json_response
@@ -52,9 +54,31 @@ def split_api_path(path: str) -> tuple[str | None, str]:
     return region, "/" + rest
 
 
+STARTED = "mock_1flow.started"
+"""WSGI environ key: ``time.perf_counter()`` when the server in front took the request, so a
+latency awaited there counts in the journal's ``duration_ms`` as on the SDK API."""
+PICKED_FAULT = "mock_1flow.picked_fault"
+"""WSGI environ key: the fault the server in front picked for this request, its latency
+already awaited there (so that a sleeping request holds no thread of the Flask pool)."""
+
+
+def pick_fault(runtime: Runtime, method: str, path: str, host: str, headers: Any) -> tuple[Fault, float] | None:
+    """The fault (and its latency in seconds) that fires for a request to a Flask route, matched
+    as on the SDK API: by region, path after the region, key. ``headers`` as Flask's
+    ``request.headers`` (``.get`` folding dashes and underscores)."""
+    if path.startswith(UNJOURNALED_PREFIXES) or not runtime.faults.faults:
+        return None
+    region, api_path = split_api_path(path)
+    key = headers.get("one_flow_key")
+    scope = http_api.request_scope(runtime, path, host, headers)
+    if scope is not None:
+        region, api_path, key = scope
+    return runtime.faults.pick(method, api_path, path, key, region)
+
+
 def _before() -> Response | None:
     req, ctx = request._get_current_object(), g._get_current_object()
-    ctx.started = time.perf_counter()
+    ctx.started = req.environ.get(STARTED, None) or time.perf_counter()
     path = req.path
     ctx.journaled = not path.startswith(UNJOURNALED_PREFIXES)
     ctx.region = ctx.project = ctx.request_json = ctx.response_body = ctx.fault = None
@@ -62,27 +86,25 @@ def _before() -> Response | None:
     if not ctx.journaled:
         return None
     runtime = current_runtime()
-    if not runtime.faults.faults:
+    if PICKED_FAULT in req.environ:  # picked (and its latency awaited) by the server in front
+        fired = req.environ[PICKED_FAULT]
+    elif not runtime.faults.faults:
         return None
-    region, api_path = split_api_path(path)
-    key = req.headers.get("one_flow_key")
-    scope = http_api.request_scope(runtime, path, req.host, req.headers)  # 1Flow's HTTP API: api_key, /v1/...
-    if scope is not None:
-        region, api_path, key = scope
-    fired = runtime.faults.pick(req.method, api_path, path, key, region)
+    else:
+        fired = pick_fault(runtime, req.method, path, req.host, req.headers)
+        if fired is not None and fired[1]:
+            time.sleep(fired[1])
     if fired is None:
         return None
-    fault, latency = fired
+    fault = fired[0]
     ctx.fault = fault.id
-    if latency:
-        time.sleep(latency)
     if fault.drop_connection:
         ctx.dropped = True
         return Response(dropped_stream(b'{"success":'), status=200, headers={"Content-Length": "1024"}, mimetype="application/json")
     if fault.status is None:
         return None
     error = fault_error(fault)
-    if scope is not None:
+    if http_api.request_scope(runtime, path, req.host, req.headers) is not None:
         # 1Flow's HTTP API answers in 1Flow's shape: raised, the error would be rendered by the matched
         # view's blueprint, which on the host form's /v1/... is Segment's.
         return _respond(error)

@@ -26,6 +26,7 @@ DEFAULT_EVENT_MAX_BYTES = 512 * 1024 * 1024
 # in all, of which about 100 B is the JSON of a small event).
 EVENT_OVERHEAD_BYTES = 150
 CALL_OVERHEAD_BYTES = 120
+ID_SHARDS = 256  # a power of two: an id's shard is hash(id) & (ID_SHARDS - 1)
 
 
 def call_bytes(rows: bytes, events: int, user_id: str) -> int:
@@ -101,7 +102,10 @@ class EventLog:
         self.times: deque[float | str] = deque()
         self.call_ids: deque[tuple[str, ...]] = deque()
         self.rows: deque[bytes] = deque()
-        self.ids: set[str] = set()
+        # the dedup set, split in ID_SHARDS small sets: a set rehashes all of its entries
+        # when it grows or has collected enough deletions, 40 ms at a million ids, a pause
+        # every request in flight would wait for; a shard's rehash is 256 times smaller
+        self.ids: tuple[set[str], ...] = tuple(set() for _ in range(ID_SHARDS))
         self.count = 0
         self.bytes = 0  # as counted by call_bytes, for the store's byte cap
         self.dropped = 0
@@ -115,27 +119,26 @@ class EventLog:
 
     def add(self, user_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
         """Store each event once per ``_id``; returns (stored, duplicates)."""
-        ids = self.ids
-        fresh = [event["_id"] for event in events]
-        if ids.isdisjoint(fresh) and len(set(fresh)) == len(fresh):  # the usual case, in C loops
-            ids.update(fresh)
-            kept = events
-        else:
-            kept, fresh = [], []
-            for event in events:
-                if event["_id"] not in ids:
-                    ids.add(event["_id"])
-                    fresh.append(event["_id"])
-                    kept.append(event)
+        shards, mask = self.ids, ID_SHARDS - 1
+        kept: list[dict[str, Any]] = []
+        fresh: list[str] = []
+        for event in events:
+            event_id = event["_id"]
+            shard = shards[hash(event_id) & mask]
+            if event_id not in shard:
+                shard.add(event_id)
+                fresh.append(event_id)
+                kept.append(event)
         if kept:
             self._push(user_id, time.time(), fresh, _pack(kept))
         return len(kept), len(events) - len(kept)
 
     def append(self, event: dict[str, Any]) -> None:
         """Store one event as read back (with ``user_id`` and ``received_at``), e.g. from a snapshot."""
-        if event["_id"] in self.ids:
+        shard = self.ids[hash(event["_id"]) & (ID_SHARDS - 1)]
+        if event["_id"] in shard:
             return
-        self.ids.add(event["_id"])
+        shard.add(event["_id"])
         row = {key: event[key] for key in ("_id", "name", "time", "parameters", "plt") if key in event}
         self._push(event["user_id"], event.get("received_at") or time.time(), [event["_id"]], _pack([row]))
 
@@ -155,7 +158,9 @@ class EventLog:
         self.times.popleft()
         gone = self.call_ids.popleft()
         rows = self.rows.popleft()
-        self.ids.difference_update(gone)
+        shards, mask = self.ids, ID_SHARDS - 1
+        for event_id in gone:
+            shards[hash(event_id) & mask].discard(event_id)
         self.count -= len(gone)
         self.dropped += len(gone)
         freed = call_bytes(rows, len(gone), user_id)
@@ -163,7 +168,7 @@ class EventLog:
         return len(gone), freed
 
     def clear(self) -> None:
-        for column in (self.users, self.times, self.call_ids, self.rows, self.ids):
+        for column in (self.users, self.times, self.call_ids, self.rows, *self.ids):
             column.clear()
         self.count = 0
         self.bytes = 0

@@ -49,7 +49,7 @@ REASONS = {
 Headers = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """Where an SDK request goes: the operation (None for a path 1Flow lacks) and its parameters."""
 
@@ -61,7 +61,7 @@ class Match:
     allowed: tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """What the hot path needs of a request, whichever server interface delivered it."""
 
@@ -79,7 +79,7 @@ class Request:
     body_timed_out: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     status: int
     headers: list[tuple[str, str]]

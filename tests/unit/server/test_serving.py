@@ -193,6 +193,29 @@ def test_clearing_faults_is_not_blocked_by_a_sleeping_request(serve):
     assert request(mock.port, "GET", "/__admin/faults", timeout=1)[1] == {"faults": []}
 
 
+def test_a_latency_fault_on_a_flask_route_holds_no_pool_thread(serve):
+    """The Flask routes' pool has one thread by default; a request sleeping in a latency
+    fault on /v1/track must not make the next Segment call wait for it."""
+    mock = serve("--fault", '{"path": "/v1/track", "latency_ms": 4000, "times": 1}')
+    segment = {"Content-Type": "application/json"}
+
+    def call(message_id: str) -> tuple[int, dict]:
+        body = json.dumps({"writeKey": "segment_wk_acme", "type": "track", "event": "Order Completed",
+                           "userId": "u-1", "messageId": message_id}).encode()
+        return request(mock.port, "POST", "/v1/track", body, segment, timeout=10)
+
+    sleeper = threading.Thread(target=lambda: call("m-sleeps"), daemon=True)
+    sleeper.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert call("m-next") == (200, {"success": True})
+    assert time.monotonic() - started < 2.0
+    sleeper.join(10)
+    entries = request(mock.port, "GET", "/__admin/requests?path=/v1/track")[1]["requests"]
+    slept = [e for e in entries if e["fault"] is not None]
+    assert len(slept) == 1 and slept[0]["status"] == 200 and slept[0]["duration_ms"] >= 4000
+
+
 def _ignore(call, *args):
     try:
         call(*args)
