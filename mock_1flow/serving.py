@@ -284,7 +284,7 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
         address=host,
         port=port,
         interface=Interfaces.RSGI,
-        loop=Loops.uvloop if event_loop() == "uvloop" else Loops.asyncio,
+        loop=Loops(event_loop()),
         workers=1,
         factory=True,
         respawn_failed_workers=True,

@@ -78,7 +78,7 @@ def pick_fault(runtime: Runtime, method: str, path: str, host: str, headers: Any
 
 def _before() -> Response | None:
     req, ctx = request._get_current_object(), g._get_current_object()
-    ctx.started = req.environ.get(STARTED, None) or time.perf_counter()
+    ctx.started = req.environ.get(STARTED) or time.perf_counter()
     path = req.path
     ctx.journaled = not path.startswith(UNJOURNALED_PREFIXES)
     ctx.region = ctx.project = ctx.request_json = ctx.response_body = ctx.fault = None
