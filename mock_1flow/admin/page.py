@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, render_template, request
 
-from ..server.journal import Criteria
+from ..server.journal import Criteria, has_fault
 from ..server.runtime import Runtime, current_runtime
 from .routes import loopback_only
 
@@ -28,9 +28,11 @@ SHOWN_FIELDS = {"id", "time", "method", "path", "query", "region", "project", "s
                 "response", "fault", "via", "delivery", "duration_ms", "warning"}
 
 
-def journal_entries(runtime: Runtime, filters: dict[str, str], limit: int = SHOWN_ENTRIES) -> tuple[list[dict[str, Any]], int]:
-    """The most recent matching entries, newest first, and how many matched. ``fault`` is
-    a fault id, or ``*`` for requests any fault fired on."""
+def journal_entries(runtime: Runtime, filters: dict[str, str], limit: int = SHOWN_ENTRIES, *,
+                    since_id: int | None = None, before_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The most recent matching entries, newest first, and how many matched (in the id
+    range when ``since_id`` / ``before_id`` are given). ``fault`` is a fault id, or ``*``
+    for requests any fault fired on."""
     status = filters.get("status") or ""
     fault = filters.get("fault") or None
     criteria = Criteria(
@@ -40,14 +42,11 @@ def journal_entries(runtime: Runtime, filters: dict[str, str], limit: int = SHOW
         project=filters.get("project") or None,
         status=int(status) if status.isdigit() else None,
         fault=fault if fault != "*" else None,
+        since_id=since_id,
     )
-    if fault != "*":
-        entries, total = runtime.journal.find(criteria, limit)
-    else:
-        entries = [e for e in runtime.journal.find(criteria)[0] if e.get("fault")]
-        total = len(entries)
-        entries = entries[-limit:]
-    return list(reversed(entries)), total
+    journal = runtime.journal
+    entries, total = journal.select(criteria, limit, before_id=before_id, where=has_fault if fault == "*" else None)
+    return [journal.present(entry) for entry in entries], total
 
 
 def link_segment_calls(entries: list[dict[str, Any]]) -> None:

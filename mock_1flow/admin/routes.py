@@ -75,6 +75,7 @@ def list_requests() -> Any:
         region=args.get("region"),
         project=args.get("project"),
         status=int(args["status"]) if "status" in args else None,
+        since_id=int(args["since_id"]) if "since_id" in args else None,
         limit=int(args["limit"]) if "limit" in args else None,
     )
     return json_response(

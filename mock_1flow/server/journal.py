@@ -10,12 +10,15 @@ A body longer than ``body_max`` is kept truncated and flagged (``body_truncated`
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import itertools
+import operator
+import re
 import threading
 from collections import deque
 from datetime import datetime, timezone
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 DEFAULT_JOURNAL_CAP = 10_000
 DEFAULT_JOURNAL_MAX_BYTES = 64 * 1024 * 1024
@@ -55,7 +58,12 @@ class Entry(NamedTuple):
 
 
 _FIELD = {name: index for index, name in enumerate(Entry._fields)}
+# Where each field sits in a raw row: readers address rows by these names, never by number,
+# so a field appended to Entry (and to the tuple record() builds) moves nothing.
+_ID, _METHOD, _PATH, _REGION, _PROJECT = (_FIELD[n] for n in ("id", "method", "path", "region", "project"))
+_STATUS, _ERROR, _BODY, _FAULT = (_FIELD[n] for n in ("status", "error", "body", "fault"))
 _SIZE, _REQUEST_HEADERS, _RESPONSE_HEADERS = _FIELD["size"], _FIELD["request_headers"], _FIELD["response_headers"]
+Row = tuple[Any, ...]
 
 
 def _flat(headers: Headers) -> str | Headers:
@@ -188,38 +196,62 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _matching(self, criteria: Criteria) -> list[Entry]:
+    def _bounds(self, since_id: int | None, before_id: int | None) -> tuple[int, int]:
+        """The deque positions of ids in (since_id, before_id), by bisection: ids grow along
+        the deque (assigned under the lock in append order). Call with the lock held."""
+        entries = self._entries
+        low = 0 if since_id is None else bisect.bisect_right(entries, since_id, key=_row_id)
+        high = len(entries) if before_id is None else bisect.bisect_left(entries, before_id, key=_row_id)
+        return low, max(low, high)
+
+    def select(
+        self,
+        criteria: Criteria = Criteria(),
+        limit: int | None = None,
+        *,
+        before_id: int | None = None,
+        where: Callable[[Row], bool] | None = None,
+    ) -> tuple[list[Entry], int]:
+        """The most recent ``limit`` matching entries, newest first, and how many matched.
+
+        Only the entries returned are decoded. Unfiltered, the lock is held to take the
+        newest ``limit`` rows and the total is arithmetic; filtered, the lock is held only
+        for a C-level copy of the row references and the filters then run on the raw rows
+        outside it (one cheap pass, for the total). ``before_id`` keeps entries with a
+        smaller id (the page's "load more"); ``where`` is an extra row predicate."""
+        match = _predicate(criteria, where)
         with self._lock:
-            rows = list(self._entries)
-        since = criteria.since_id
-        entries = [_entry(row) for row in rows if since is None or row[0] > since]
-        method = criteria.method.upper() if criteria.method else None
-        headers = {name.lower(): pattern for name, pattern in (criteria.headers or {}).items()}
-        needle = criteria.body_contains.encode("utf-8") if criteria.body_contains else None
-        return [
-            entry
-            for entry in entries
-            if (method is None or entry.method == method)
-            and (criteria.path is None or fnmatch.fnmatchcase(entry.path, criteria.path))
-            and (criteria.region is None or entry.region == criteria.region)
-            and (criteria.project is None or entry.project == criteria.project)
-            and (criteria.status is None or entry.status == criteria.status)
-            and (criteria.error is None or entry.error == criteria.error)
-            and (criteria.fault is None or entry.fault == criteria.fault)
-            and (needle is None or (entry.body is not None and needle in entry.body))
-            and (not headers or _headers_match(entry.request_headers, headers))
-        ]
+            entries = self._entries
+            low, high = self._bounds(criteria.since_id, before_id)
+            if match is None:
+                total = high - low
+                taken = total if limit is None else min(limit, total)
+                skip = len(entries) - high
+                return [_entry(row) for row in itertools.islice(reversed(entries), skip, skip + taken)], total
+            rows = list(entries) if (low, high) == (0, len(entries)) else list(itertools.islice(entries, low, high))
+        chosen: list[Row] = []
+        total = 0
+        for row in reversed(rows):
+            if match(row):
+                total += 1
+                if limit is None or total <= limit:
+                    chosen.append(row)
+        return [_entry(row) for row in chosen], total
 
     def count(self, criteria: Criteria = Criteria()) -> int:
-        return len(self._matching(criteria))
+        """How many entries match, without decoding any (see :meth:`select`)."""
+        match = _predicate(criteria, None)
+        with self._lock:
+            low, high = self._bounds(criteria.since_id, None)
+            if match is None:
+                return high - low
+            rows = list(self._entries) if low == 0 else list(itertools.islice(self._entries, low, high))
+        return sum(map(match, rows))
 
     def find(self, criteria: Criteria = Criteria(), limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
         """Matching entries oldest first (``limit``: only the most recent N) and the match count."""
-        matches = self._matching(criteria)
-        total = len(matches)
-        if limit is not None:
-            matches = matches[-limit:]
-        return [self.present(entry) for entry in matches], total
+        entries, total = self.select(criteria, limit)
+        return [self.present(entry) for entry in reversed(entries)], total
 
     def query(
         self,
@@ -229,10 +261,12 @@ class Journal:
         region: str | None = None,
         project: str | None = None,
         status: int | None = None,
+        since_id: int | None = None,
         limit: int | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """The ``GET /__admin/requests`` filters (see :meth:`find` for more)."""
-        return self.find(Criteria(method=method, path=path, region=region, project=project, status=status), limit)
+        criteria = Criteria(method=method, path=path, region=region, project=project, status=status, since_id=since_id)
+        return self.find(criteria, limit)
 
     def present(self, entry: Entry) -> dict[str, Any]:
         """The entry as readers see it: decoded bodies, ISO-8601 UTC time, redacted headers."""
@@ -268,6 +302,51 @@ class Journal:
             value = REDACTED if name in self.redact else value
             shown[name] = f"{shown[name]}, {value}" if name in shown else value
         return shown
+
+
+def _row_id(row: Row) -> int:
+    return row[_ID]  # type: ignore[no-any-return]
+
+
+def has_fault(row: Row) -> bool:
+    """A row a fault fired on (the page's ``fault=*`` filter, for :meth:`Journal.select`)."""
+    return row[_FAULT] is not None
+
+
+def _predicate(criteria: Criteria, where: Callable[[Row], bool] | None) -> Callable[[Row], bool] | None:
+    """One test of a raw row for every filter in ``criteria`` (None when nothing filters):
+    equality filters compare through one C-level itemgetter, the path glob is a compiled
+    regex, and headers are split only for a row whose other fields already matched."""
+    wanted = {
+        _METHOD: criteria.method.upper() if criteria.method else None,
+        _REGION: criteria.region,
+        _PROJECT: criteria.project,
+        _STATUS: criteria.status,
+        _ERROR: criteria.error,
+        _FAULT: criteria.fault,
+    }
+    tests: list[Callable[[Row], bool]] = []
+    fields = {index: value for index, value in wanted.items() if value is not None}
+    if fields:
+        getter, values = operator.itemgetter(*fields), tuple(fields.values())
+        value = values[0] if len(values) == 1 else values
+        tests.append(lambda row: getter(row) == value)
+    if criteria.path is not None:
+        glob = re.compile(fnmatch.translate(criteria.path)).match
+        tests.append(lambda row: glob(row[_PATH]) is not None)
+    if criteria.body_contains:
+        needle = criteria.body_contains.encode("utf-8")
+        tests.append(lambda row: row[_BODY] is not None and needle in row[_BODY])
+    if criteria.headers:
+        headers = {name.lower(): pattern for name, pattern in criteria.headers.items()}
+        tests.append(lambda row: _headers_match(_pairs(row[_REQUEST_HEADERS]), headers))
+    if where is not None:
+        tests.append(where)
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    return lambda row: all(test(row) for test in tests)
 
 
 def _headers_match(recorded: Headers, wanted: dict[str, str]) -> bool:
