@@ -1,9 +1,11 @@
 """The live page at ``/__admin/``: the journal (filtered, each entry opening to its
 request, body and response), projects with their users and events, the faults in force.
 
-Server-rendered with Jinja; ``static/admin.js`` re-fetches the fragments every second and
-drives the buttons through the admin API itself (``DELETE /__admin/faults``,
-``POST /__admin/reset``), so the page adds no write endpoint of its own.
+Server-rendered with Jinja. ``static/admin.js`` polls every second for the journal rows
+newer than the newest it shows (``since_id``) and inserts them by id, so open entries,
+the scroll offset and a text selection stay as they are; "load more" asks for the rows
+before the oldest shown (``before_id``). Its buttons and forms call the admin API itself
+(faults, projects, reset), so the page adds no write endpoint of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ page = Blueprint("admin_page", __name__, url_prefix="/__admin", template_folder=
                  static_folder="static", static_url_path="/static")
 page.before_request(loopback_only)
 
-SHOWN_ENTRIES = 200
+SHOWN_ENTRIES = 200  # rows per answer: the first page, each poll, each "load more"
 FILTERS = ("method", "status", "project", "region", "path", "fault")
 SEGMENT_PREFIX = "/v1/"
 #: Fields shown in an entry's summary or sections; anything else is listed under "more".
@@ -85,10 +87,15 @@ def _projects(runtime: Runtime) -> list[dict[str, Any]]:
         ]
 
 
+def _id_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 def _journal_context() -> dict[str, Any]:
     runtime = current_runtime()
     filters = {name: request.args.get(name, "") for name in FILTERS}
-    entries, total = journal_entries(runtime, filters)
+    entries, total = journal_entries(runtime, filters, since_id=_id_arg("since_id"), before_id=_id_arg("before_id"))
     link_segment_calls(entries)
     return {
         "entries": entries,
@@ -112,6 +119,8 @@ def show_page() -> str:
         filters={name: request.args.get(name, "") for name in FILTERS},
         regions=runtime.regions,
         project_keys=list(runtime.store.projects),
+        plans=list(runtime.store.plans),
+        page_size=SHOWN_ENTRIES,
         error_profile=runtime.config.error_profile,
         **_journal_context(),
         **_state_context(),
@@ -120,6 +129,7 @@ def show_page() -> str:
 
 @page.get("/ui/journal", endpoint="journal_fragment")
 def journal_fragment() -> str:
+    """Rows for the page: the newest, or those newer than ``since_id``, or older than ``before_id``."""
     return render_template("admin/journal.html", **_journal_context())
 
 

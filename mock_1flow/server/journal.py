@@ -138,6 +138,7 @@ class Journal:
         self.bytes = 0
         self.dropped = 0
         self.recorded = 0
+        self.clears = 0  # how many times clear() ran: a reader that polls sees a reset by it
 
     def record(
         self,
@@ -190,6 +191,7 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.clears += 1
             self.bytes = 0
             self.dropped = 0
             self.recorded = 0
