@@ -94,6 +94,34 @@ async def loaded(root: str, mode: str, seconds: float, connections: int, seq_bas
     return sent / elapsed, latencies
 
 
+def in_process(size: int) -> None:
+    """The reads' own CPU cost, in this process (no server, no sockets): steady on a busy
+    machine, where the served figures swing with the load."""
+    from mock_1flow.server.journal import Criteria, Journal
+
+    journal = Journal(cap=size)
+    for seq in range(size):
+        raw = hex_track_request("127.0.0.1", 8080, "0123456789abcdef01234567", seq)
+        journal.record(started=time.time(), duration_ms=0.2, method="POST", path="/us/api/2021-06-15/v3/track", query="",
+                       region="us", project=bench_track.KEY, status=200, error=None, body=raw.split(b"\r\n\r\n", 1)[1],
+                       response=b'{"success":200,"message":"ok","result":null}',
+                       request_headers=(("one_flow_key", bench_track.KEY), ("content-type", "application/json")))
+    calls = {
+        "query(limit=20)": lambda: journal.query(limit=20),
+        "query(limit=1000)": lambda: journal.query(limit=1000),
+        "count()": lambda: journal.count(Criteria()),
+        "count(path=*/v3/track, status=200)": lambda: journal.count(Criteria(path="*/v3/track", status=200)),
+    }
+    print(f"in-process, journal of {size:,} entries (CPU ms per call, best of 5)")
+    for name, call in calls.items():
+        best = float("inf")
+        for _ in range(5):
+            started = time.process_time()
+            call()
+            best = min(best, time.process_time() - started)
+        print(f"  {name:<36} {best * 1000:8.2f} ms")
+
+
 def measure(size: int, seconds: float, connections: int, modes: list[str]) -> None:
     with running_mock(None, journal_cap=size) as root:
         parts = urlsplit(root)
@@ -124,11 +152,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="journal sizes (each is also the cap)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--in-process", action="store_true", help="only the in-process read costs (no server)")
     parser.add_argument("--readers", default=",".join(READER_MODES), help="reader modes: " + ", ".join(READER_MODES))
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}  load average: {open('/proc/loadavg').read().split()[:3]}")
     for size in (int(s) for s in args.sizes.split(",")):
-        measure(size, args.seconds, args.connections, args.readers.split(","))
+        in_process(size)
+        if not args.in_process:
+            measure(size, args.seconds, args.connections, args.readers.split(","))
 
 
 if __name__ == "__main__":
