@@ -52,6 +52,8 @@ class Entry(NamedTuple):
     warning: str | None
     ignored_query: tuple[str, ...]
     size: int
+    stub: str | None = None
+    off_spec: tuple[str, str] | None = None
 
 
 _FIELD = {name: index for index, name in enumerate(Entry._fields)}
@@ -96,6 +98,7 @@ class Criteria(NamedTuple):
     status: int | None = None
     error: str | None = None
     fault: str | None = None
+    stub: str | None = None
     headers: dict[str, str] | None = None
     body_contains: str | None = None
     since_id: int | None = None
@@ -151,6 +154,8 @@ class Journal:
         delivery: Any = None,
         warning: str | None = None,
         ignored_query: tuple[str, ...] = (),
+        stub: str | None = None,
+        off_spec: tuple[str, str] | None = None,
     ) -> None:
         truncated = body is not None and len(body) > self.body_max
         if truncated:
@@ -168,7 +173,7 @@ class Journal:
             entry = (  # an Entry's fields as a plain tuple: see _entries
                 next(self._ids), started, method, path, query, region, project, status, error, body, response,
                 fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
-                warning, ignored_query, size,
+                warning, ignored_query, size, stub, off_spec,
             )
             self.recorded += 1
             entries = self._entries
@@ -206,6 +211,7 @@ class Journal:
             and (criteria.status is None or entry.status == criteria.status)
             and (criteria.error is None or entry.error == criteria.error)
             and (criteria.fault is None or entry.fault == criteria.fault)
+            and (criteria.stub is None or entry.stub == criteria.stub)
             and (needle is None or (entry.body is not None and needle in entry.body))
             and (not headers or _headers_match(entry.request_headers, headers))
         ]
@@ -258,6 +264,8 @@ class Journal:
             "response_headers": self._shown_headers(entry.response_headers),
             "warning": entry.warning,
             "ignored_query": list(entry.ignored_query),
+            "stub": entry.stub,
+            "off_spec": list(entry.off_spec) if entry.off_spec else None,
         }
         return shown
 
