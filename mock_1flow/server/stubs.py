@@ -43,6 +43,14 @@ class StubError(ValueError):
         self.pointer, self.message = pointer, message
 
 
+def _glob(pattern: str) -> Callable[[str], bool]:
+    """A compiled ``fnmatch`` glob (case-sensitive); a pattern without wildcards is a plain comparison."""
+    if not any(char in pattern for char in "*?["):
+        return pattern.__eq__
+    match = re.compile(fnmatch.translate(pattern)).match
+    return lambda text: match(text) is not None
+
+
 def _fold(name: str) -> str:
     """Header names compare in any case, dash and underscore alike (servers differ in which they keep)."""
     return name.lower().replace("_", "-")
@@ -69,10 +77,11 @@ class Stub:
     def __post_init__(self) -> None:
         rule = self.request
         self._method = rule["method"].upper() if "method" in rule else None
-        self._path = rule.get("path", "*")
+        path = rule.get("path", "*")
+        self._path = None if path == "*" else _glob(path)
         self._project, self._region = rule.get("project"), rule.get("region")
-        self._headers = [(_fold(name), glob) for name, glob in (rule.get("headers") or {}).items()]
-        self._query = list((rule.get("query") or {}).items())
+        self._headers = [(_fold(name), _glob(glob)) for name, glob in (rule.get("headers") or {}).items()]
+        self._query = [(name, _glob(glob)) for name, glob in (rule.get("query") or {}).items()]
         self._json = rule.get("json")
         answer = self.response
         self.drop = bool(answer.get("drop_connection"))
@@ -100,19 +109,19 @@ class Stub:
                 headers: Iterable[tuple[str, str]], query: str, body: "_Body") -> bool:
         if self._method is not None and self._method != method:
             return False
-        if not (fnmatch.fnmatchcase(api_path, self._path) or fnmatch.fnmatchcase(full_path, self._path)):
+        if self._path is not None and not (self._path(api_path) or self._path(full_path)):
             return False
         if (self._project is not None and self._project != project) or (self._region is not None and self._region != region):
             return False
         if self._headers:
             have = {_fold(name): value for name, value in headers}
-            if not all(name in have and fnmatch.fnmatchcase(have[name], glob) for name, glob in self._headers):
+            if not all(name in have and glob(have[name]) for name, glob in self._headers):
                 return False
         if self._query:
             given: dict[str, str] = {}
             for name, value in parse_qsl(query, keep_blank_values=True):
                 given.setdefault(name, value)
-            if not all(name in given and fnmatch.fnmatchcase(given[name], glob) for name, glob in self._query):
+            if not all(name in given and glob(given[name]) for name, glob in self._query):
                 return False
         return self._json is None or contains(self._json, body.json())
 

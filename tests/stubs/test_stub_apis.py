@@ -127,6 +127,11 @@ def test_after_gate_lets_the_gate_answer_first(mock):
     no_key = requests.post(mock.http_api_base("us") + "/track", json=track, timeout=10)
     keyed = requests.post(mock.http_api_base("us") + "/track", json=track, headers={"api_key": US_KEY}, timeout=10)
     assert (no_key.status_code, keyed.json()) == (401, {"stubbed": True})
+    mock.add_stub({"status": 200, "json": {"stubbed": True}}, {"path": "/v1/batch"}, after_gate=True)
+    batch = {"batch": [{"type": "track", "event": "Opened", "userId": "u1"}]}
+    unknown_write_key = post(mock.url + "/v1/batch", {**batch, "writeKey": "nobody"})
+    known_write_key = post(mock.url + "/v1/batch", {**batch, "writeKey": WRITE_KEY})
+    assert (unknown_write_key.status_code, known_write_key.json()) == (401, {"stubbed": True})
     before_gate = mock.add_stub({"status": 200, "json": {"before": True}}, {"path": "/v3/track"})
     assert post(mock.base("us") + "/v3/track", TRACK, one_flow_key="no_such_key").json() == {"before": True}
     assert mock.stubs()[0]["id"] == before_gate["id"]
