@@ -17,7 +17,7 @@ import itertools
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 from urllib.parse import parse_qsl
 
 from .journal import DEFAULT_JOURNAL_BODY_MAX
@@ -191,6 +191,7 @@ def _known_fields(schema_path: list[Any]) -> list[str]:
 
 def _schema_error(spec: Any, prefix: str) -> StubError | None:
     validator = operation_validators()["adminAddStub"].body_validator
+    assert validator is not None  # the spec gives adminAddStub a body
     error = next(iter(validator.iter_errors(spec)), None)
     if error is None:
         return None
@@ -199,12 +200,12 @@ def _schema_error(spec: Any, prefix: str) -> StubError | None:
     kind = type(error.kind).__name__
     if kind == "AdditionalProperties":
         known = _known_fields(list(error.schema_path))
-        unknown = error.kind.unexpected[0]
+        unknown = getattr(error.kind, "unexpected")[0]
         close = difflib.get_close_matches(unknown, known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return StubError(f"{pointer}/{unknown}", f"unknown field '{unknown}'; {hint}known here: {', '.join(known)}")
     if kind == "Required":
-        return StubError(f"{pointer}/{error.kind.property}", f"{error.message}; a stub needs at least "
+        return StubError(f"{pointer}/{getattr(error.kind, 'property')}", f"{error.message}; a stub needs at least "
                          '{"response": {"status": 200, "json": {...}}}')
     return StubError(pointer, f"{error.message} (see StubSpec in /openapi.yaml)")
 
@@ -305,7 +306,7 @@ class StubSet:
         with self._lock:
             return [stub.as_dict() for stub in self._stubs]
 
-    def replace(self, stubs: list[Stub]) -> None:
+    def replace(self, stubs: Sequence[Stub]) -> None:
         """Put ``stubs`` (from :func:`stubs_from_state`) in force instead of the current ones."""
         with self._lock:
             self._stubs = list(stubs)

@@ -147,3 +147,15 @@ def test_in_process_mock_server_serves_stubs_too():
         assert server.runtime.journal.count() == 2 and server.stubs()[0]["hits"] == 1
         server.clear_stubs()
         assert server.stubs() == [] and stub["id"] == "stub-1"
+
+
+def test_a_projects_stubs_can_be_cleared_alone():
+    """What a per-project reset uses: the project's stubs go, the others stay and answer."""
+    with MockServer() as server:
+        server.stub(path="/v3/track", project=US_KEY).respond_with_status(500)
+        kept = server.stub(path="/v3/track", project="oneflow_prod_globex").respond_with_status(503)
+        unscoped = server.stub(path="/v3/identify").respond_with_status(502)
+        server.runtime.stubs.clear(project=US_KEY)
+        assert [s["id"] for s in server.stubs()] == [unscoped["id"], kept["id"]]
+        assert post(server.base("us") + "/v3/track", TRACK, one_flow_key=US_KEY).status_code == 200
+        assert post(server.base("eu") + "/v3/track", TRACK, one_flow_key="oneflow_prod_globex").status_code == 503
