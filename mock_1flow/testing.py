@@ -164,7 +164,7 @@ class AdminClient:
         self.admin("stubs", "DELETE")
 
     def reset(self) -> None:
-        """Forget all state, the journal and runtime faults."""
+        """Forget all state, the journal, runtime faults and stubs (those of serve --fault/--stub come back)."""
         self.admin("reset", "POST")
 
     def assert_tracked(self, key: str, name: str | None = None, count: int | None = None,
