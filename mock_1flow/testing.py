@@ -58,6 +58,31 @@ def _names(items: list[dict[str, Any]], field: str) -> str:
     return ", ".join(f"{name} x{count}" for name, count in counts.items()) or "nothing"
 
 
+class StubBuilder:
+    """What :meth:`AdminClient.stub` returns: one ``respond_with_*`` call adds the stub."""
+
+    def __init__(self, client: "AdminClient", request: dict[str, Any], options: dict[str, Any]) -> None:
+        self.client, self.request, self.options = client, request, options
+
+    def _respond(self, response: dict[str, Any], headers: dict[str, str] | None) -> dict[str, Any]:
+        if headers:
+            response["headers"] = headers
+        return self.client.add_stub(response, self.request, **self.options)
+
+    def respond_with_json(self, json: Any, status: int = 200, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        return self._respond({"status": status, "json": json}, headers)
+
+    def respond_with_body(self, body: str, status: int = 200, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Text as the body (a malformed document, HTML from a proxy...)."""
+        return self._respond({"status": status, "body": body}, headers)
+
+    def respond_with_status(self, status: int, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        return self._respond({"status": status}, headers)
+
+    def drop_connection(self) -> dict[str, Any]:
+        return self._respond({"drop_connection": True}, None)
+
+
 class AdminClient:
     """What a test needs from a running mock (``self.url``): its journal and state through
     the admin API, and WireMock-style assertions whose failures show what was received."""
@@ -113,8 +138,33 @@ class AdminClient:
     def clear_faults(self) -> None:
         self.admin("faults", "DELETE")
 
+    # -- stubs: answers of your own (POST /__admin/stubs) ------------------------------
+
+    def add_stub(self, response: dict[str, Any], request: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+        """``add_stub({"status": 401, "json": {...}}, {"path": "/v3/track"}, times=1)``: the stub
+        with its id. ``options``: ``times``, ``priority``, ``after_gate``."""
+        return self.admin("stubs", "POST", json={"request": request or {}, "response": response, **options})
+
+    def stub(self, method: str | None = None, path: str | None = None, *, times: int | None = None,
+             priority: int | None = None, after_gate: bool = False, **match: Any) -> "StubBuilder":
+        """pytest-httpserver style: ``mock.stub(path="/v3/track").respond_with_json({...}, status=400)``.
+        ``match``: ``project``, ``region``, ``headers``, ``query``, ``json`` (as ``StubRequest``)."""
+        request = {name: value for name, value in {"method": method, "path": path, **match}.items() if value is not None}
+        options = {name: value for name, value in {"times": times, "priority": priority}.items() if value is not None}
+        return StubBuilder(self, request, {**options, **({"after_gate": True} if after_gate else {})})
+
+    def stubs(self) -> list[dict[str, Any]]:
+        """The stubs in force, in match order, with their hit counts."""
+        return self.admin("stubs")["stubs"]
+
+    def remove_stub(self, stub_id: str) -> None:
+        self.admin(f"stubs/{stub_id}", "DELETE")
+
+    def clear_stubs(self) -> None:
+        self.admin("stubs", "DELETE")
+
     def reset(self) -> None:
-        """Forget all state, the journal and runtime faults."""
+        """Forget all state, the journal, runtime faults and stubs (those of serve --fault/--stub come back)."""
         self.admin("reset", "POST")
 
     def assert_tracked(self, key: str, name: str | None = None, count: int | None = None,

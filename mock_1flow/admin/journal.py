@@ -24,6 +24,7 @@ def count_requests() -> Any:
         status=int(args["status"]) if "status" in args else None,
         error=args.get("error"),
         fault=args.get("fault"),
+        stub=args.get("stub"),
     )
     return json_response({"count": current_runtime().journal.count(criteria)})
 

@@ -22,6 +22,7 @@ from ..server.errors import ApiError
 from ..server.routes.common import dumps, json_response, validated
 from ..server.runtime import Runtime, current_runtime
 from ..server.store import export_state, import_state
+from ..server.stubs import export_stubs, stubs_from_state
 from ..server.validation import MalformedJson, operation_validators, parse_json
 from .routes import _ok, bp
 
@@ -49,14 +50,17 @@ def check_snapshot(runtime: Runtime, snapshot: Any) -> None:
 def load_snapshot(runtime: Runtime, snapshot: Any) -> None:
     check_snapshot(runtime, snapshot)
     try:
+        stubs = stubs_from_state(runtime, snapshot)
         import_state(runtime.store, snapshot)
     except ValueError as exc:
         raise SnapshotError(str(exc)) from None
+    if stubs is not None:
+        runtime.stubs.replace(stubs)
 
 
 @bp.get("/state", endpoint="adminGetState")
 def get_state() -> Any:
-    return json_response(export_state(current_runtime().store))
+    return json_response({**export_state(current_runtime().store), "stubs": export_stubs(current_runtime())})
 
 
 @bp.put("/state", endpoint="adminPutState")
@@ -88,7 +92,7 @@ def write_state_file(runtime: Runtime, path: Path) -> None:
     """Write atomically (a temporary file renamed over the old one), so a crash mid-write
     leaves the previous snapshot."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(dumps(export_state(runtime.store)))
+    temporary.write_bytes(dumps({**export_state(runtime.store), "stubs": export_stubs(runtime)}))
     os.replace(temporary, path)
 
 

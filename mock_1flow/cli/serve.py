@@ -54,6 +54,16 @@ def _check_state_file(config: MockConfig, path: Path) -> str:
     return f"state file: {path} ({len(snapshot['projects'])} project(s) loaded; written at shutdown)"
 
 
+def _read_stubs(path: Path, body_limit: int) -> list[dict]:
+    """``--stub FILE``: checked as ``POST /__admin/stubs`` checks each, so a bad file stops the start."""
+    from ..server.stubs import StubError, stubs_from_text
+
+    try:
+        return stubs_from_text(path.read_bytes(), body_limit)
+    except StubError as exc:
+        raise click.BadParameter(f"{path} {exc}", param_hint="'--stub'") from None
+
+
 def _ensure_port_free(host: str, port: int) -> int:
     """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
     share its traffic; a bind and listen first turn that into a clear error. The probe sets
@@ -134,6 +144,9 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="Networks allowed to use /__admin besides loopback (repeatable).")
 @click.option("--fault", "faults", multiple=True, type=FAULT, metavar="SPEC",
               help="Inject a fault: 'path=/v3/track,status=503,probability=0.3' or a JSON object (repeatable).")
+@click.option("--stub", "stub_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="Stubs to put in force at start and after each reset: a JSON list of "
+                                   "POST /__admin/stubs bodies (repeatable).")
 @click.option("--state-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help="Load the state (projects, users, events, responses, tokens) from PATH at start, if it exists, "
                    "and write it there at shutdown (the GET /__admin/state document).")
@@ -169,6 +182,7 @@ def serve(
     body_timeout: float,
     admin_allow: tuple[str, ...],
     faults: tuple[dict, ...],
+    stub_files: tuple[Path, ...],
     state_file: Path | None,
     threads: int,
     access_log: bool,
@@ -204,6 +218,7 @@ def serve(
             body_timeout=body_timeout,
             admin_allow=LOOPBACK_NETWORKS + tuple(admin_allow),
             faults=list(faults),
+            stubs=[spec for path in stub_files for spec in _read_stubs(path, journal_body_max)],
             access_log=access_log,
             state_file=str(state_file.resolve()) if state_file else None,
         )
@@ -234,6 +249,8 @@ def serve(
         click.echo(f"  {project.key}  {project.name}  region={project.region}  plan={project.plan}")
     for fault in faults:
         click.echo(f"fault: {fault}")
+    if config.stubs:
+        click.echo(f"stubs: {len(config.stubs)} from {', '.join(map(str, stub_files))}")
     if snapshot_note:
         click.echo(snapshot_note)
     if tls_note:

@@ -26,7 +26,8 @@ from werkzeug.exceptions import HTTPException
 from ..server.errors import ApiError
 from ..server.projects import Source
 from ..server.routes.common import dumps
-from ..server.runtime import Runtime, current_runtime
+from ..server.runtime import EXTENSION_KEY, Runtime, current_runtime
+from ..server.stubs import Scope
 from ..server.validation import MalformedJson, operation_validators, parse_json
 from .pipeline import UnknownSource, deliver, source_project
 
@@ -205,5 +206,25 @@ def single(**path: str) -> Response:
     return _accept([event], source)
 
 
+def stub_scope(runtime: Runtime, req: Any) -> Scope | None:
+    """A Segment request as stubs see it: its project and region are its write key's source's;
+    it passes the gate when the write key opens a project."""
+    if req.blueprint != bp.name:
+        return None
+    key = _header_write_key()
+    if key is None:
+        try:
+            key = _write_key(_body())
+        except SegmentError:
+            key = None
+    source = runtime.store.sources.get(key) if key else None
+    if source is None:
+        return Scope(None, req.path, None, req.endpoint.rpartition(".")[2], lambda: False)
+    project = runtime.store.projects.get(source.project)
+    region = source.region or (project.region if project else None)
+    return Scope(region, req.path, source.project, req.endpoint.rpartition(".")[2], lambda: project is not None)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.extensions[EXTENSION_KEY].stubs.scopes.append(stub_scope)

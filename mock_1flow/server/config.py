@@ -38,6 +38,7 @@ class MockConfig:
     tls_cert: str | None = None  # PEM chain; with tls_key, `serve` speaks HTTPS (the SDKs hard-code https://)
     tls_key: str | None = None
     faults: list[dict] = field(default_factory=list)
+    stubs: list[dict] = field(default_factory=list)  # serve --stub FILE: POST /__admin/stubs bodies (server/stubs.py)
     journal_max_bytes: int = DEFAULT_JOURNAL_MAX_BYTES
     journal_body_max: int = DEFAULT_JOURNAL_BODY_MAX
     journal_redact: tuple[str, ...] = DEFAULT_REDACTED_HEADERS

@@ -17,11 +17,12 @@ from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
 from .faults import Fault
-from .hotpath import MAX_REQUEST_BYTES, HotPath, dropped_stream, fault_error, key_warning
+from .hotpath import MAX_REQUEST_BYTES, HotPath, dropped_stream, error_code, fault_error, key_warning
 from .routes import http_api
 from .routes.common import dumps, json_response
 from .runtime import Runtime, current_runtime
 from .spec import API_VERSION_PATH, spec_text
+from .stub_hooks import stub_answer
 
 log = logging.getLogger("mock_1flow")
 
@@ -82,6 +83,7 @@ def _before() -> Response | None:
     path = req.path
     ctx.journaled = not path.startswith(UNJOURNALED_PREFIXES)
     ctx.region = ctx.project = ctx.request_json = ctx.response_body = ctx.fault = None
+    ctx.stub = ctx.off_spec = ctx.response_raw = None
     ctx.dropped = False
     if not ctx.journaled:
         return None
@@ -89,20 +91,21 @@ def _before() -> Response | None:
     if PICKED_FAULT in req.environ:  # picked (and its latency awaited) by the server in front
         fired = req.environ[PICKED_FAULT]
     elif not runtime.faults.faults:
-        return None
+        fired = None
     else:
         fired = pick_fault(runtime, req.method, path, req.host, req.headers)
         if fired is not None and fired[1]:
             time.sleep(fired[1])
-    if fired is None:
-        return None
+    if fired is None or (fired[0].status is None and not fired[0].drop_connection):
+        if fired is not None:
+            ctx.fault = fired[0].id
+        # a stub answers unless a fault did (a latency fault's wait is already over)
+        return stub_answer(runtime, req, ctx, dropped_stream) if runtime.stubs.before or runtime.stubs.after else None
     fault = fired[0]
     ctx.fault = fault.id
     if fault.drop_connection:
         ctx.dropped = True
         return Response(dropped_stream(b'{"success":'), status=200, headers={"Content-Length": "1024"}, mimetype="application/json")
-    if fault.status is None:
-        return None
     error = fault_error(fault)
     if http_api.request_scope(runtime, path, req.host, req.headers) is not None:
         # 1Flow's HTTP API answers in 1Flow's shape: raised, the error would be rendered by the matched
@@ -118,6 +121,7 @@ def _journal(response: Response) -> Response:
     req = request._get_current_object()
     raw = req.get_data(cache=True) if (req.content_length or 0) <= MAX_REQUEST_BYTES else b""
     reply = vars(ctx).get("response_body")
+    raw_reply = vars(ctx).get("response_raw")
     headers = tuple(req.headers.items())
     current_runtime().journal.record(
         started=time.time() - (time.perf_counter() - ctx.started),
@@ -128,15 +132,17 @@ def _journal(response: Response) -> Response:
         region=ctx.region,
         project=ctx.project,
         status=0 if ctx.dropped else response.status_code,
-        error="connection_dropped" if ctx.dropped else (reply.get("error") if isinstance(reply, dict) else None),
+        error="connection_dropped" if ctx.dropped else (reply.get("error") if isinstance(reply, dict) else error_code(response.status_code, raw_reply)),
         body=raw or None,
-        response=None if reply is None or ctx.dropped else dumps(reply),
+        response=raw_reply or (None if reply is None or ctx.dropped else dumps(reply)),
         request_headers=headers,
         response_headers=tuple(response.headers.items()),
         fault=ctx.fault,
         via=req.headers.get("X-Mock-1flow-Via"),
         delivery=vars(ctx).get("delivery"),
         warning=None if req.headers.get("one_flow_key") else key_warning(headers, False),
+        stub=vars(ctx).get("stub"),
+        off_spec=vars(ctx).get("off_spec"),
     )
     return response
 

@@ -12,7 +12,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FAULT_STATUSES = (429, 500, 502, 503, 504)
+FAULT_STATUSES = range(400, 600)  # any 4xx or 5xx: a 400, 401 or 418 is as much a fault to test as a 503
 MAX_LATENCY_MS = 60_000  # the spec's FaultSpec maximum: a longer sleep only ties up a worker
 MAX_RETRY_AFTER = 86_400  # a day; larger values are typos, and 10^14 s overflows clients' clocks
 
@@ -72,7 +72,7 @@ def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
     _check_types(spec)
     fault = Fault(id=fault_id, **spec)
     if fault.status is not None and fault.status not in FAULT_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(map(str, FAULT_STATUSES))}, not {fault.status}")
+        raise ValueError(f"status must be a 4xx or 5xx (400-599), not {fault.status}; a stub (POST /__admin/stubs) answers other statuses")
     if not 0.0 < fault.probability <= 1.0:
         raise ValueError("probability must be in (0, 1]")
     if fault.times is not None and fault.times < 1:

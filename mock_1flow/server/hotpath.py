@@ -29,6 +29,7 @@ from .routes import sdk
 from .routes.sdk import OPERATIONS, Operation, unknown_path_error
 from .runtime import Runtime
 from .spec import API_VERSION_PATH
+from .stubs import DROPPED_FRAGMENT, Stub
 from .validation import OperationValidator, operation_validators
 
 log = logging.getLogger("mock_1flow")
@@ -167,7 +168,16 @@ class HotPath:
         fault = fired[0] if fired else None
         ignored: tuple[str, ...] = ()
         reply: Reply
-        if fault is not None and fault.drop_connection:
+        stub: Stub | None = None
+        stubs = runtime.stubs
+        if stubs.before and (fault is None or (fault.status is None and not fault.drop_connection)):
+            if region is None:  # the host form: the stub may name the Host's region
+                region = runtime.config.host_regions.get(sdk.host_name(request.host))
+            stub = stubs.pick(False, request.method, "/" + match.rest, request.path, project, region,
+                              request.headers, request.query_string, request.body)
+        if stub is not None:
+            reply = _stub_reply(stub)
+        elif fault is not None and fault.drop_connection:
             reply = Reply(200, [("Content-Type", "application/json"), ("Content-Length", "1024")], b'{"success":', True)
         else:
             try:
@@ -193,8 +203,15 @@ class HotPath:
                     region = sdk.enter(runtime, region, request.host)
                     if match.operation is None:
                         raise unknown_path_error(request.method, match.rest)
-                    body, ignored = self._work(runtime, request, match, region)
-                    reply = _json_reply(200, body)
+                    key = authorize(runtime.store, region, request.key, runtime.config.error_profile).key
+                    if stubs.after and (fault is None or fault.status is None):
+                        stub = stubs.pick(True, request.method, "/" + match.rest, request.path, project, region,
+                                          request.headers, request.query_string, request.body)
+                    if stub is not None:
+                        reply = _stub_reply(stub)
+                    else:
+                        body, ignored = self._work(runtime, request, match, key)
+                        reply = _json_reply(200, body)
             except ApiError as error:
                 reply = _json_reply(error.status, error.body(), error.headers)
             except Exception as error:  # a bug: answer the mock's 500, never a traceback
@@ -220,6 +237,9 @@ class HotPath:
             via=request.via,
             warning=None if request.key else key_warning(request.headers, request.raw_names),
             ignored_query=ignored,
+            stub=stub.id if stub else None,
+            off_spec=stub.off_spec(match.operation.operation_id if match.operation else None, request.method, request.path)
+            if stub else None,
         )
         if runtime.on_request:
             target = f"{request.path}?{request.query_string}" if request.query_string else request.path
@@ -230,8 +250,8 @@ class HotPath:
             reply.body = b""
         return reply
 
-    def _work(self, runtime: Runtime, request: Request, match: Match, region: str) -> tuple[dict[str, Any], tuple[str, ...]]:
-        project = authorize(runtime.store, region, request.key, runtime.config.error_profile)
+    def _work(self, runtime: Runtime, request: Request, match: Match, key: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The operation's answer for a request that passed the gate (``key``: its project)."""
         validator = match.validator
         assert validator is not None and match.operation is not None
         query: dict[str, str] = {}
@@ -253,7 +273,7 @@ class HotPath:
             body = validator.validate_body(request.body or b"", _mimetype(request.content_type))
         store = runtime.store
         with store.lock:
-            result = match.operation.handler(runtime, store.state(project.key), body, match.params, query)
+            result = match.operation.handler(runtime, store.state(key), body, match.params, query)
         return result, ignored
 
     # -- WSGI ------------------------------------------------------------------------
@@ -291,6 +311,12 @@ def fault_error(fault: Fault) -> ApiError:
     return ApiError(fault.status or 500, code, f"Injected fault {fault.id}: HTTP {fault.status}.", headers=headers)
 
 
+def _stub_reply(stub: Stub) -> Reply:
+    if stub.drop:
+        return Reply(200, [("Content-Type", "application/json"), ("Content-Length", "1024")], DROPPED_FRAGMENT, True)
+    return Reply(stub.status, list(stub.headers), stub.body)
+
+
 def _json_reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
     data = dumps(body)
     out = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
@@ -300,13 +326,19 @@ def _json_reply(status: int, body: Any, headers: Mapping[str, str] | None = None
 
 
 def _error_code(reply: Reply) -> str | None:
-    if reply.status < 400 or not reply.body:
+    return error_code(reply.status, reply.body)
+
+
+def error_code(status: int, body: bytes | None) -> str | None:
+    """The ``error`` code in a 4xx/5xx JSON body, for the journal."""
+    if status < 400 or not body:
         return None
-    marker = reply.body.find(b'"error":"')
+    marker = body.find(b'"error":"')
     if marker < 0:
         return None
     start = marker + 9
-    return reply.body[start : reply.body.index(b'"', start)].decode()
+    end = body.find(b'"', start)
+    return body[start:end].decode("utf-8", "replace") if end > 0 else None
 
 
 def _mimetype(content_type: str) -> str:

@@ -56,13 +56,15 @@ class Entry(NamedTuple):
     warning: str | None
     ignored_query: tuple[str, ...]
     size: int
+    stub: str | None = None
+    off_spec: tuple[str, str] | None = None
 
 
 _FIELD = {name: index for index, name in enumerate(Entry._fields)}
 # Where each field sits in a raw row: readers address rows by these names, never by number,
 # so a field appended to Entry (and to the tuple record() builds) moves nothing.
 _ID, _METHOD, _PATH, _REGION, _PROJECT = (_FIELD[n] for n in ("id", "method", "path", "region", "project"))
-_STATUS, _ERROR, _BODY, _FAULT = (_FIELD[n] for n in ("status", "error", "body", "fault"))
+_STATUS, _ERROR, _BODY, _FAULT, _STUB = (_FIELD[n] for n in ("status", "error", "body", "fault", "stub"))
 _SIZE, _REQUEST_HEADERS, _RESPONSE_HEADERS = _FIELD["size"], _FIELD["request_headers"], _FIELD["response_headers"]
 Row = tuple[Any, ...]
 
@@ -105,6 +107,7 @@ class Criteria(NamedTuple):
     status: int | None = None
     error: str | None = None
     fault: str | None = None
+    stub: str | None = None
     headers: dict[str, str] | None = None
     body_contains: str | None = None
     since_id: int | None = None
@@ -161,6 +164,8 @@ class Journal:
         delivery: Any = None,
         warning: str | None = None,
         ignored_query: tuple[str, ...] = (),
+        stub: str | None = None,
+        off_spec: tuple[str, str] | None = None,
     ) -> None:
         truncated = body is not None and len(body) > self.body_max
         if truncated:
@@ -178,7 +183,7 @@ class Journal:
             entry = (  # an Entry's fields as a plain tuple: see _entries
                 next(self._ids), started, method, path, query, region, project, status, error, body, response,
                 fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
-                warning, ignored_query, size,
+                warning, ignored_query, size, stub, off_spec,
             )
             self.recorded += 1
             entries = self._entries
@@ -295,6 +300,8 @@ class Journal:
             "response_headers": self._shown_headers(entry.response_headers),
             "warning": entry.warning,
             "ignored_query": list(entry.ignored_query),
+            "stub": entry.stub,
+            "off_spec": list(entry.off_spec) if entry.off_spec else None,
         }
         return shown
 
@@ -327,6 +334,7 @@ def _predicate(criteria: Criteria, where: Callable[[Row], bool] | None) -> Calla
         _STATUS: criteria.status,
         _ERROR: criteria.error,
         _FAULT: criteria.fault,
+        _STUB: criteria.stub,
     }
     tests: list[Callable[[Row], bool]] = []
     fields = {index: value for index, value in wanted.items() if value is not None}

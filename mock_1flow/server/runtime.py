@@ -16,6 +16,7 @@ from ..paths import FIXTURES_DIR
 from .projects import SourceCheck, load_projects
 from .spec import regions
 from .store import Store
+from .stubs import StubSet
 
 EXTENSION_KEY = "mock_1flow"
 
@@ -35,6 +36,7 @@ class Runtime:
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
     on_reset: list[Callable[[], None]] = field(default_factory=list)
+    stubs: StubSet = field(default_factory=StubSet)
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
     # requests never reach Flask's hooks.
@@ -55,13 +57,20 @@ class Runtime:
             ),
             faults=FaultSet(),
             regions=regions(),
+            stubs=StubSet(config.journal_body_max),
         )
         runtime.install_configured_faults()
+        runtime.install_configured_stubs()
         return runtime
 
     def install_configured_faults(self) -> None:
         for spec in self.config.faults:
             self.faults.add(dict(spec))
+
+    def install_configured_stubs(self) -> None:
+        """The stubs of ``serve --stub FILE``: in force from the start and again after each reset."""
+        for spec in self.config.stubs:
+            self.stubs.add(spec)
 
     def reset(self) -> None:
         """Back to the state right after start-up: projects from the file, no data, no journal."""
@@ -71,6 +80,8 @@ class Runtime:
         self.journal.clear()
         self.faults.clear()
         self.install_configured_faults()
+        self.stubs.clear()
+        self.install_configured_stubs()
 
 
 def current_runtime() -> Runtime:

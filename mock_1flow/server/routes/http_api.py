@@ -142,6 +142,24 @@ def _serve(region: str, rest: str) -> Response:
         return op.handler(runtime.store.state(project.key), body)
 
 
+def operation_id(api_path: str) -> str | None:
+    """The spec's operation for a path after the region (``/v1/track`` -> ``httpTrack``)."""
+    op = _OPERATIONS.get(api_path[len(PREFIX) + 1:].strip("/"))
+    return op.operation_id if op else None
+
+
+def passes_gate(runtime: Runtime, region: str | None, key: str | None) -> bool:
+    """Whether a request with this region and ``api_key`` passes the region and key checks
+    (what a stub with ``after_gate`` waits for)."""
+    if region not in runtime.regions:
+        return False
+    try:
+        _authorize(runtime, region, key)
+    except ApiError:
+        return False
+    return True
+
+
 def _unauthorized(profile: str, code: str, message: str) -> ApiError:
     if profile == "backend":
         return ApiError(401, "invalid_key", f"Invalid key. {message}")
