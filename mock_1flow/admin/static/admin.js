@@ -39,7 +39,8 @@ async function poll() {
 }
 
 async function call(method, url) {
-  const response = await fetch(url, {method});
+  // the admin API refuses state-changing calls without it (README "Admin API security")
+  const response = await fetch(url, {method, headers: {"X-Mock-1flow-Admin": "1"}});
   if (!response.ok) alert(method + " " + url + ": " + (await response.text()));
   await poll();
 }
