@@ -42,6 +42,11 @@ CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
 DEFAULT_THREADS = 1  # benchmarks/bench_threads.py: 1.06-1.45x the req/s of 2 on /v1/track, never slower
 ADMIN_THREADS = 2
+# An SDK request whose body is larger than this is answered in a thread of its own pool, not
+# on the event loop: parsing and checking 8 MB takes up to a second, the loop must keep
+# answering the admin API and the other SDK calls meanwhile. A track call of a few events is
+# a few KB; the pool's one thread keeps at most one large body in work at a time.
+INLINE_BODY_BYTES = 64 * 1024
 PR_SET_PDEATHSIG = 1
 GC_THRESHOLDS = (700, 10, 1000)  # young generations as CPython's defaults, full collections rare: see app_from_env
 
@@ -77,6 +82,7 @@ class RSGIApp:
         self.deadlines = Deadlines(self.body_timeout)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="mock-1flow")
         self.admin_pool = ThreadPoolExecutor(ADMIN_THREADS, thread_name_prefix="mock-1flow-admin")
+        self.bulk_pool = ThreadPoolExecutor(1, thread_name_prefix="mock-1flow-bulk")
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
@@ -105,7 +111,11 @@ class RSGIApp:
         if fired is not None and fired[1]:
             await asyncio.sleep(fired[1])
         request.body, request.body_timed_out = await self._body(protocol, request.content_length)
-        reply = self.hot.respond(request, match, fired, started)
+        if request.body is not None and len(request.body) > INLINE_BODY_BYTES:
+            loop = asyncio.get_running_loop()
+            reply = await loop.run_in_executor(self.bulk_pool, self.hot.respond, request, match, fired, started)
+        else:
+            reply = self.hot.respond(request, match, fired, started)
         if reply.dropped:
             transport = protocol.response_stream(reply.status, reply.headers)
             await transport.send_bytes(reply.body)

@@ -23,6 +23,7 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
+from .server.config import ADMIN_WRITE_HEADER
 from .server.runtime import Runtime, current_runtime
 
 
@@ -101,7 +102,8 @@ class AdminClient:
         """Call the admin API and return its JSON; a refusal raises :class:`MockError`
         with the mock's own message."""
         url = f"{self.url}/__admin/{path.lstrip('/')}"
-        response = requests.request(method, url, timeout=10, **kwargs)
+        headers = {ADMIN_WRITE_HEADER: "1", **kwargs.pop("headers", {})}
+        response = requests.request(method, url, timeout=10, headers=headers, **kwargs)
         try:
             body = response.json()
         except ValueError:

@@ -1,6 +1,7 @@
 """The admin API under ``/__admin``: health, journal, reset, projects, state, faults.
 
-It answers loopback clients only unless the mock is configured with other networks.
+It answers loopback clients only unless the mock is configured with other networks, and
+refuses what a web page could send it (README "Admin API security").
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Flask, request
 
 from .. import __version__
+from ..server.config import ADMIN_WRITE_HEADER
 from ..server.errors import ApiError
 from ..server.projects import Project
 from ..server.runtime import Runtime, current_runtime
@@ -20,19 +22,70 @@ from ..server.routes.common import json_response, validated
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 
 
+# A web page can send a cross-site GET, HEAD or POST without asking (a CORS "simple" request);
+# PUT, PATCH and DELETE always need a preflight, which the mock never grants. So a POST must be
+# made non-simple: the custom header or a JSON content type.
+SIMPLE_WRITE_METHODS = frozenset({"POST"})
+
+
 @bp.before_request
 def loopback_only() -> None:
+    """The admin API's guard, before any admin route or page: the client's address, then
+    the ``Host`` (DNS rebinding), then the ``Origin`` (another site's page), then, for a
+    state-changing call, a request no page can send cross-site without a preflight."""
     runtime = current_runtime()
-    if not runtime.config.admin_allowed(request.remote_addr):
+    config = runtime.config
+    if not config.admin_allowed(request.remote_addr):
         raise ApiError(
             403,
             "admin_forbidden",
-            f"The admin API answers {', '.join(runtime.config.admin_allow)} only; "
+            f"The admin API answers {', '.join(config.admin_allow)} only; "
             f"{request.remote_addr} is not among them (see 'mock-1flow serve --admin-allow').",
+        )
+    host = request.headers.get("Host")
+    if not config.admin_host_allowed(host):
+        raise ApiError(
+            403,
+            "admin_foreign_host",
+            f"The admin API does not answer for Host '{_shown(host)}': call it as localhost, a loopback or "
+            "--admin-allow address, or a host mapped with --host-region/--http-api-host (a name that "
+            "resolves here without being one of those is how a DNS-rebinding page reaches a local server).",
+        )
+    origin = request.headers.get("Origin")
+    if origin is not None and not _same_origin(origin, host):
+        raise ApiError(
+            403,
+            "admin_foreign_origin",
+            f"The admin API refuses calls from the web page at Origin '{_shown(origin)}': only the mock's own "
+            "page (same origin) may call it from a browser.",
+        )
+    if request.method in SIMPLE_WRITE_METHODS and not request.headers.get(ADMIN_WRITE_HEADER) and not _json_body():
+        raise ApiError(
+            403,
+            "admin_header_required",
+            f"{request.method} {request.path} changes the mock: send it with the header "
+            f"'{ADMIN_WRITE_HEADER}: 1' or a JSON body (Content-Type: application/json), so that a web page "
+            "cannot send it with a plain form.",
         )
     validator = operation_validators().get(request.endpoint.split(".")[-1]) if request.endpoint else None
     if validator is not None:
         validator.validate_parameters(request.args, request.view_args or {})
+
+
+def _shown(value: str | None) -> str:
+    return (value or "")[:100]
+
+
+def _same_origin(origin: str, host: str | None) -> bool:
+    """``Origin`` is ``scheme://host[:port]``; the mock's own page sends the ``Host`` it was
+    loaded from. ``null`` (a sandboxed or file page) is never the mock's page."""
+    scheme, sep, authority = origin.partition("://")
+    return bool(sep) and scheme in ("http", "https") and host is not None and authority.lower() == host.strip().lower()
+
+
+def _json_body() -> bool:
+    mimetype = request.mimetype
+    return mimetype == "application/json" or mimetype.endswith("+json")
 
 
 def _project_or_404(runtime: Runtime, key: str) -> Project:

@@ -11,6 +11,8 @@ from typing import Any
 import click
 import requests
 
+from ..server.config import ADMIN_WRITE_HEADER
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_OPTION = click.option("--url", default=DEFAULT_URL, show_default=True, envvar="MOCK_1FLOW_URL",
                           help="The running mock's root URL (env MOCK_1FLOW_URL).")
@@ -20,7 +22,8 @@ def admin_call(url: str, method: str, path: str, **kwargs: Any) -> Any:
     """Call ``url/__admin/path``; a mock that does not answer or refuses is a clear error."""
     target = f"{url.rstrip('/')}/__admin/{path}"
     try:
-        reply = requests.request(method, target, timeout=10, **kwargs)
+        headers = {ADMIN_WRITE_HEADER: "1", **kwargs.pop("headers", {})}
+        reply = requests.request(method, target, timeout=10, headers=headers, **kwargs)
     except requests.RequestException as exc:
         raise click.ClickException(f"no mock answers at {url} ({type(exc).__name__}); start one with "
                                    "'mock-1flow serve' or pass --url") from None

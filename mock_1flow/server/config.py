@@ -14,6 +14,10 @@ ERROR_PROFILES = ("docs", "backend")
 DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
 DEFAULT_HTTP_API_HOSTS = {"api.1flow.app": "us"}  # 1Flow's HTTP API; /v1/... elsewhere is Segment's
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
+ADMIN_WRITE_HEADER = "X-Mock-1flow-Admin"
+"""A state-changing admin call carries this header (any value) or a JSON body: either makes it
+a request a web page cannot send cross-site without a CORS preflight, which the mock never
+grants (FIDELITY.md, "Admin API security")."""
 # The SDK API's body limit. 32 KB is a figure of 1Flow's public HTTP API, not of the SDK
 # API: both SDKs send their whole queue in one /v3/track body and resend it, growing, after
 # a failure, so the default lets a backlog of tens of thousands of events through; the hard
@@ -72,6 +76,31 @@ class MockConfig:
             return False
         mapped = getattr(ip, "ipv4_mapped", None)
         return any(ip in net or (mapped is not None and mapped in net) for net in self.admin_networks)
+
+    def admin_host_allowed(self, host: str | None) -> bool:
+        """Whether a ``Host`` header names this mock: ``localhost``, an address ``admin_allowed``
+        lets in, or a host mapped to a region (``host_regions``, ``http_api_hosts``). Any other
+        name is what a DNS-rebinding page sends. No ``Host`` at all (HTTP/1.0) is allowed: a
+        browser always sends one."""
+        if not host:
+            return True
+        name = host_name(host)
+        if name == "localhost" or name.endswith(".localhost"):
+            return True
+        if name in self.host_regions or name in self.http_api_hosts:
+            return True
+        return self.admin_allowed(name)
+
+
+def host_name(host: str) -> str:
+    """The name in a ``Host`` header or an origin's authority: no port, no brackets around an
+    IPv6 address, no trailing dot, lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
 
 
 def check_body_limit(limit: int) -> int:

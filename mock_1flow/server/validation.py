@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Iterable, Mapping
 
 import jsonschema_rs
@@ -62,38 +63,220 @@ def parse_json(raw: bytes | str) -> Any:
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
     scan = data.translate(_SCAN)
     if scan.count(b"[") > MAX_JSON_DEPTH:
-        depth = json_depth(value)
-        if depth > MAX_JSON_DEPTH:
-            raise MalformedJson(f"nested {depth} levels deep; the mock accepts at most {MAX_JSON_DEPTH}")
+        if json_depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            raise MalformedJson(f"nested more than {MAX_JSON_DEPTH} levels deep; the mock accepts at most {MAX_JSON_DEPTH}")
     if _DIGIT_RUN in scan and _LONG_DIGITS.search(data):
         value = json.loads(data)  # exact integers; orjson has already refused what JSON does not allow
     return value
 
 
-def json_depth(value: Any) -> int:
-    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
+def json_depth(value: Any, stop: int | None = None) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), level by level without recursion.
+
+    ``stop``: return as soon as the depth is known to exceed it (a wide body is walked once,
+    in comprehensions, not node by node through a stack)."""
+    depth, level = 0, [value] if isinstance(value, (dict, list)) else []
+    while level:
+        depth += 1
+        if stop is not None and depth > stop:
+            return depth
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+    return depth
+
+
+# Bounds of a validation answer, whatever the body: the first MAX_ERRORS violations, each
+# quoting at most PREVIEW_CHARS of the offending value (the pointer says where the rest is).
+# jsonschema-rs builds every error of a call at once, each holding a copy of its instance,
+# about 17 µs an error plus the size of the value (a 1M-item array of bad items took 65 s,
+# an 8 MB array where an object belongs 1.5 s), so an invalid body is first cut down by
+# is_valid (lazy, it stops at the first failure) to a small PROBE that is still invalid.
+MAX_ERRORS = 10
+PREVIEW_CHARS = 80
+MESSAGE_CHARS = 300
+POINTER_SEGMENT_CHARS = 64
+POINTER_CHARS = 512
+VALIDATION_ANSWER_BYTES = 64 * 1024
+"""What a validation 400 weighs at most: MAX_ERRORS + 1 pointers of at most POINTER_CHARS
+and messages of at most MESSAGE_CHARS characters (4 UTF-8 bytes each at worst) and the
+envelope. A typical answer is under 1 KB."""
+PROBE_KEEP = 8  # items of an array / properties of an object a probe keeps when it can
+PROBE_CALLS = 48  # is_valid calls spent cutting a body down
+PROBE_NODES = 2000  # a probe larger than this reports its first error only
+_MASK = "\x00value\x00"
+_ELLIPSIS = "…"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + _ELLIPSIS
 
 
 def _pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+    pointer = "".join(
+        "/" + _clip(str(part), POINTER_SEGMENT_CHARS).replace("~", "~0").replace("/", "~1") for part in parts
+    )
+    return _clip(pointer, POINTER_CHARS)
+
+
+def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
+    """The start of ``value`` as compact JSON, at most ``limit`` characters (``…`` marks a cut).
+
+    Written token by token and stopped at the limit, so quoting an 8 MB value costs as much
+    as quoting 80 bytes of it."""
+    out: list[str] = []
+    size = 0
+    stack: list[Any] = [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        if isinstance(item, _Token):
+            text = item.text
+        elif isinstance(item, dict):
+            stack.append(_Token("}"))
+            entries = list(item.items()) if len(item) <= limit else [kv for kv, _ in zip(item.items(), range(limit))]
+            for index in range(len(entries) - 1, -1, -1):
+                key, child = entries[index]
+                stack.append(child)
+                stack.append(_Token(("," if index else "") + _scalar(str(key), limit) + ":"))
+            text = "{"
+        elif isinstance(item, list):
+            stack.append(_Token("]"))
+            entries = item[:limit]
+            for index in range(len(entries) - 1, -1, -1):
+                stack.append(entries[index])
+                if index:
+                    stack.append(_Token(","))
+            text = "["
+        else:
+            text = _scalar(item, limit)
+        out.append(text)
+        size += len(text)
+    text = "".join(out)
+    return text[: limit - 1] + _ELLIPSIS if stack or len(text) > limit else text
+
+
+class _Token:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _scalar(value: Any, limit: int) -> str:
+    if isinstance(value, str):
+        return json.dumps(value[: limit + 1], ensure_ascii=False)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int) and value.bit_length() > 4 * limit:
+        return f"(an integer of {value.bit_length()} bits)"  # str() of a huge int is slow, or refused
+    return str(value)
+
+
+def _cut(node: Any, size: int) -> Any:
+    if isinstance(node, list):
+        return node[:size]
+    return dict(islice(node.items(), size))
+
+
+def _probe(validator: Any, instance: Any) -> Any:
+    """A copy of an invalid ``instance`` cut down so that it stays invalid and is small.
+
+    Breadth first from the root, every array and object is cut to its first
+    :data:`PROBE_KEEP` entries or, when those are all valid, to the shortest prefix that is
+    still invalid (found by doubling then bisection with ``is_valid``). Prefixes keep every
+    index and key, so a pointer into the probe is a pointer into the instance."""
+    holder = [instance]
+    calls = 0
+    queue: list[tuple[Any, Any]] = [(holder, 0)]
+    while queue and calls < PROBE_CALLS:
+        parent, key = queue.pop(0)
+        node = parent[key]
+        size = len(node)
+        if size > PROBE_KEEP:
+
+            def invalid(length: int) -> bool:
+                parent[key] = _cut(node, length)
+                return not validator.is_valid(holder[0])
+
+            good, bad = PROBE_KEEP, size
+            calls += 1
+            if invalid(PROBE_KEEP):
+                bad = PROBE_KEEP
+            else:
+                while calls < PROBE_CALLS and good * 2 < bad:
+                    calls += 1
+                    if invalid(good * 2):
+                        bad = good * 2
+                        break
+                    good *= 2
+                while calls < PROBE_CALLS and bad - good > 1:
+                    middle = (good + bad) // 2
+                    calls += 1
+                    if invalid(middle):
+                        bad = middle
+                    else:
+                        good = middle
+            parent[key] = _cut(node, bad)
+        else:
+            parent[key] = _cut(node, size)
+        kept = parent[key]
+        keys = range(len(kept) - 1, -1, -1) if isinstance(kept, list) else reversed(list(kept))
+        queue.extend((kept, k) for k, _ in zip(keys, range(PROBE_CALLS)) if isinstance(kept[k], (dict, list)))
+    return holder[0]
+
+
+def _small(value: Any, limit: int) -> bool:
+    """Whether ``value`` has at most ``limit`` nodes (counted no further than the limit)."""
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
+
+
+def _at(value: Any, path: Iterable[Any]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
 
 
 def _violations(validator: Any, instance: Any, prefix: tuple[Any, ...] = ()) -> list[dict[str, str]]:
+    """At most :data:`MAX_ERRORS` violations, each message bounded, in bounded time."""
+    if validator.is_valid(instance):
+        return []
+    probe = instance if not isinstance(instance, (dict, list)) else _probe(validator, instance)
+    if _small(probe, PROBE_NODES):
+        errors = list(validator.iter_errors(probe))
+    else:
+        try:
+            validator.validate(probe)
+            errors = []
+        except jsonschema_rs.ValidationError as error:
+            errors = [error]
     found = []
-    for error in validator.iter_errors(instance):
-        parts = list(prefix) + list(error.instance_path)
-        if type(error.kind).__name__ == "Required" or getattr(error.kind, "name", "") == "required":
-            parts.append(error.kind.property)
-        found.append({"pointer": _pointer(parts), "message": error.message})
+    for error in errors:
+        parts = list(error.instance_path)
+        value = _at(instance, parts)  # the value as sent (the probe's may be cut)
+        if type(error.kind).__name__ == "Required":
+            name = error.kind.property
+            if probe is not instance and isinstance(value, dict) and name in value:
+                continue  # the probe cut that property off; the instance has it
+            parts.append(name)
+        message = error.message.replace(_MASK, preview(value))
+        found.append({"pointer": _pointer(list(prefix) + parts), "message": _clip(message, MESSAGE_CHARS)})
+        if len(found) == MAX_ERRORS:
+            break
+    if not found:  # every error was an artefact of the cut: say where, without details
+        found.append({"pointer": "", "message": "the value does not match the schema"})
     return found
 
 
@@ -145,7 +328,7 @@ class OperationValidator:
         self.query_names = frozenset(rule.name for rule in parameters if rule.location == "query")
         self.body_required = bool(body and body.get("required"))
         schema = ((body or {}).get("content") or {}).get("application/json", {}).get("schema")
-        self.body_validator = jsonschema_rs.Draft202012Validator(bundle(schema)) if schema else None
+        self.body_validator = jsonschema_rs.Draft202012Validator(bundle(schema), mask=_MASK) if schema else None
 
     def validate_parameters(self, query: Mapping[str, str], path: Mapping[str, str]) -> None:
         unknown = [name for name in query if name not in self.query_names]
@@ -225,7 +408,7 @@ def _parameter_rules(parameters: list[dict[str, Any]], skip: frozenset[str]) -> 
                 location=param["in"],
                 required=bool(param.get("required")),
                 json_type=json_type,
-                validator=jsonschema_rs.Draft202012Validator(bundle(schema)),
+                validator=jsonschema_rs.Draft202012Validator(bundle(schema), mask=_MASK),
             )
         )
     return rules

@@ -247,7 +247,7 @@ def test_a_fault_and_a_project_added_from_the_page_take_effect(mock: ServedMock,
 
     form = page.locator("#add-fault")
     form.locator("input[name=path]").fill("/v3/survey")
-    form.locator("input[name=status]").fill("418")  # not a fault status: the mock's error is shown
+    form.locator("input[name=status]").fill("302")  # not a fault status (faults answer 4xx/5xx): the mock's error is shown
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#add-fault .form-result.error")
     assert "400" in form.locator(".form-result").inner_text() and "/status" in form.locator(".form-result").inner_text()

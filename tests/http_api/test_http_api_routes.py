@@ -339,7 +339,7 @@ def test_an_http_identify_first_is_the_user_a_later_sdk_login_reaches(client):
 
 def test_reset_clears_what_the_http_api_stored(client):
     post(client, "/us/v1/track", {"user_id": "u", "event": "e"})
-    client.post("/__admin/reset")
+    client.post("/__admin/reset", headers={"X-Mock-1flow-Admin": "1"})
     assert users(client) == [] and events(client) == []
 
 

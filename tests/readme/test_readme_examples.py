@@ -109,7 +109,7 @@ def test_readme_example(block: Block, workdir: Path, shared_mock: ServedMock) ->
             url = own.url
             block = Block(block.line, block.lang, SERVE_LINE.sub("", block.text), output=block.output)
         else:
-            requests.post(f"{shared_mock.url}/__admin/reset", timeout=10).raise_for_status()
+            requests.post(f"{shared_mock.url}/__admin/reset", headers={"X-Mock-1flow-Admin": "1"}, timeout=10).raise_for_status()
             url = shared_mock.url
         result = _run(block, workdir, url)
     served_output = own.output if own else ""  # read once stopped: everything it printed is in

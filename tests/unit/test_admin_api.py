@@ -58,7 +58,7 @@ def test_reset_forgets_state_and_journal_and_restores_projects(client):
     client.post(api("us", "/v3/user"), json={"user_id": "d1"}, headers=H)
     client.delete(f"/__admin/projects/{US_KEY}")
     client.post("/__admin/projects", json={"key": "oneflow_new", "name": "New", "region": "us", "plan": "free"})
-    assert client.post("/__admin/reset").json == {"ok": True}
+    assert client.post("/__admin/reset", headers={"X-Mock-1flow-Admin": "1"}).json == {"ok": True}
     assert client.get("/__admin/requests").json["total"] == 0
     keys = {p["key"] for p in client.get("/__admin/projects").json["projects"]}
     assert US_KEY in keys and "oneflow_new" not in keys

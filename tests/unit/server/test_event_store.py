@@ -44,7 +44,7 @@ def test_reset_empties_the_store_and_its_counter():
     client = create_app(event_cap=10).test_client()
     for batch in "ab":
         client.post(api("us", "/v3/track"), json={"user_id": "u", "events": events(batch, 10)}, headers=H)
-    client.post("/__admin/reset")
+    client.post("/__admin/reset", headers={"X-Mock-1flow-Admin": "1"})
     listed = client.get(f"/__admin/projects/{US_KEY}/events").json
     assert (listed["total"], listed["dropped"]) == (0, 0)
 
@@ -71,5 +71,5 @@ def test_the_byte_cap_drops_the_oldest_calls_however_few_events_they_hold():
     assert [e["_id"][0] for e in listed["events"]] == ["c", "d", "e"] and listed["dropped"] == 2
     usage = client.get("/__admin/usage").json["events"]
     assert 3 * 60_000 < usage["bytes"] <= usage["max_bytes"] == 200_000 and usage["dropped"] == 2
-    client.post("/__admin/reset")
+    client.post("/__admin/reset", headers={"X-Mock-1flow-Admin": "1"})
     assert client.get("/__admin/usage").json["events"]["bytes"] == 0
