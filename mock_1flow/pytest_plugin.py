@@ -33,7 +33,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, Iterator
 
 import pytest
 
@@ -139,7 +139,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Keep each phase's report, so the teardown checks stay quiet after a failed test."""
     report = yield
     item.stash.setdefault(PHASE_REPORTS, {})[report.when] = report
@@ -180,7 +180,8 @@ def start_mock(**options: Any) -> MockServer:
 
 def _expectations(request: pytest.FixtureRequest) -> Expectations:
     """One per test, shared by its clients (``one_flow_mock`` and ``one_flow_project.mock``)."""
-    return request.node.stash.setdefault(EXPECTATIONS, Expectations())
+    expectations: Expectations = request.node.stash.setdefault(EXPECTATIONS, Expectations())
+    return expectations
 
 
 def _strict(request: pytest.FixtureRequest) -> bool:
