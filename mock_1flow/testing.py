@@ -14,9 +14,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from flask import Flask
@@ -59,6 +59,30 @@ def _names(items: list[dict[str, Any]], field: str) -> str:
     return ", ".join(f"{name} x{count}" for name, count in counts.items()) or "nothing"
 
 
+T = TypeVar("T")
+FIRST_POLL = 0.01  # seconds; doubled after each miss up to LAST_POLL
+LAST_POLL = 0.25
+
+
+def eventually(check: Callable[[], T], timeout: float = 0) -> T:
+    """``check()``'s result once it stops raising ``AssertionError``, polling for up to
+    ``timeout`` seconds (short intervals first, then longer ones); after that the last
+    failure is raised, saying how long it waited. ``timeout=0`` checks once."""
+    deadline = time.monotonic() + timeout
+    delay = FIRST_POLL
+    while True:
+        try:
+            return check()
+        except AssertionError as error:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if timeout > 0:
+                    raise AssertionError(f"{error} (still so after waiting {timeout:g} s)") from None
+                raise
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, LAST_POLL)
+
+
 class StubBuilder:
     """What :meth:`AdminClient.stub` returns: one ``respond_with_*`` call adds the stub."""
 
@@ -86,9 +110,16 @@ class StubBuilder:
 
 class AdminClient:
     """What a test needs from a running mock (``self.url``): its journal and state through
-    the admin API, and WireMock-style assertions whose failures show what was received."""
+    the admin API, and WireMock-style assertions whose failures show what was received.
+
+    Bound to a project (``project`` set, as the plugin's ``one_flow_project`` client is),
+    journal queries and assertions see only that project's requests, faults are added for
+    it, ``reset`` forgets only it, and the ``key`` arguments default to it: tests sharing
+    one mock do not see each other.
+    """
 
     url: str
+    project: str | None = None
 
     def base(self, region: str = "us") -> str:
         """The API base of ``region``, e.g. ``http://127.0.0.1:PORT/us/api/2021-06-15``."""
@@ -114,38 +145,87 @@ class AdminClient:
             raise MockError(method, url, response.status_code, code, message or response.reason)
         return body
 
+    def _key(self, key: str | None) -> str:
+        if key is not None:
+            return key
+        if self.project is None:
+            raise TypeError("pass the project key: this client is not bound to a project")
+        return self.project
+
+    def _scoped(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """``filters`` without the unset ones, limited to the bound project."""
+        if self.project is not None and filters.get("project") is None:
+            filters = {**filters, "project": self.project}
+        return {k: v for k, v in filters.items() if v is not None}
+
     def requests(self, **filters: Any) -> list[dict[str, Any]]:
         """Journal entries, oldest first; filters: method, path (glob), region, project, status, limit."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        return self.admin("requests", params=params)["requests"]
+        entries: list[dict[str, Any]] = self.admin("requests", params=self._scoped(filters))["requests"]
+        return entries
 
-    def users(self, key: str) -> list[dict[str, Any]]:
-        return self.admin(f"projects/{key}/users")["users"]
+    def find(self, **criteria: Any) -> list[dict[str, Any]]:
+        """Journal entries matching ``criteria`` (``POST /__admin/requests/find``: method,
+        path, region, project, status, error, fault, headers, body_contains, since_id, limit)."""
+        entries: list[dict[str, Any]] = self.admin("requests/find", "POST", json=self._scoped(criteria))["requests"]
+        return entries
 
-    def events(self, key: str, **filters: Any) -> list[dict[str, Any]]:
+    def count(self, **criteria: Any) -> int:
+        """How many journal entries match (``GET /__admin/requests/count``; criteria as :meth:`find`, no headers)."""
+        return int(self.admin("requests/count", params=self._scoped(criteria))["count"])
+
+    def users(self, key: str | None = None) -> list[dict[str, Any]]:
+        users: list[dict[str, Any]] = self.admin(f"projects/{self._key(key)}/users")["users"]
+        return users
+
+    def events(self, key: str | None = None, **filters: Any) -> list[dict[str, Any]]:
         """Events a project stored; filters: user_id, name."""
-        return self.admin(f"projects/{key}/events", params={k: v for k, v in filters.items() if v is not None})["events"]
+        params = {k: v for k, v in filters.items() if v is not None}
+        events: list[dict[str, Any]] = self.admin(f"projects/{self._key(key)}/events", params=params)["events"]
+        return events
 
-    def responses(self, key: str) -> list[dict[str, Any]]:
-        return self.admin(f"projects/{key}/responses")["responses"]
+    def responses(self, key: str | None = None) -> list[dict[str, Any]]:
+        responses: list[dict[str, Any]] = self.admin(f"projects/{self._key(key)}/responses")["responses"]
+        return responses
 
     def add_project(self, key: str, name: str | None = None, region: str = "us", plan: str = "enterprise") -> dict[str, Any]:
         body = {"key": key, "name": name or key, "region": region, "plan": plan}
-        return self.admin("projects", "POST", json=body)["project"]
+        project: dict[str, Any] = self.admin("projects", "POST", json=body)["project"]
+        return project
+
+    def delete_project(self, key: str) -> None:
+        self.admin(f"projects/{key}", "DELETE")
 
     def add_fault(self, **spec: Any) -> dict[str, Any]:
-        """``add_fault(path="/v3/track", status=503, times=1)``; fields as ``POST /__admin/faults``."""
-        return self.admin("faults", "POST", json=spec)["fault"]
+        """``add_fault(path="/v3/track", status=503, times=1)``; fields as ``POST /__admin/faults``
+        (a bound client adds ``project``)."""
+        fault: dict[str, Any] = self.admin("faults", "POST", json=self._scoped(spec))["fault"]
+        return fault
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The faults in force with their counters (``hits``: fired, ``seen``: matched); a
+        bound client lists its project's only."""
+        faults: list[dict[str, Any]] = self.admin("faults")["faults"]
+        return [f for f in faults if self.project is None or f["rule"].get("project") == self.project]
 
     def clear_faults(self) -> None:
-        self.admin("faults", "DELETE")
+        """Remove the faults (a bound client: its project's, one by one; the others stay)."""
+        if self.project is None:
+            self.admin("faults", "DELETE")
+            return
+        for fault in self.faults():
+            try:
+                self.admin(f"faults/{fault['id']}", "DELETE")
+            except MockError as error:
+                if error.code != "unknown_fault":  # removed meanwhile
+                    raise
 
     # -- stubs: answers of your own (POST /__admin/stubs) ------------------------------
 
     def add_stub(self, response: dict[str, Any], request: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         """``add_stub({"status": 401, "json": {...}}, {"path": "/v3/track"}, times=1)``: the stub
         with its id. ``options``: ``times``, ``priority``, ``after_gate``."""
-        return self.admin("stubs", "POST", json={"request": request or {}, "response": response, **options})
+        stub: dict[str, Any] = self.admin("stubs", "POST", json={"request": self._scoped(dict(request or {})), "response": response, **options})
+        return stub
 
     def stub(self, method: str | None = None, path: str | None = None, *, times: int | None = None,
              priority: int | None = None, after_gate: bool = False, **match: Any) -> "StubBuilder":
@@ -156,57 +236,91 @@ class AdminClient:
         return StubBuilder(self, request, {**options, **({"after_gate": True} if after_gate else {})})
 
     def stubs(self) -> list[dict[str, Any]]:
-        """The stubs in force, in match order, with their hit counts."""
-        return self.admin("stubs")["stubs"]
+        """The stubs in force, in match order, with their hit counts; a bound client lists
+        its project's only."""
+        stubs: list[dict[str, Any]] = self.admin("stubs")["stubs"]
+        return [s for s in stubs if self.project is None or s["request"].get("project") == self.project]
 
     def remove_stub(self, stub_id: str) -> None:
         self.admin(f"stubs/{stub_id}", "DELETE")
 
     def clear_stubs(self) -> None:
-        self.admin("stubs", "DELETE")
+        """Remove the stubs (a bound client: its project's, one by one; the others stay)."""
+        if self.project is None:
+            self.admin("stubs", "DELETE")
+            return
+        for stub in self.stubs():
+            try:
+                self.admin(f"stubs/{stub['id']}", "DELETE")
+            except MockError as error:
+                if error.code != "unknown_stub":  # removed meanwhile
+                    raise
 
     def reset(self) -> None:
-        """Forget all state, the journal, runtime faults and stubs (those of serve --fault/--stub come back)."""
-        self.admin("reset", "POST")
+        """Forget all state, the journal, runtime faults and stubs (those of serve --fault/--stub come back); a bound client forgets only
+        its project's (``POST /__admin/projects/{key}/reset``)."""
+        if self.project is not None:
+            self.admin(f"projects/{self.project}/reset", "POST")
+        else:
+            self.admin("reset", "POST")
 
-    def assert_tracked(self, key: str, name: str | None = None, count: int | None = None,
-                       user_id: str | None = None) -> list[dict[str, Any]]:
+    def assert_tracked(self, key: str | None = None, name: str | None = None, count: int | None = None,
+                       user_id: str | None = None, timeout: float = 0) -> list[dict[str, Any]]:
         """Project ``key`` stored events named ``name`` (for ``user_id``): exactly ``count``
-        of them, or at least one. Returns them."""
-        received = self.events(key)
-        found = [e for e in received if (name is None or e["name"] == name) and (user_id is None or e["user_id"] == user_id)]
-        if (count is None and not found) or (count is not None and len(found) != count):
-            wanted = f"{'at least 1' if count is None else count} event(s)" + (f" named {name!r}" if name else "") + (
-                f" for user {user_id!r}" if user_id else "")
-            raise AssertionError(f"expected {wanted} in {key}, found {len(found)}; "
-                                 f"{key} received {len(received)}: {_names(received, 'name')}")
-        return found
+        of them, or at least one, within ``timeout`` seconds. Returns them."""
+        key = self._key(key)
 
-    def assert_identified(self, key: str, user_id: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        def check() -> list[dict[str, Any]]:
+            received = self.events(key)
+            found = [e for e in received if (name is None or e["name"] == name) and (user_id is None or e["user_id"] == user_id)]
+            if (count is None and not found) or (count is not None and len(found) != count):
+                wanted = f"{'at least 1' if count is None else count} event(s)" + (f" named {name!r}" if name else "") + (
+                    f" for user {user_id!r}" if user_id else "")
+                raise AssertionError(f"expected {wanted} in {key}, found {len(found)}; "
+                                     f"{key} received {len(received)}: {_names(received, 'name')}")
+            return found
+
+        return eventually(check, timeout)
+
+    def assert_identified(self, key: str | None = None, user_id: str | None = None,
+                          parameters: dict[str, Any] | None = None, timeout: float = 0) -> dict[str, Any]:
         """Project ``key`` has identified app user ``user_id`` (with these ``parameters``
-        among its own). Returns the user."""
-        users = self.users(key)
-        for user in users:
-            if user.get("user_id") == user_id and user.get("identified"):
-                missing = {k: v for k, v in (parameters or {}).items() if user.get("parameters", {}).get(k) != v}
-                if missing:
-                    raise AssertionError(f"user {user_id!r} of {key} lacks parameters {missing}; it has {user.get('parameters')}")
-                return user
-        known = ", ".join(f"{u.get('user_id') or '(anonymous)'} {'identified' if u.get('identified') else 'not identified'}"
-                          for u in users) or "none"
-        raise AssertionError(f"expected user {user_id!r} identified in {key}; its users: {known}")
+        among its own), within ``timeout`` seconds. Returns the user."""
+        if user_id is None:
+            raise TypeError("assert_identified needs the user_id")
+        key = self._key(key)
 
-    def assert_requests(self, path: str | None = None, count: int | None = None, **filters: Any) -> list[dict[str, Any]]:
-        """The journal has requests matching ``path`` (a glob) and ``filters`` (method,
-        region, project, status): exactly ``count``, or at least one. Returns them."""
-        found = self.requests(path=path, **filters)
-        if (count is None and not found) or (count is not None and len(found) != count):
-            asked = ", ".join(f"{k}={v}" for k, v in {"path": path, **filters}.items() if v is not None) or "any"
-            received = self.requests()
-            lines = "; ".join(f"{e['method']} {e['path']} {e['status']}" for e in received[-20:]) or "nothing"
-            raise AssertionError(f"expected {'at least 1' if count is None else count} request(s) with {asked}, "
-                                 f"found {len(found)}; the journal has {len(received)}: {lines}")
-        return found
+        def check() -> dict[str, Any]:
+            users = self.users(key)
+            for user in users:
+                if user.get("user_id") == user_id and user.get("identified"):
+                    missing = {k: v for k, v in (parameters or {}).items() if user.get("parameters", {}).get(k) != v}
+                    if missing:
+                        raise AssertionError(f"user {user_id!r} of {key} lacks parameters {missing}; it has {user.get('parameters')}")
+                    return user
+            known = ", ".join(f"{u.get('user_id') or '(anonymous)'} {'identified' if u.get('identified') else 'not identified'}"
+                              for u in users) or "none"
+            raise AssertionError(f"expected user {user_id!r} identified in {key}; its users: {known}")
+
+        return eventually(check, timeout)
+
+    def assert_requests(self, path: str | None = None, count: int | None = None, timeout: float = 0,
+                        **filters: Any) -> list[dict[str, Any]]:
+        """The journal has requests matching ``path`` (a glob) and ``filters`` (the criteria
+        of :meth:`find`: method, region, project, status, error, ...): exactly ``count``, or
+        at least one, within ``timeout`` seconds. Returns them."""
+
+        def check() -> list[dict[str, Any]]:
+            found = self.find(path=path, **filters)
+            if (count is None and not found) or (count is not None and len(found) != count):
+                asked = ", ".join(f"{k}={v}" for k, v in {"path": path, **filters}.items() if v is not None) or "any"
+                received = self.requests()
+                lines = "; ".join(f"{e['method']} {e['path']} {e['status']}" for e in received[-20:]) or "nothing"
+                raise AssertionError(f"expected {'at least 1' if count is None else count} request(s) with {asked}, "
+                                     f"found {len(found)}; the journal has {len(received)}: {lines}")
+            return found
+
+        return eventually(check, timeout)
 
 
 class MockServer(AdminClient):

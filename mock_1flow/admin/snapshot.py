@@ -37,6 +37,7 @@ class SnapshotError(ValueError):
 def check_snapshot(runtime: Runtime, snapshot: Any) -> None:
     """The spec's ``StateSnapshot`` shape, and regions this mock serves; raises :class:`SnapshotError`."""
     validator = operation_validators()["adminPutState"].body_validator
+    assert validator is not None  # the spec gives adminPutState a body
     error = next(iter(validator.iter_errors(snapshot)), None)
     if error is not None:
         where = "".join(f"/{part}" for part in error.instance_path) or "(root)"

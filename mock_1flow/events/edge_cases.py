@@ -195,7 +195,7 @@ def minimum_problems(event: dict[str, Any]) -> list[str]:
         problems.append(f"unknown type {kind!r}")
     if not event.get("userId") and not event.get("anonymousId"):
         problems.append("neither userId nor anonymousId")
-    required = {"track": "event", "group": "groupId", "alias": "previousId"}.get(kind)
+    required = {"track": "event", "group": "groupId", "alias": "previousId"}.get(str(kind))
     if required and not (isinstance(event.get(required), str) and event[required]):
         problems.append(f"{kind} without {required}")
     if kind == "alias" and not event.get("userId"):

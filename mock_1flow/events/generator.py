@@ -100,7 +100,8 @@ class Pools:
 
     @cached_property
     def brand(self) -> dict[str, str]:
-        return self._draw("brand", lambda fake: fake.segment_brand(), 1)[0]
+        brand: dict[str, str] = self._draw("brand", lambda fake: fake.segment_brand(), 1)[0]
+        return brand
 
     @cached_property
     def profiles(self) -> dict[str, list[dict[str, Any]]]:
@@ -172,6 +173,20 @@ class _Device:
 
     __slots__ = ("platform", "anonymous_id", "user_id", "profile", "device", "ip", "place", "carrier", "campaign",
                  "person", "company", "skew", "batch_delay")
+
+    platform: str
+    anonymous_id: str
+    user_id: str
+    profile: dict[str, Any]
+    device: dict[str, Any] | None
+    ip: str
+    place: dict[str, Any]
+    carrier: str | None
+    campaign: dict[str, Any] | None
+    person: dict[str, Any] | None
+    company: int | None  # an index into the company pool
+    skew: int
+    batch_delay: int
 
 
 _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
@@ -362,6 +377,7 @@ class EventGenerator:
 
     def _context(self, device: _Device) -> dict[str, Any]:
         profile, place = device.profile, device.place
+        context: dict[str, Any]
         if device.device is not None:
             wifi = self._rng.random() < 0.7
             context = {"app": dict(profile["app"]), "device": dict(device.device),

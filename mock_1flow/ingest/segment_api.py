@@ -138,14 +138,16 @@ def _check(operation_id: str, body: Any) -> None:
         validator.validate_parameters(request.args, request.view_args or {})
     except ApiError as error:
         raise SegmentError(400, "invalid_request", error.message) from None
-    if not validator.body_validator.is_valid(body):
-        error = next(iter(validator.body_validator.iter_errors(body)))
-        pointer = "".join(f"/{part}" for part in error.instance_path)
-        event = error.instance
+    body_validator = validator.body_validator
+    assert body_validator is not None  # every Segment operation has a body
+    if not body_validator.is_valid(body):
+        problem = next(iter(body_validator.iter_errors(body)))
+        pointer = "".join(f"/{part}" for part in problem.instance_path)
+        event = problem.instance
         if isinstance(event, dict) and not event.get("userId") and not event.get("anonymousId"):
-            index = error.instance_path[-1] if error.instance_path else 0
+            index = problem.instance_path[-1] if problem.instance_path else 0
             raise SegmentError(400, "invalid_request", f"Event {index} has neither userId nor anonymousId; send at least one.")
-        raise SegmentError(400, "invalid_request", f"Invalid request at {pointer or '(root)'}: {error.message}.")
+        raise SegmentError(400, "invalid_request", f"Invalid request at {pointer or '(root)'}: {problem.message}.")
 
 
 def _check_events(events: list[dict[str, Any]]) -> None:

@@ -168,7 +168,8 @@ class EventLog:
         return len(gone), freed
 
     def clear(self) -> None:
-        for column in (self.users, self.times, self.call_ids, self.rows, *self.ids):
+        columns: tuple[Any, ...] = (self.users, self.times, self.call_ids, self.rows, *self.ids)
+        for column in columns:
             column.clear()
         self.count = 0
         self.bytes = 0

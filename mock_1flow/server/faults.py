@@ -122,6 +122,7 @@ def fault_from_text(text: str) -> dict[str, Any]:
     else:
         spec = parse_fault_option(text)
     validator = operation_validators()["adminAddFault"].body_validator
+    assert validator is not None  # the spec gives adminAddFault a body
     error = next(iter(validator.iter_errors(spec)), None)
     if error is not None:
         where = "".join(f"/{part}" for part in error.instance_path) or "(root)"

@@ -40,7 +40,7 @@ class ProjectState:
     sessions: int = 0
 
     def _new_user(self, analytic_id: str, system_id: str) -> dict[str, Any]:
-        user = {
+        user: dict[str, Any] = {
             "analytic_user_id": analytic_id,
             "system_id": system_id,
             "device_ids": [],

@@ -109,7 +109,7 @@ _PROTOTYPE_MEMBERS: dict[str, dict[str, tuple[str, int]]] = {
 _PROTOTYPE_MEMBERS["String"].update(trimLeft=("trimStart", 0), trimRight=("trimEnd", 0))
 PROTOTYPES = {name: JSPrototype(name) for name in _PROTOTYPE_MEMBERS}
 _CONSTRUCTORS = {name: JSFunction(name, 1) for name in _PROTOTYPE_MEMBERS}
-_PARENT = {"Object": None}  # every other built-in prototype inherits from Object.prototype
+_PARENT: dict[str, str | None] = {"Object": None}  # every other built-in prototype inherits from Object.prototype
 
 
 class JSTypeError(Exception):
@@ -124,7 +124,7 @@ def _proto_member(proto: str | None, key: str) -> Any:
         if key == "constructor":
             return _CONSTRUCTORS[proto]
         if key == "__proto__":
-            return None if proto == "Object" else PROTOTYPES[_PARENT.get(proto, "Object")]
+            return None if proto == "Object" else PROTOTYPES[_PARENT.get(proto, "Object") or "Object"]
         member = _PROTOTYPE_MEMBERS[proto].get(key)
         if member is not None:
             return JSFunction(*member)

@@ -31,7 +31,7 @@ def ok(message: str, result: Any, **extra: Any) -> Response:
 
 def read_body(limit: int) -> bytes:
     """The raw body, refusing more than ``limit`` bytes with 413 ``payload_too_large``."""
-    req = request._get_current_object()
+    req = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     length = req.content_length
     if length is not None and length > limit:
         raise _too_large(length, limit)
@@ -52,7 +52,7 @@ def _too_large(size: int, limit: int) -> ApiError:
 
 def validated(operation_id: str, path_params: Mapping[str, str], limit: int) -> Any:
     """Check parameters and body of the current request against the spec; returns the body."""
-    req = request._get_current_object()
+    req = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     validator = operation_validators()[operation_id]
     if validator.parameters or req.args:
         validator.validate_parameters(req.args, path_params)

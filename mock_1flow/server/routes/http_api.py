@@ -97,7 +97,7 @@ def serve_host_form() -> Response | None:
     """``before_request`` hook: ``/v1/...`` on a mapped host is this API, whatever view routing
     chose (Segment's). Errors are answered here, in 1Flow's shape, since the matched view's
     blueprint (Segment's) would otherwise render them Segment's way."""
-    req = request._get_current_object()
+    req = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if not (req.path.startswith(PREFIX + "/") or req.path == PREFIX):
         return None
     runtime = current_runtime()
@@ -228,7 +228,7 @@ def track(state: ProjectState, body: Any) -> Response:
 @operation("batch", "httpBatch", BATCH_LIMIT)
 def batch(state: ProjectState, body: Any) -> Response:
     """All or nothing: every item is checked (timestamps included) before any is applied."""
-    planned = []
+    planned: list[tuple[Any, dict[str, Any] | None]] = []
     for index, item in enumerate(body["batch"]):
         pointer = f"/batch/{index}"
         if item["type"] == "identify":
