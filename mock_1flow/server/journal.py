@@ -315,7 +315,7 @@ class Journal:
 
 
 def _row_id(row: Row) -> int:
-    return row[_ID]  # type: ignore[no-any-return]
+    return int(row[_ID])
 
 
 def has_fault(row: Row) -> bool:
@@ -367,8 +367,8 @@ def _path_test(pattern: str) -> Callable[[Row], bool]:
     literal = pattern[1:] if pattern.startswith("*") else pattern
     if not any(char in literal for char in "*?["):
         if literal is pattern:
-            return lambda row: row[_PATH] == pattern  # type: ignore[no-any-return]
-        return lambda row: row[_PATH].endswith(literal)  # type: ignore[no-any-return]
+            return lambda row: bool(row[_PATH] == pattern)
+        return lambda row: bool(row[_PATH].endswith(literal))
     glob = re.compile(fnmatch.translate(pattern)).match
     return lambda row: glob(row[_PATH]) is not None
 

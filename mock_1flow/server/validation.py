@@ -260,8 +260,8 @@ def _violations(validator: Any, instance: Any, prefix: tuple[Any, ...] = ()) -> 
         try:
             validator.validate(probe)
             errors = []
-        except jsonschema_rs.ValidationError as error:
-            errors = [error]
+        except jsonschema_rs.ValidationError as first:
+            errors = [first]
     found = []
     for error in errors:
         parts = list(error.instance_path)
