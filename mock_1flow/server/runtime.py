@@ -15,6 +15,7 @@ from .journal import Journal
 from ..paths import FIXTURES_DIR
 from .projects import SourceCheck, load_projects
 from .spec import regions
+from .state import StateParts
 from .store import Store
 
 EXTENSION_KEY = "mock_1flow"
@@ -35,6 +36,9 @@ class Runtime:
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
     on_reset: list[Callable[[], None]] = field(default_factory=list)
+    # State kept beside the store's (content, stubs, ...): carried by the state document and
+    # the state file; see mock_1flow.server.state.StatePart.
+    state_parts: StateParts = field(default_factory=StateParts)
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
     # requests never reach Flask's hooks.
@@ -68,9 +72,18 @@ class Runtime:
         self.store.reset()
         for hook in self.on_reset:
             hook()
+        self.state_parts.reset()
         self.journal.clear()
         self.faults.clear()
         self.install_configured_faults()
+        self.state_changed()
+
+    def state_changed(self) -> None:
+        """An admin write changed projects or a state part: with ``--state-file`` the change
+        is logged now (a crash after this call keeps it). Every such write calls this."""
+        sink = self.store.sink
+        if sink is not None:
+            sink.changed()
 
 
 def current_runtime() -> Runtime:
