@@ -155,6 +155,7 @@ class RSGIApp:
             environ["CONTENT_LENGTH"] = str(spool.tell())
             spool.seek(0)
             environ["wsgi.input"] = spool
+            environ["wsgi.input_terminated"] = True  # read to the end even when it came chunked
         environ[STARTED] = started
         if self.hot.runtime.faults.faults:
             # picked here so that a latency fault sleeps on the loop, holding no pool thread

@@ -73,6 +73,7 @@ def put_state() -> Any:
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the state document as Content-Type: application/json.")
     cap = import_cap(runtime)
+    request.max_content_length = cap  # this route's own bound, in place of the app's 1 MiB
     if (request.content_length or 0) > cap:
         raise ApiError(413, "payload_too_large", f"A state document may be at most {cap:,} bytes (twice "
                        "--event-max-bytes plus 64 MiB); start the mock with a larger --event-max-bytes.")

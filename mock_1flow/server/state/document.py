@@ -112,6 +112,7 @@ class Importer:
         self.pending: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}  # per project: a call being gathered
         self.part_data: dict[str, Any] = {}
         self.seen: set[str] = set()
+        self.event_count = 0
 
     def state(self, key: str) -> ProjectState:
         state = self.states.get(key)
@@ -189,6 +190,10 @@ class Importer:
         gathering = self.pending.get(state.key)
         if event["_id"] in shard or (gathering and any(e["_id"] == event["_id"] for e in gathering[2])):
             raise DocumentError(pointer(*path, "_id"), f"event '{event['_id']}' is listed twice in this project")
+        self.event_count += 1
+        if self.event_count > self.budget.cap:
+            raise DocumentError(pointer(*path), f"more events than this mock keeps (--event-cap {self.budget.cap}); "
+                                "start it with a larger --event-cap to load this")
         row = {name: event[name] for name in ("_id", "name", "time", "parameters", "plt")}
         if gathering and gathering[0] == event["user_id"] and gathering[1] == event["received_at"]:
             gathering[2].append(row)
