@@ -105,7 +105,7 @@ class Replayer:
     def apply(self, raw: bytes) -> None:
         """One line; raises :class:`RecordError` for a line this version cannot replay."""
         try:
-            record = parse_json(raw)
+            record = parse_json(raw)  # exact integers of any size (orjson alone would make floats of them)
             kind, *fields = record
             self.kinds[kind](*fields)
         except RecordError:
