@@ -357,4 +357,6 @@ def _read(stream: IO[bytes], store: Store, parts: StateParts, regions: tuple[str
         if "integer overflow" in str(exc):
             raise _Overflow from None
         raise DocumentError("", f"not valid JSON ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError as exc:
+        raise DocumentError("", f"not valid UTF-8 at byte {exc.start} of a string") from None
     return importer
