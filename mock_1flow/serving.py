@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -32,6 +33,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 
+from .admin.snapshot import spooled_body_cap
 from .app import create_app
 from .server.config import MockConfig
 from .server import wsgi
@@ -149,11 +151,21 @@ class RSGIApp:
     async def _flask(self, scope: Any, protocol: Any) -> None:
         started = time.perf_counter()
         length = scope.headers.get("content-length")
-        body, timed_out = await self._body(protocol, int(length) if length and length.isdigit() else None)
+        spool_cap = spooled_body_cap(self.hot.runtime, scope.method, scope.path)
+        if spool_cap is None:
+            body, timed_out = await self._body(protocol, int(length) if length and length.isdigit() else None)
+        else:
+            spool, timed_out = await self._spool(protocol, spool_cap)
+            body = None
         if timed_out:
             protocol.response_bytes(408, [("content-type", "application/json")], _timeout_body(self.body_timeout))
             return
         environ = _environ(scope, body)
+        if spool_cap is not None:
+            environ["CONTENT_LENGTH"] = str(spool.tell())
+            spool.seek(0)
+            environ["wsgi.input"] = spool
+            environ["wsgi.input_terminated"] = True  # read to the end even when it came chunked
         environ[STARTED] = started
         if self.hot.runtime.faults.faults:
             # picked here so that a latency fault sleeps on the loop, holding no pool thread
@@ -163,12 +175,51 @@ class RSGIApp:
             if fired is not None and fired[1]:
                 await asyncio.sleep(fired[1])
         pool = self.admin_pool if scope.path.startswith("/__admin") else self.pool
-        outcome = await asyncio.get_running_loop().run_in_executor(pool, wsgi.run, self.flask, environ)
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(pool, wsgi.run, self.flask, environ, True)
+        if outcome.rest is not None:
+            await self._stream(loop, pool, protocol, outcome)
+            return
         if outcome.dropped:
             transport = protocol.response_stream(outcome.status, outcome.headers)
             await transport.send_bytes(outcome.body)
             raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
         protocol.response_bytes(outcome.status, outcome.headers, outcome.body)
+
+
+    async def _spool(self, protocol: Any, cap: int) -> tuple[Any, bool]:
+        """A body that may be large (``PUT /__admin/state``), read into a file that stays in
+        memory up to 1 MiB and goes to disk past it; at most ``cap`` + 1 bytes are kept (the
+        route answers 413 past ``cap``)."""
+        spool = tempfile.SpooledTemporaryFile(1024 * 1024)
+        deadlines = self.deadlines
+        task = deadlines.start()
+        try:
+            async for chunk in protocol:
+                spool.write(chunk[: cap + 1 - spool.tell()])
+                if spool.tell() > cap:
+                    break
+            return spool, False
+        except asyncio.CancelledError:
+            if not deadlines.expired(task):
+                raise
+            return spool, True
+        finally:
+            deadlines.stop(task)
+
+    async def _stream(self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor, protocol: Any,
+                      outcome: wsgi.Outcome) -> None:
+        """A streamed response: each chunk is made in the pool and sent from the loop, one at
+        a time, so a large body (the state document) never sits whole in memory."""
+        rest = outcome.rest
+        assert rest is not None
+        try:
+            transport = protocol.response_stream(outcome.status, outcome.headers)
+            await transport.send_bytes(outcome.body)
+            while (chunk := await loop.run_in_executor(pool, next, rest, None)) is not None:
+                await transport.send_bytes(chunk)
+        finally:
+            await loop.run_in_executor(pool, rest.close)  # type: ignore[attr-defined]
 
 
 class Deadlines:

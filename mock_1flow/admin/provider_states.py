@@ -89,7 +89,8 @@ def _restore(runtime: Runtime, key: str) -> bool:
             runtime.store.projects.pop(key, None)
         else:
             runtime.store.put_project(loaded)
-        return loaded is not None
+    runtime.state_changed()
+    return loaded is not None
 
 
 def _project(runtime: Runtime, params: dict[str, Any]) -> Project:
@@ -108,6 +109,7 @@ def _project(runtime: Runtime, params: dict[str, Any]) -> Project:
     with runtime.store.lock:
         _clear(runtime, key)
         runtime.store.put_project(project)
+    runtime.state_changed()
     return project
 
 
@@ -129,6 +131,7 @@ def no_project(runtime: Runtime, params: dict[str, Any]) -> Values:
     with runtime.store.lock:
         _clear(runtime, key)
         runtime.store.delete_project(key)
+    runtime.state_changed()
     return {"key": key}
 
 

@@ -180,6 +180,7 @@ def create_project() -> Any:
         )
     project = Project(**body)
     store.put_project(project)
+    current_runtime().state_changed()
     return json_response({"project": project.as_dict()}, 201)
 
 
@@ -193,6 +194,7 @@ def delete_project(key: str) -> Any:
     runtime = current_runtime()
     _project_or_404(runtime, key)
     runtime.store.delete_project(key)
+    runtime.state_changed()
     return _ok()
 
 

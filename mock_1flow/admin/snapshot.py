@@ -1,131 +1,131 @@
-"""The mock's state as one document: ``GET /__admin/state``, ``PUT /__admin/state``, and
-``serve --state-file PATH`` (loaded at start, written when the worker shuts down).
+"""The mock's state as one document, ``GET``/``PUT /__admin/state``, and ``serve --state-file``.
 
-A snapshot holds the projects and what each received (users with their push tokens,
-devices, events, survey responses); the journal, the faults and the ingest's delivery
-ledger are a run's record, not its state, and are not part of it. A PUT replaces the
-projects and their data whole, after checking the document against the spec's
-``StateSnapshot``.
+A document holds the projects and what each received (users with their push tokens,
+devices, events, survey responses) and the runtime's state parts (``parts``); the journal,
+the faults and the ingest's delivery ledger are a run's record, not its state. Both ways
+are streamed (:mod:`mock_1flow.server.state.document`): a GET holds the store's lock only
+to copy it; a PUT is read piece by piece, checked, and swapped in whole or not at all.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing.util
-import os
+import shutil
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from ..server.errors import ApiError
-from ..server.routes.common import dumps, json_response, validated
-from ..server.runtime import Runtime, current_runtime
-from ..server.store import export_state, import_state
-from ..server.stubs import export_stubs, stubs_from_state
-from ..server.validation import MalformedJson, operation_validators, parse_json
+from ..server.runtime import EXTENSION_KEY, Runtime, current_runtime
+from ..server.state.copy import take
+from ..server.state.document import DocumentError, export_chunks, load_document
+from ..server.state.durable import StateFile, StateFileError
 from .routes import _ok, bp
 
 log = logging.getLogger("mock_1flow")
-MAX_SNAPSHOT_BYTES = 1024 * 1024  # over HTTP; a state file has no limit
+IMPORT_EXTRA_BYTES = 64 * 1024 * 1024
+SPOOL_IN_MEMORY = 1024 * 1024  # a PUT body past this waits on disk while it is read
+COPY_CHUNK = 256 * 1024
 
 
-class SnapshotError(ValueError):
-    """The snapshot cannot be loaded: the message says where and why."""
+def import_cap(runtime: Runtime) -> int:
+    """The largest ``PUT /__admin/state`` body: twice the event byte cap plus 64 MiB (the
+    events a document may hold are bounded by the caps; users and responses are not)."""
+    return 2 * runtime.config.event_max_bytes + IMPORT_EXTRA_BYTES
 
 
-def check_snapshot(runtime: Runtime, snapshot: Any) -> None:
-    """The spec's ``StateSnapshot`` shape, and regions this mock serves; raises :class:`SnapshotError`."""
-    validator = operation_validators()["adminPutState"].body_validator
-    assert validator is not None  # the spec gives adminPutState a body
-    error = next(iter(validator.iter_errors(snapshot)), None)
-    if error is not None:
-        where = "".join(f"/{part}" for part in error.instance_path) or "(root)"
-        raise SnapshotError(f"{where}: {error.message}")
-    for index, project in enumerate(snapshot["projects"]):
-        if project["region"] not in runtime.regions:
-            raise SnapshotError(f"/projects/{index}/region: unknown region '{project['region']}' "
-                                f"(this mock has: {', '.join(runtime.regions)})")
+def spooled_body_cap(runtime: Runtime, method: str, path: str) -> int | None:
+    """For the one route whose body may be larger than any other (``PUT /__admin/state``),
+    the most the server reads of it (into a file, not memory); None for every other route."""
+    return import_cap(runtime) if method == "PUT" and path == "/__admin/state" else None
 
 
-def load_snapshot(runtime: Runtime, snapshot: Any) -> None:
-    check_snapshot(runtime, snapshot)
-    try:
-        stubs = stubs_from_state(runtime, snapshot)
-        import_state(runtime.store, snapshot)
-    except ValueError as exc:
-        raise SnapshotError(str(exc)) from None
-    if stubs is not None:
-        runtime.stubs.replace(stubs)
+class _Capped:
+    """A body stream that refuses to read past ``cap`` bytes (413)."""
+
+    def __init__(self, stream: IO[bytes], cap: int) -> None:
+        self.stream, self.cap, self.read_bytes = stream, cap, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes the type this way; werkzeug's stream takes it for a disconnect
+            return b""
+        data = self.stream.read(size if size >= 0 else self.cap + 1)
+        self.read_bytes += len(data)
+        if self.read_bytes > self.cap:
+            raise ApiError(413, "payload_too_large", f"A state document may be at most {self.cap:,} bytes (twice "
+                           "--event-max-bytes plus 64 MiB); start the mock with a larger --event-max-bytes.")
+        return data
 
 
 @bp.get("/state", endpoint="adminGetState")
 def get_state() -> Any:
-    return json_response({**export_state(current_runtime().store), "stubs": export_stubs(current_runtime())})
+    runtime = current_runtime()
+    copy = take(runtime.store, runtime.state_parts)
+    return Response(export_chunks(copy), content_type="application/json")
 
 
 @bp.put("/state", endpoint="adminPutState")
 def put_state() -> Any:
     runtime = current_runtime()
-    body = validated("adminPutState", {}, MAX_SNAPSHOT_BYTES)
-    try:
-        load_snapshot(runtime, body)
-    except SnapshotError as exc:
-        raise ApiError(400, "invalid_request", f"Bad snapshot: {exc}.", location="body", pointer="") from None
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send the state document as Content-Type: application/json.")
+    cap = import_cap(runtime)
+    request.max_content_length = cap  # this route's own bound, in place of the app's 1 MiB
+    if (request.content_length or 0) > cap:
+        raise ApiError(413, "payload_too_large", f"A state document may be at most {cap:,} bytes (twice "
+                       "--event-max-bytes plus 64 MiB); start the mock with a larger --event-max-bytes.")
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+        shutil.copyfileobj(_Capped(request.stream, cap), spool, COPY_CHUNK)
+        spool.seek(0)
+        _load(runtime, spool)
+    runtime.state_changed()
     return _ok()
 
 
-def read_state_file(path: Path) -> Any:
-    """The snapshot in ``path`` (None when the file does not exist yet); raises :class:`SnapshotError`."""
+def _load(runtime: Runtime, spool: IO[bytes]) -> None:
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SnapshotError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return parse_json(raw)
-    except MalformedJson as exc:
-        raise SnapshotError(f"{path} is not valid JSON ({exc})") from None
+        load_document(spool, runtime.store, runtime.state_parts, runtime.regions)
+    except DocumentError as exc:
+        raise ApiError(400, "invalid_request", f"Bad state document at {exc}.", location="body",
+                       pointer=exc.pointer) from None
 
 
-def write_state_file(runtime: Runtime, path: Path) -> None:
-    """Write atomically (a temporary file renamed over the old one), so a crash mid-write
-    leaves the previous snapshot."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(dumps({**export_state(runtime.store), "stubs": export_stubs(runtime)}))
-    os.replace(temporary, path)
+def keep_state_in(app: Flask, runtime: Runtime, path: Path) -> StateFile:
+    """Load ``path`` now (when it exists) and keep every change there from now on.
 
-
-def keep_state_in(app: Flask, runtime: Runtime, path: Path) -> None:
-    """Load ``path`` now (when it exists) and write the state back when this process exits.
-
-    The write is a ``multiprocessing`` finalizer: it runs at exit both in a plain process
-    (through ``atexit``) and in granian's worker process, which leaves by ``os._exit`` after
-    its own cleanup, where plain ``atexit`` hooks never run.
+    The final flush is a ``multiprocessing`` finalizer: it runs at exit both in a plain
+    process (through ``atexit``) and in granian's worker process, which leaves by
+    ``os._exit`` after its own cleanup, where plain ``atexit`` hooks never run.
     """
-    snapshot = read_state_file(path)
-    if snapshot is not None:
-        load_snapshot(runtime, snapshot)
+    state_file = StateFile(path, runtime.store, runtime.state_parts, runtime.regions)
+    state_file.load()
+    state_file.start()
 
-    def save() -> None:
+    def close() -> None:
         try:
-            write_state_file(runtime, path)
+            state_file.close()
         except OSError as exc:
             log.error("mock-1flow: could not write the state file %s: %s", path, exc)
 
-    multiprocessing.util.Finalize(app, save, exitpriority=10)
+    multiprocessing.util.Finalize(app, close, exitpriority=10)
+    return state_file
+
+
+def check_state_file(runtime: Runtime, path: Path) -> int:
+    """Replay ``path`` into ``runtime`` (a throw-away one) to refuse a bad file before start;
+    returns the lines replayed. Raises :class:`StateFileError`."""
+    return StateFile(path, runtime.store, runtime.state_parts, runtime.regions).load()
 
 
 def init_app(app: Flask) -> None:
     """Routes live on the admin blueprint; with ``state_file`` configured, the state is kept there."""
-    runtime = current_runtime_of(app)
+    runtime = app.extensions[EXTENSION_KEY]
     state_file = getattr(runtime.config, "state_file", None)
     if state_file:
         keep_state_in(app, runtime, Path(state_file))
 
 
-def current_runtime_of(app: Flask) -> Runtime:
-    from ..server.runtime import EXTENSION_KEY
-
-    return app.extensions[EXTENSION_KEY]
+__all__ = ["DocumentError", "StateFileError", "check_state_file", "import_cap", "keep_state_in"]

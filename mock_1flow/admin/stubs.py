@@ -39,19 +39,24 @@ def add_stub() -> Any:
         stub = runtime.stubs.add(spec)
     except StubError as exc:
         raise stub_error(exc) from None
+    runtime.state_changed()
     return json_response(stub.as_dict(), 201)
 
 
 @bp.delete("/stubs", endpoint="adminClearStubs")
 def clear_stubs() -> Any:
-    current_runtime().stubs.clear()
+    runtime = current_runtime()
+    runtime.stubs.clear()
+    runtime.state_changed()
     return _ok()
 
 
 @bp.delete("/stubs/<stub_id>", endpoint="adminRemoveStub")
 def remove_stub(stub_id: str) -> Any:
-    if not current_runtime().stubs.remove(stub_id):
+    runtime = current_runtime()
+    if not runtime.stubs.remove(stub_id):
         raise ApiError(404, "unknown_stub", f"No stub '{stub_id}'. GET /__admin/stubs lists them.")
+    runtime.state_changed()
     return _ok()
 
 

@@ -37,21 +37,21 @@ FAULT = FaultParam()
 
 
 def _check_state_file(config: MockConfig, path: Path) -> str:
-    """Load the state file into a throw-away runtime, so a bad file is refused before start."""
-    from ..admin.snapshot import SnapshotError, load_snapshot, read_state_file
+    """Replay the state file into a throw-away runtime, so a bad file is refused before start."""
+    from ..admin.snapshot import StateFileError, check_state_file
     from ..ingest.sources import check_source_mappings
     from ..server.runtime import Runtime
 
     if not path.resolve().parent.is_dir():
         raise click.BadParameter(f"{path}: its folder does not exist", param_hint="'--state-file'")
+    runtime = Runtime.build(config, check_source=check_source_mappings)
     try:
-        snapshot = read_state_file(path)
-        if snapshot is None:
-            return f"state file: {path} (new; written at shutdown)"
-        load_snapshot(Runtime.build(config, check_source=check_source_mappings), snapshot)
-    except SnapshotError as exc:
+        if not check_state_file(runtime, path):
+            return f"state file: {path} (new; every change is written to it)"
+    except StateFileError as exc:
         raise click.BadParameter(f"{path}: {exc}", param_hint="'--state-file'") from None
-    return f"state file: {path} ({len(snapshot['projects'])} project(s) loaded; written at shutdown)"
+    return (f"state file: {path} ({len(runtime.store.projects)} project(s) loaded; "
+            "every change is written to it, a crash loses at most the last second)")
 
 
 def _read_stubs(path: Path, body_limit: int) -> list[dict]:
@@ -148,8 +148,8 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               metavar="FILE", help="Stubs to put in force at start and after each reset: a JSON list of "
                                    "POST /__admin/stubs bodies (repeatable).")
 @click.option("--state-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help="Load the state (projects, users, events, responses, tokens) from PATH at start, if it exists, "
-                   "and write it there at shutdown (the GET /__admin/state document).")
+              help="Keep the state (projects, users, events, responses, tokens) in PATH: loaded at start if it "
+                   "exists, every change appended within 0.2 s (a crash loses at most the last second).")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
               help="Threads for the Flask routes (Segment ingest, 1Flow's HTTP API, spec, pages); the SDK API runs on "
               "the event loop, the admin API in a pool of its own, and latency faults sleep on the loop.")

@@ -50,6 +50,21 @@ def _iso(received: float | str) -> str:
     return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def stored_events(user_id: str, received: float | str, rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One stored call's events in the shape they are shown in (``GET .../events``, the state document)."""
+    stamp = _iso(received)
+    for event in rows:
+        yield {
+            "_id": event["_id"],
+            "name": event["name"],
+            "time": event["time"],
+            "parameters": event.get("parameters", {}),
+            "plt": event.get("plt"),
+            "user_id": user_id,
+            "received_at": stamp,
+        }
+
+
 class EventBudget:
     """The caps shared by every project's :class:`EventLog` in one store: events and bytes
     (packed JSON plus per-event and per-call overhead). Past either, the oldest track calls
@@ -80,6 +95,11 @@ class EventBudget:
             self.bytes -= freed
             self.dropped += gone
 
+    def order(self) -> list["EventLog"]:
+        """Per stored call, oldest first across projects, the log that holds it (released
+        logs may still appear: skip them)."""
+        return list(self._order)
+
     def release(self, log: "EventLog") -> None:
         """A project's data was cleared: its events leave the budget (not counted as dropped)."""
         self.total -= len(log)
@@ -91,7 +111,8 @@ class EventBudget:
 class EventLog:
     """One project's events in arrival order; iterating yields the stored event dicts."""
 
-    __slots__ = ("users", "times", "call_ids", "rows", "ids", "count", "bytes", "dropped", "released", "budget")
+    __slots__ = ("users", "times", "call_ids", "rows", "ids", "count", "bytes", "dropped", "released", "budget",
+                 "last_rows", "last_received")
 
     def __init__(self, budget: EventBudget | None = None) -> None:
         # one entry per track call in four parallel deques: strings, floats, bytes and a
@@ -111,6 +132,8 @@ class EventLog:
         self.dropped = 0
         self.released = False
         self.budget = budget or EventBudget()
+        self.last_rows = b""  # the last stored call, for the store's sink
+        self.last_received = 0.0
 
     @property
     def batches(self) -> deque[tuple[str, ...]]:
@@ -130,8 +153,32 @@ class EventLog:
                 fresh.append(event_id)
                 kept.append(event)
         if kept:
-            self._push(user_id, time.time(), fresh, _pack(kept))
+            self.last_rows = rows = _pack(kept)
+            self.last_received = received = time.time()
+            self._push(user_id, received, fresh, rows)
         return len(kept), len(events) - len(kept)
+
+    def add_call(self, user_id: str, received: float | str, rows: bytes, events: list[dict[str, Any]]) -> None:
+        """Store one track call as it was stored before (``rows`` packed, ``events`` the same
+        rows parsed), e.g. replayed from the state file; ids already stored are skipped."""
+        shards, mask = self.ids, ID_SHARDS - 1
+        fresh: list[str] = []
+        for event in events:
+            event_id = event["_id"]
+            shard = shards[hash(event_id) & mask]
+            if event_id not in shard:
+                shard.add(event_id)
+                fresh.append(event_id)
+        if len(fresh) != len(events):
+            if not fresh:
+                return
+            rows = _pack([event for event in events if event["_id"] in set(fresh)])
+        self._push(user_id, received, fresh, rows)
+
+    def calls(self) -> tuple[list[str], list[float | str], list[bytes]]:
+        """The stored calls (user, received, packed rows), copied: a few pointers per call,
+        cheap enough to take under the store's lock and read after it is released."""
+        return list(self.users), list(self.times), list(self.rows)
 
     def append(self, event: dict[str, Any]) -> None:
         """Store one event as read back (with ``user_id`` and ``received_at``), e.g. from a snapshot."""
@@ -181,17 +228,7 @@ class EventLog:
         from .validation import parse_json  # lazily: the CLI imports this module for its defaults
 
         for user_id, received, rows in list(zip(self.users, self.times, self.rows)):
-            stamp = _iso(received)
-            for event in parse_json(rows):
-                yield {
-                    "_id": event["_id"],
-                    "name": event["name"],
-                    "time": event["time"],
-                    "parameters": event.get("parameters", {}),
-                    "plt": event.get("plt"),
-                    "user_id": user_id,
-                    "received_at": stamp,
-                }
+            yield from stored_events(user_id, received, parse_json(rows))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, EventLog):

@@ -15,8 +15,9 @@ from .journal import Journal
 from ..paths import FIXTURES_DIR
 from .projects import SourceCheck, load_projects
 from .spec import regions
+from .state import StateParts
 from .store import Store
-from .stubs import StubSet
+from .stubs import StubSet, StubsPart
 
 EXTENSION_KEY = "mock_1flow"
 
@@ -37,6 +38,9 @@ class Runtime:
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
     on_reset: list[Callable[[], None]] = field(default_factory=list)
     stubs: StubSet = field(default_factory=StubSet)
+    # State kept beside the store's (content, stubs, ...): carried by the state document and
+    # the state file; see mock_1flow.server.state.StatePart.
+    state_parts: StateParts = field(default_factory=StateParts)
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
     # requests never reach Flask's hooks.
@@ -61,6 +65,7 @@ class Runtime:
         )
         runtime.install_configured_faults()
         runtime.install_configured_stubs()
+        runtime.state_parts["stubs"] = StubsPart(runtime)
         return runtime
 
     def install_configured_faults(self) -> None:
@@ -77,11 +82,18 @@ class Runtime:
         self.store.reset()
         for hook in self.on_reset:
             hook()
+        self.state_parts.reset()
         self.journal.clear()
         self.faults.clear()
         self.install_configured_faults()
-        self.stubs.clear()
-        self.install_configured_stubs()
+        self.state_changed()
+
+    def state_changed(self) -> None:
+        """An admin write changed projects or a state part: with ``--state-file`` the change
+        is logged now (a crash after this call keeps it). Every such write calls this."""
+        sink = self.store.sink
+        if sink is not None:
+            sink.changed()
 
 
 def current_runtime() -> Runtime:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES, EventBudget, EventLog
 from .projects import Plan, Project, ProjectsConfig, Source
+
+if TYPE_CHECKING:
+    from .state import StateSink
 
 
 def object_id(*parts: str) -> str:
@@ -29,7 +33,12 @@ def now_iso() -> str:
 
 @dataclass
 class ProjectState:
-    """Everything one project has received."""
+    """Everything one project has received.
+
+    Every change goes through the methods below; each tells ``sink`` (when the store has
+    one: the durable ``--state-file``) what it did, with the time it used (``at``, epoch
+    seconds), so replaying the records gives the same users, ids and timestamps.
+    """
 
     key: str
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -38,8 +47,9 @@ class ProjectState:
     events: EventLog = field(default_factory=EventLog)
     responses: list[dict[str, Any]] = field(default_factory=list)
     sessions: int = 0
+    sink: "StateSink | None" = None
 
-    def _new_user(self, analytic_id: str, system_id: str) -> dict[str, Any]:
+    def _new_user(self, analytic_id: str, system_id: str, at: float) -> dict[str, Any]:
         user: dict[str, Any] = {
             "analytic_user_id": analytic_id,
             "system_id": system_id,
@@ -50,19 +60,20 @@ class ProjectState:
             "parameters": {},
             "context": None,
             "push_tokens": [],
-            "created_on": int(datetime.now(timezone.utc).timestamp() * 1000),
+            "created_on": int(at * 1000),
         }
         user["updated_on"] = user["created_on"]
         self.users[analytic_id] = user
         return user
 
-    def add_device(self, device_id: str, context: dict[str, Any] | None) -> dict[str, Any]:
+    def add_device(self, device_id: str, context: dict[str, Any] | None, at: float | None = None) -> dict[str, Any]:
         """``/v3/user``: one analytic user per device, stable across calls.
 
         After logUser both SDKs register with the app user id as the device id (iOS sets
         ``systemID = userId``; Android stores it as ``SHP_DEVICE_UNIQUE_ID``), so an id that
         names an identified app user gets that user back, not a new anonymous one.
         """
+        at = time.time() if at is None else at
         analytic_id = self.devices.get(device_id)
         if analytic_id is None or analytic_id not in self.users:
             identified = self.app_users.get(device_id)
@@ -72,25 +83,30 @@ class ProjectState:
                 analytic_id = object_id(self.key, "device", device_id)
                 system = uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())
                 if analytic_id not in self.users:
-                    self._new_user(analytic_id, str(system).upper())
+                    self._new_user(analytic_id, str(system).upper(), at)
             if device_id not in self.users[analytic_id]["device_ids"]:
                 self.users[analytic_id]["device_ids"].append(device_id)
             self.devices[device_id] = analytic_id
         user = self.users[analytic_id]
         if context:
             user["context"] = context
+        if self.sink is not None:
+            self.sink.add_device(self.key, device_id, context, at)
         return user
 
     def analytic_id_of(self, app_user_id: str) -> str:
         """The analytic id an app user has, or gets when first identified."""
         return self.app_users.get(app_user_id) or object_id(self.key, "user", app_user_id)
 
-    def identify(self, anonymous_id: str, app_user_id: str, parameters: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def identify(
+        self, anonymous_id: str, app_user_id: str, parameters: dict[str, Any], at: float | None = None
+    ) -> tuple[dict[str, Any], str]:
         """``/v3/identify``: the app user's record absorbs the anonymous one."""
+        at = time.time() if at is None else at
         identified_id = self.analytic_id_of(app_user_id)
         user = self.users.get(identified_id)
         if user is None:
-            user = self._new_user(identified_id, app_user_id)
+            user = self._new_user(identified_id, app_user_id, at)
         user.update(user_id=app_user_id, identified=True)
         self.app_users[app_user_id] = identified_id
         anonymous = self.users.get(anonymous_id) if anonymous_id != identified_id else None
@@ -106,8 +122,10 @@ class ProjectState:
         if anonymous_id != identified_id and anonymous_id not in user["anonymous_ids"]:
             user["anonymous_ids"].append(anonymous_id)
         user["parameters"].update(parameters)
-        user["updated_on"] = int(datetime.now(timezone.utc).timestamp() * 1000)
+        user["updated_on"] = int(at * 1000)
         self.sessions += 1
+        if self.sink is not None:
+            self.sink.identify(self.key, anonymous_id, app_user_id, parameters, at)
         return user, object_id(self.key, "session", identified_id, str(self.sessions))
 
     def app_user(self, app_user_id: str, traits: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -118,24 +136,36 @@ class ProjectState:
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
         """``/v3/track``: store each event once per ``_id``; returns (stored, duplicates)."""
-        return self.events.add(analytic_id, events)
+        stored, duplicates = self.events.add(analytic_id, events)
+        if stored and self.sink is not None:
+            self.sink.track(self.key, analytic_id, self.events.last_received, self.events.last_rows)
+        return stored, duplicates
 
     def add_response(self, body: dict[str, Any]) -> dict[str, Any]:
         response = dict(body)
         response["_id"] = body.get("_id") or object_id(self.key, "response", str(len(self.responses)))
         response["received_at"] = now_iso()
         self.responses.append(response)
+        if self.sink is not None:
+            self.sink.add_response(self.key, response)
         return response
 
-    def add_push_token(self, analytic_id: str, token: str) -> dict[str, Any]:
-        user = self.users.get(analytic_id) or self._new_user(analytic_id, analytic_id)
+    def add_push_token(self, analytic_id: str, token: str, at: float | None = None) -> dict[str, Any]:
+        at = time.time() if at is None else at
+        user = self.users.get(analytic_id) or self._new_user(analytic_id, analytic_id, at)
         if token not in user["push_tokens"]:
             user["push_tokens"].append(token)
+        if self.sink is not None:
+            self.sink.add_push_token(self.key, analytic_id, token, at)
         return user
 
 
 class Store:
-    """Projects plus their state, guarded by one lock; :meth:`reset` restores the loaded file."""
+    """Projects plus their state, guarded by one lock; :meth:`reset` restores the loaded file.
+
+    This is the in-memory way to keep state (see :mod:`mock_1flow.server.state`); with a
+    ``sink`` attached every change is also told to it, in order, under the lock.
+    """
 
     def __init__(
         self, config: ProjectsConfig, event_cap: int = DEFAULT_EVENT_CAP, event_max_bytes: int = DEFAULT_EVENT_MAX_BYTES
@@ -149,7 +179,15 @@ class Store:
         self.projects: dict[str, Project] = {}
         self.sources: dict[str, Source] = {}
         self.states: dict[str, ProjectState] = {}
+        self.sink: StateSink | None = None
         self.reset()
+
+    def attach(self, sink: "StateSink | None") -> None:
+        """From now on tell ``sink`` every change (None: memory only)."""
+        with self.lock:
+            self.sink = sink
+            for state in self.states.values():
+                state.sink = sink
 
     def reset(self) -> None:
         with self.lock:
@@ -160,12 +198,14 @@ class Store:
                 self.event_budget.release(state.events)
             self.states = {}
             self.event_budget = EventBudget(self.event_cap, self.event_max_bytes)
+            if self.sink is not None:
+                self.sink.reset()
 
     def state(self, key: str) -> ProjectState:
         with self.lock:
             state = self.states.get(key)
             if state is None:
-                state = self.states[key] = ProjectState(key, events=EventLog(self.event_budget))
+                state = self.states[key] = ProjectState(key, events=EventLog(self.event_budget), sink=self.sink)
             return state
 
     def put_project(self, project: Project) -> None:
@@ -178,69 +218,24 @@ class Store:
             state = self.states.pop(key, None)
             if state is not None:
                 self.event_budget.release(state.events)
+            if self.sink is not None:
+                self.sink.clear(key)
 
     def delete_project(self, key: str) -> bool:
         with self.lock:
             self.clear_state(key)
             return self.projects.pop(key, None) is not None
 
-
-# -- snapshot: the state as one JSON document (GET/PUT /__admin/state, serve --state-file) --
-#    Kept in its own block: the admin API and the CLI read and write the store only through
-#    these two functions, so the store's inner layout can change without them.
-
-SNAPSHOT_VERSION = 1
-USER_DEFAULTS: dict[str, Any] = {"anonymous_ids": [], "context": None, "created_on": 0}
-
-
-def export_state(store: Store) -> dict[str, Any]:
-    """Projects and what each received (users with their push tokens, devices, events,
-    survey responses), as JSON-ready data."""
-    with store.lock:
-        return {
-            "version": SNAPSHOT_VERSION,
-            "projects": [project.as_dict() for project in store.projects.values()],
-            "state": {
-                key: {
-                    "users": [{**user, "device_ids": list(user["device_ids"]), "anonymous_ids": list(user["anonymous_ids"]),
-                               "push_tokens": list(user["push_tokens"])} for user in state.users.values()],
-                    "devices": dict(state.devices),
-                    "app_users": dict(state.app_users),
-                    "events": [dict(event) for event in state.events],
-                    "responses": [dict(response) for response in state.responses],
-                    "sessions": state.sessions,
-                }
-                for key, state in store.states.items()
-            },
-        }
-
-
-def import_state(store: Store, snapshot: dict[str, Any]) -> None:
-    """Replace every project and its data with ``snapshot`` (already checked against the
-    spec's ``StateSnapshot``); raises ``ValueError`` for a plan the mock does not have or
-    data for a project the snapshot does not list, changing nothing."""
-    projects = {p["key"]: Project(key=p["key"], name=p["name"], region=p["region"], plan=p["plan"])
-                for p in snapshot["projects"]}
-    with store.lock:
-        for project in projects.values():
-            if project.plan not in store.plans:
-                raise ValueError(f"project '{project.key}' has plan '{project.plan}', which this mock does not have "
-                                 f"(plans: {', '.join(store.plans)})")
-        orphans = sorted(set(snapshot.get("state", {})) - set(projects))
-        if orphans:
-            raise ValueError(f"state for project(s) not in 'projects': {', '.join(orphans)}")
-        for old in store.states.values():
-            store.event_budget.release(old.events)
-        states = {}
-        for key, data in snapshot.get("state", {}).items():
-            state = ProjectState(key, events=EventLog(store.event_budget))
-            state.users = {user["analytic_user_id"]: {**USER_DEFAULTS, **user} for user in data.get("users", [])}
-            state.devices = dict(data.get("devices", {}))
-            state.app_users = dict(data.get("app_users", {}))
-            for event in data.get("events", []):
-                state.events.append(event)
-            state.responses = [dict(response) for response in data.get("responses", [])]
-            state.sessions = data.get("sessions", 0)
-            states[key] = state
-        store.projects = projects
-        store.states = states
+    def replace(self, projects: dict[str, Project], states: dict[str, ProjectState], budget: EventBudget) -> None:
+        """Swap in a whole new state at once (a ``PUT /__admin/state`` that passed every check):
+        ``states`` were built on ``budget``, which becomes the store's."""
+        with self.lock:
+            for old in self.states.values():
+                self.event_budget.release(old.events)
+            self.projects = projects
+            self.states = states
+            self.event_budget = budget
+            for state in states.values():
+                state.sink = self.sink
+            if self.sink is not None:
+                self.sink.replaced()

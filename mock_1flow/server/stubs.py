@@ -307,7 +307,7 @@ class StubSet:
             return [stub.as_dict() for stub in self._stubs]
 
     def replace(self, stubs: Sequence[Stub]) -> None:
-        """Put ``stubs`` (from :func:`stubs_from_state`) in force instead of the current ones."""
+        """Put ``stubs`` (from :func:`stubs_from_list`) in force instead of the current ones."""
         with self._lock:
             self._stubs = list(stubs)
             numbers = [int(found.group(1)) for stub in stubs if (found := ID.match(stub.id))]
@@ -338,25 +338,44 @@ class StubSet:
 # -- the state document and --stub FILE ----------------------------------------------------
 
 
-def export_stubs(runtime: Any) -> list[dict[str, Any]]:
-    """The ``stubs`` of the state document: ``GET /__admin/stubs``'s list."""
-    return runtime.stubs.list()
-
-
-def stubs_from_state(runtime: Any, snapshot: dict[str, Any]) -> list[Stub] | None:
-    """The stubs a state document carries, checked (None when it has no ``stubs`` key: a PUT
-    then leaves the stubs as they are). Raises :class:`StubError`; apply with :meth:`StubSet.replace`."""
-    if "stubs" not in snapshot:
-        return None
+def stubs_from_list(runtime: Any, items: list[dict[str, Any]]) -> list[Stub]:
+    """The stubs of a state document's ``parts.stubs`` (``GET /__admin/stubs``'s list), checked.
+    Raises :class:`StubError` (its pointer within the list); apply with :meth:`StubSet.replace`."""
+    if not isinstance(items, list):
+        raise StubError("", "the stubs are a list, as GET /__admin/stubs gives them")
     stubs, seen = [], set()
-    for index, item in enumerate(snapshot["stubs"]):
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise StubError(f"/{index}", "each stub is an object with its 'id', as GET /__admin/stubs gives it")
         spec = {name: value for name, value in item.items() if name not in ("id", "hits")}
-        check_stub(spec, runtime.stubs.body_limit, f"/stubs/{index}")
+        check_stub(spec, runtime.stubs.body_limit, f"/{index}")
         if item["id"] in seen:
-            raise StubError(f"/stubs/{index}/id", f"the id '{item['id']}' is used twice; give each stub its own")
+            raise StubError(f"/{index}/id", f"the id '{item['id']}' is used twice; give each stub its own")
         seen.add(item["id"])
-        stubs.append(build_stub(spec, item["id"], len(snapshot["stubs"]) - index, item.get("hits", 0)))
+        stubs.append(build_stub(spec, item["id"], len(items) - index, item.get("hits", 0)))
     return stubs
+
+
+class StubsPart:
+    """The stubs as a state part (``parts.stubs`` of the state document and the state file):
+    a document without it puts back the start-up stubs, as a reset does."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    def export(self) -> list[dict[str, Any]]:
+        stubs: list[dict[str, Any]] = self.runtime.stubs.list()
+        return stubs
+
+    def check(self, data: Any) -> None:
+        stubs_from_list(self.runtime, data)
+
+    def load(self, data: Any) -> None:
+        self.runtime.stubs.replace(stubs_from_list(self.runtime, data))
+
+    def reset(self) -> None:
+        self.runtime.stubs.clear()
+        self.runtime.install_configured_stubs()
 
 
 def stubs_from_text(text: str | bytes, body_limit: int) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 
 class Outcome(NamedTuple):
@@ -16,6 +16,7 @@ class Outcome(NamedTuple):
     headers: list[tuple[str, str]]
     body: bytes
     dropped: bool  # the body iterator broke off on purpose (a ``drop_connection`` fault)
+    rest: Iterator[bytes] | None = None  # run(stream=True): the chunks after ``body``, still to come
 
 
 def environ(
@@ -60,8 +61,10 @@ def environ(
     return env
 
 
-def run(app: Any, env: dict[str, Any]) -> Outcome:
-    """Run a WSGI app to completion."""
+def run(app: Any, env: dict[str, Any], stream: bool = False) -> Outcome:
+    """Run a WSGI app to completion; with ``stream``, a body of more than one chunk (a
+    streamed response, e.g. ``GET /__admin/state``) is returned as its first chunk and the
+    ``rest``, which the caller reads (each ``next`` may take a while: off the event loop)."""
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -71,15 +74,42 @@ def run(app: Any, env: dict[str, Any]) -> Outcome:
     result = app(env, start_response)
     chunks: list[bytes] = []
     dropped = False
+    rest: Iterator[bytes] | None = None
+    iterator = iter(result)
     try:
-        for chunk in result:
+        for chunk in iterator:
             chunks.append(chunk)
+            if stream and len(chunks) == 2:
+                rest = _rest(iterator, result)
+                break
     except ConnectionAbortedError:
         dropped = True
     finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+        if rest is None:
+            _close(result)
     status, headers = started
     code, _, reason = status.partition(" ")
+    if rest is not None:
+        return Outcome(int(code), reason, headers, chunks[0], dropped, _chain(chunks[1], rest))
     return Outcome(int(code), reason, headers, b"".join(chunks), dropped)
+
+
+def _close(result: Any) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+def _rest(iterator: Iterator[bytes], result: Any) -> Iterator[bytes]:
+    try:
+        yield from iterator
+    finally:
+        _close(result)
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield first
+        yield from rest
+    finally:
+        rest.close()  # type: ignore[attr-defined]

@@ -1,8 +1,9 @@
 """``GET``/``PUT /__admin/state``: the state survives a trip through one JSON document, and
-``serve --state-file`` keeps it across a restart (loaded at start, written at SIGTERM)."""
+``serve --state-file`` keeps it across a restart (every change logged, replayed at start)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 
 import pytest
@@ -76,13 +77,13 @@ def test_serve_keeps_its_state_in_the_state_file_across_a_restart(tmp_path):
     finally:
         stop(process)
     assert process.returncode == 0, process.stdout.read()
-    saved = json.loads(state_file.read_text())
-    assert [u["analytic_user_id"] for u in saved["state"][US_KEY]["users"]] == [analytic]
 
     port = free_port()
     process = start("--port", str(port), "--state-file", str(state_file))
     try:
         wait_ready(port, process)
+        saved = get_json(port, "/__admin/state")
+        assert [u["analytic_user_id"] for u in saved["state"][US_KEY]["users"]] == [analytic]
         event = {"name": "Back", "time": 1764000000, "parameters": {}, "plt": "i", "_id": "0123456789abcdef01234567"}
         status, _ = raw_post(port, "/us/api/2021-06-15/v3/track", {"user_id": analytic, "events": [event]},
                              {"one_flow_key": "oneflow_prod_kept"})
@@ -93,9 +94,39 @@ def test_serve_keeps_its_state_in_the_state_file_across_a_restart(tmp_path):
     assert f"state file: {state_file.resolve()} ({len(saved['projects'])} project(s) loaded" in banner
 
 
-def test_serve_refuses_a_bad_state_file_before_starting(tmp_path):
+@pytest.mark.parametrize("content, says", [
+    ('{"projects": [{"key": "k", "name": "n", "region": "us", "plan": "platinum"}]}', "platinum"),
+    ('["mock-1flow state",2]\n["P",{"projects":[{"key":"k","name":"n","region":"us","plan":"platinum"}]}]\n', "line 2"),
+    ('["mock-1flow state",2]\n["?"]\n', "line 2"),
+    ("hello\n", "not a mock-1flow state file"),
+])
+def test_serve_refuses_a_bad_state_file_before_starting(tmp_path, content, says):
     state_file = tmp_path / "state.json"
-    state_file.write_text('{"projects": [{"key": "k", "name": "n", "region": "us", "plan": "platinum"}]}')
+    state_file.write_text(content)
     process = start("--port", str(free_port()), "--state-file", str(state_file))
     output, _ = process.communicate(timeout=30)
-    assert process.returncode == 2 and "platinum" in output and "serving on" not in output
+    assert process.returncode == 2 and says in output and "serving on" not in output
+
+
+def test_a_state_file_holding_a_state_document_is_loaded_and_kept_as_a_log(tmp_path, client):
+    """Files written before the log (a ``GET /__admin/state`` document) still load."""
+    fill(client)
+    document = client.get("/__admin/state").json
+    state_file = tmp_path / "state.json"
+    state_file.write_text(json.dumps(document))
+    port = free_port()
+    process = start("--port", str(port), "--state-file", str(state_file))
+    try:
+        wait_ready(port, process)
+        assert get_json(port, "/__admin/state") == document
+    finally:
+        stop(process)
+    assert state_file.read_text().startswith('["mock-1flow state"')
+
+
+def get_json(port: int, path: str) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    assert response.status == 200
+    return json.loads(response.read())
