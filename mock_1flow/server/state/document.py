@@ -128,7 +128,8 @@ class Importer:
         if top == "version":
             _check(value, path, "StateSnapshot", "properties", "version")
         elif top == "projects":
-            self.project(path, value)
+            if len(path) > 1:
+                self.project(path, value)
         elif top == "parts":
             _check(value, path, "StateSnapshot", "properties", "parts")
             self.part_data = value
@@ -266,7 +267,8 @@ def _token_only(user: dict[str, Any]) -> bool:
 
 
 def pieces(stream: IO[bytes], backend: Any = ijson) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    """The document's pieces, each built whole: ``("version",)``, ``("projects", i)``,
+    """The document's pieces, each built whole: ``("version",)``, ``("projects",)`` (None: the
+    list begins), ``("projects", i)``,
     ``("parts",)``, ``("state", key)`` (None: a project's data begins), ``("state", key, field)`` for a project's devices, app_users and
     sessions, and ``("state", key, field, i)`` for each user, event and response.
     Raises :class:`DocumentError` for a document not shaped that way and ``ValueError``
@@ -281,6 +283,7 @@ def pieces(stream: IO[bytes], backend: Any = ijson) -> Iterator[tuple[tuple[Any,
         top = value
         event, value = next(events)
         if top == "projects" and event == "start_array":
+            yield ("projects",), None  # the list begins (it may be empty)
             yield from _array(events, ("projects",))
         elif top == "state" and event == "start_map":
             for event, value in events:
