@@ -139,6 +139,7 @@ def delete_project(key: str) -> Any:
     runtime = current_runtime()
     _project_or_404(runtime, key)
     runtime.store.delete_project(key)
+    runtime.content.forget(key)
     return _ok()
 
 

@@ -20,6 +20,7 @@ from flask import Flask
 
 from ..server.errors import ApiError
 from ..server.routes.common import dumps, json_response, validated
+from ..server.content import export_content, prepare_content
 from ..server.runtime import Runtime, current_runtime
 from ..server.store import export_state, import_state
 from ..server.validation import MalformedJson, operation_validators, parse_json
@@ -49,14 +50,16 @@ def check_snapshot(runtime: Runtime, snapshot: Any) -> None:
 def load_snapshot(runtime: Runtime, snapshot: Any) -> None:
     check_snapshot(runtime, snapshot)
     try:
+        apply_content = prepare_content(runtime, snapshot)
         import_state(runtime.store, snapshot)
     except ValueError as exc:
         raise SnapshotError(str(exc)) from None
+    apply_content()
 
 
 @bp.get("/state", endpoint="adminGetState")
 def get_state() -> Any:
-    return json_response(export_state(current_runtime().store))
+    return json_response({**export_state(current_runtime().store), **export_content(current_runtime())})
 
 
 @bp.put("/state", endpoint="adminPutState")
@@ -88,7 +91,7 @@ def write_state_file(runtime: Runtime, path: Path) -> None:
     """Write atomically (a temporary file renamed over the old one), so a crash mid-write
     leaves the previous snapshot."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(dumps(export_state(runtime.store)))
+    temporary.write_bytes(dumps({**export_state(runtime.store), **export_content(runtime)}))
     os.replace(temporary, path)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from flask import Flask, current_app
 
 from .config import MockConfig
+from .content import ProjectContent
 from .faults import FaultSet
 from .journal import Journal
 from ..paths import FIXTURES_DIR
@@ -35,6 +36,11 @@ class Runtime:
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
     on_reset: list[Callable[[], None]] = field(default_factory=list)
+    # Each project's own surveys and announcements; ``surveys``/``announcements`` above are
+    # the defaults of a project without its own (server/content.py).
+    content: ProjectContent = field(default_factory=ProjectContent)
+    # Called with the key by reset_project (stubs scoped to a project plug in here).
+    on_project_reset: list[Callable[[str], None]] = field(default_factory=list)
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
     # requests never reach Flask's hooks.
@@ -44,9 +50,10 @@ class Runtime:
 
     @classmethod
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
+        projects = load_projects(config.projects_file, check_source)
         runtime = cls(
             config=config,
-            store=Store(load_projects(config.projects_file, check_source), event_cap=config.event_cap, event_max_bytes=config.event_max_bytes),
+            store=Store(projects, event_cap=config.event_cap, event_max_bytes=config.event_max_bytes),
             journal=Journal(
                 config.journal_cap,
                 max_bytes=config.journal_max_bytes,
@@ -55,6 +62,7 @@ class Runtime:
             ),
             faults=FaultSet(),
             regions=regions(),
+            content=ProjectContent(projects.content),
         )
         runtime.install_configured_faults()
         return runtime
@@ -66,11 +74,33 @@ class Runtime:
     def reset(self) -> None:
         """Back to the state right after start-up: projects from the file, no data, no journal."""
         self.store.reset()
+        self.content.reset()
         for hook in self.on_reset:
             hook()
         self.journal.clear()
         self.faults.clear()
         self.install_configured_faults()
+
+    def surveys_for(self, key: str) -> dict[str, Any]:
+        """What ``/v3/survey`` serves project ``key``: its own surveys, else the defaults."""
+        return self.content.get(key, "surveys") or self.surveys
+
+    def announcements_for(self, key: str) -> dict[str, Any]:
+        """What ``/v3/announcements`` (and its inbox) serve project ``key``."""
+        return self.content.get(key, "announcements") or self.announcements
+
+    def reset_project(self, key: str) -> None:
+        """Forget one project's users, events, responses, content (back to the file's), the
+        faults scoped to it and its journal entries; nothing else changes."""
+        self.store.clear_state(key)
+        self.content.reset_project(key)
+        self.faults.forget_project(key)
+        for spec in self.config.faults:  # start-up faults scoped to it come back, as on reset
+            if spec.get("project") == key:
+                self.faults.add(dict(spec))
+        self.journal.forget_project(key)
+        for hook in self.on_project_reset:
+            hook(key)
 
 
 def current_runtime() -> Runtime:
