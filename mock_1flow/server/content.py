@@ -73,11 +73,13 @@ def _served(kind: str, doc: Doc) -> list[tuple[str, Any, PathMap]]:
         def listed(path: list[Any]) -> list[Any]:
             return ["surveys", *path[1:]] if path[:1] == ["result"] else path
 
-        served = [("listSurveys", envelope(200, "ok", doc["surveys"],
-                                           throttlingMobileSDKConfig=doc["throttlingMobileSDKConfig"]), listed)]
-        for index, survey in enumerate(doc["surveys"]):
-            served.append(("getSurvey", envelope(200, "ok", survey),
-                           lambda path, i=index: ["surveys", i, *path[1:]] if path[:1] == ["result"] else path))
+        def one(index: int) -> PathMap:
+            return lambda path: ["surveys", index, *path[1:]] if path[:1] == ["result"] else path
+
+        served: list[tuple[str, Any, PathMap]] = [
+            ("listSurveys", envelope(200, "ok", doc["surveys"], throttlingMobileSDKConfig=doc["throttlingMobileSDKConfig"]),
+             listed)]
+        served += [("getSurvey", envelope(200, "ok", survey), one(index)) for index, survey in enumerate(doc["surveys"])]
         return served
     return [
         ("listAnnouncements", envelope(200, "ok", {"announcements": doc["announcements"], "theme": doc["theme"]}),
@@ -128,7 +130,7 @@ def _deepest(error: Any) -> Any:
     for branch in getattr(error.kind, "context", None) or []:
         for sub in branch:
             found = _deepest(sub)
-            if len(found.instance_path) > len(best.instance_path):
+            if len(_parts(found)) > len(_parts(best)):
                 best = found
     return best
 
