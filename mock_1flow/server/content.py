@@ -112,7 +112,9 @@ def client_models() -> tuple[ClientModels, ...]:
 
 @lru_cache(maxsize=64)
 def _model_validator(client: str, operation: str) -> Any:
-    models = next(m for m in client_models() if m.client == client)
+    models = next((m for m in client_models() if m.client == client), None)
+    if models is None:
+        raise ValueError(f"no models for client {client!r} (known: {', '.join(m.client for m in client_models())})")
     spec = models.operations[operation]
     model = {"$ref": f"#/$defs/{spec['model']}"} if isinstance(spec["model"], str) else spec["model"]
     return jsonschema_rs.Draft202012Validator({"$defs": models.defs, "allOf": [model, spec.get("uses", {})]})
@@ -121,6 +123,16 @@ def _model_validator(client: str, operation: str) -> Any:
 @lru_cache(maxsize=2)
 def _spec_validator(kind: str) -> Any:
     return jsonschema_rs.Draft202012Validator(component_schema(SPEC_SCHEMAS[kind]))
+
+
+def decode_errors(client: str, operation: str, body: Any) -> list[str]:
+    """What ``client``'s models (``1flow-ios-sdk``, ``1flow-android-sdk``) refuse in a response
+    body of ``operation`` (``listSurveys``, ...): ``pointer: reason`` each; empty when it decodes."""
+    errors = []
+    for error in _model_validator(client, operation).iter_errors(body):
+        deepest = _deepest(error)
+        errors.append(f"{pointer(_parts(deepest))}: {_short(deepest.message)}")
+    return errors
 
 
 def _deepest(error: Any) -> Any:
