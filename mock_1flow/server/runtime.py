@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable
 
 from flask import Flask, current_app
@@ -21,9 +22,14 @@ from .store import Store
 EXTENSION_KEY = "mock_1flow"
 
 
+@lru_cache(maxsize=2)
+def _fixture_text(name: str) -> str:
+    return (FIXTURES_DIR / name).read_text(encoding="utf-8")
+
+
 def _fixture(name: str) -> Any:
-    with open(FIXTURES_DIR / name, encoding="utf-8") as handle:
-        return json.load(handle)
+    """A fresh copy each time: a test that changes the defaults in place changes only its own."""
+    return json.loads(_fixture_text(name))
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Runtime:
         """Back to the state right after start-up: projects from the file, no data, no journal."""
         self.store.reset()
         self.content.reset()
+        self.surveys, self.announcements = _fixture("surveys.json"), _fixture("announcements.json")
         for hook in self.on_reset:
             hook()
         self.journal.clear()

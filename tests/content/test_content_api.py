@@ -167,3 +167,13 @@ def test_a_test_created_project_gets_defaults_its_own_content_and_is_gone_when_d
         mock.surveys(key)
     mock.add_project(key, region="us", plan="free")  # the same key again starts from the defaults
     assert [s["_id"] for s in result(mock, key, "/v3/survey")["result"]] == FIXTURE_SURVEYS
+
+
+def test_reset_brings_back_the_default_content_changed_in_place(mock: MockServer):
+    """The old workaround (changing ``runtime.surveys``) no longer leaks into the next test."""
+    mock.runtime.surveys["surveys"].clear()
+    mock.runtime.announcements["details"].clear()
+    assert result(mock, US_KEY, "/v3/survey")["result"] == []
+    mock.reset()
+    assert [s["_id"] for s in result(mock, US_KEY, "/v3/survey")["result"]] == FIXTURE_SURVEYS
+    assert len(mock.announcements(US_KEY)["details"]) == 3
