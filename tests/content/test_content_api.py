@@ -95,6 +95,10 @@ def _fractional_min(doc: dict[str, Any]) -> None:
     doc["surveys"][0]["screens"][0]["input"]["min_val"] = 1.5
 
 
+def _capping_as_text(doc: dict[str, Any]) -> None:
+    doc["surveys"][0]["survey_settings"]["frequency_capping"] = "daily"  # Gson wants an object; iOS ignores it
+
+
 def _string_time(doc: dict[str, Any]) -> None:
     doc["throttlingMobileSDKConfig"]["globalTime"] = "60"
 
@@ -102,6 +106,7 @@ def _string_time(doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize("change, clients, model, pointer", [
     (_drop_button_title, ["1flow-ios-sdk"], "Button", "/surveys/0/screens/0/buttons/0/title"),
     (_fractional_min, ["1flow-android-sdk", "1flow-ios-sdk"], "SurveyInput", "/surveys/0/screens/0/input/min_val"),
+    (_capping_as_text, ["1flow-android-sdk"], "SurveySettings", "/surveys/0/survey_settings/frequency_capping"),
 ])
 def test_surveys_a_real_sdk_cannot_decode_are_refused_naming_client_model_field(mock: MockServer, change: Callable,
                                                                                    clients: list[str], model: str, pointer: str):
@@ -119,13 +124,18 @@ def test_surveys_a_real_sdk_cannot_decode_are_refused_naming_client_model_field(
     assert result(mock, US_KEY, "/v3/survey")["result"] == good["surveys"]
 
 
-def test_surveys_that_break_the_spec_are_refused_with_the_pointer(mock: MockServer):
+@pytest.mark.parametrize("change, where", [
+    (_string_time, "/throttlingMobileSDKConfig/globalTime"),
+    (lambda doc: doc.update(survey=[]), "(root): Additional properties are not allowed ('survey' was unexpected)"),
+    (lambda doc: doc["surveys"][0].pop("screens"), '/surveys/0/screens: "screens" is a required property'),
+])
+def test_surveys_that_break_the_spec_are_refused_with_the_pointer(mock: MockServer, change: Callable, where: str):
     bad = content.surveys_document([content.survey("Order Completed")])
-    _string_time(bad)
+    change(bad)
     with pytest.raises(MockError) as refused:
         mock.admin(f"projects/{US_KEY}/surveys", "PUT", json=bad)
     assert (refused.value.status, refused.value.code) == (400, "invalid_request")
-    assert "/throttlingMobileSDKConfig/globalTime" in refused.value.message
+    assert where in refused.value.message
     assert [s["_id"] for s in mock.surveys(US_KEY)["surveys"]] == FIXTURE_SURVEYS
 
 
