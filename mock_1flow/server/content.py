@@ -262,8 +262,11 @@ class ProjectContent:
 
 
 def export_content(runtime: Any) -> dict[str, Any]:
-    """The state document's ``content``: each project's own surveys and announcements."""
-    return {"content": runtime.content.export()}
+    """The state document's ``content``: each project's own surveys and announcements (of
+    the projects the mock has, so the document always loads back)."""
+    with runtime.store.lock:
+        keys = set(runtime.store.projects)
+    return {"content": {key: kinds for key, kinds in runtime.content.export().items() if key in keys}}
 
 
 def prepare_content(runtime: Any, snapshot: dict[str, Any]) -> Callable[[], None]:

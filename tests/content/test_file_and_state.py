@@ -128,6 +128,12 @@ def test_a_snapshot_without_content_keeps_the_file_content(file_mock: MockServer
     del state["content"]
     file_mock.admin("state", "PUT", json=state)
     assert ids(file_mock, "acme") == [CHECKOUT["_id"]]
+    # without acme, its file content is not exported, so the document loads back as it is
+    state["projects"] = [p for p in state["projects"] if p["key"] != "acme"]
+    file_mock.admin("state", "PUT", json=state)
+    again = file_mock.admin("state")
+    assert set(again["content"]) == {"initech"}
+    file_mock.admin("state", "PUT", json=again)
 
 
 def test_serve_state_file_keeps_content_across_a_restart(tmp_path: Path):
