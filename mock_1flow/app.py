@@ -21,7 +21,7 @@ from .server.runtime import Runtime, attach
 def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     """Build a mock. ``options`` are :class:`MockConfig` fields (``projects_file``,
     ``error_profile``, ``host_regions``, ``journal_cap``, ``admin_allow``, ``faults``)."""
-    from .admin import deliveries, faults, journal, page, provider_states, routes, snapshot, stubs, usage
+    from .admin import content, deliveries, faults, journal, page, provider_states, routes, snapshot, stubs, usage
     from .admin.access_log import enable_access_log
     from .ingest import segment_api
     from .ingest.sources import check_source_mappings
@@ -34,7 +34,7 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     runtime = Runtime.build(config, check_source=check_source_mappings)
     attach(app, runtime)
     init_core(app, runtime)
-    for module in (routes, faults, stubs, journal, provider_states, deliveries, snapshot, usage, segment_api, page):
+    for module in (routes, content, faults, stubs, journal, provider_states, deliveries, snapshot, usage, segment_api, page):
         module.init_app(app)
     # 1Flow's HTTP API: its /{region}/v1 routes, and a hook (after the core's fault hook) that
     # answers /v1/... itself when the Host is api.1flow.app, before Segment's /v1 views could.

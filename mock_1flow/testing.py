@@ -22,6 +22,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from . import content
 from .app import create_app
 from .server.config import ADMIN_WRITE_HEADER
 from .server.runtime import Runtime, current_runtime
@@ -263,6 +264,39 @@ class AdminClient:
             self.admin(f"projects/{self.project}/reset", "POST")
         else:
             self.admin("reset", "POST")
+
+    # -- per-project content (issue 17); bodies built with mock_1flow.content --
+
+    def set_surveys(self, key: str, surveys: Sequence[dict[str, Any]], throttling: dict[str, Any] | None = None) -> None:
+        """Serve ``surveys`` (and ``throttling``, by default off) to project ``key`` until a reset.
+        Content a real SDK could not decode raises :class:`MockError` naming client, model and field."""
+        self.admin(f"projects/{key}/surveys", "PUT", json=content.surveys_document(surveys, throttling))
+
+    def set_announcements(self, key: str, announcements: Sequence[content.Announcement] | dict[str, Any],
+                          details: Sequence[dict[str, Any]] | None = None, theme: dict[str, Any] | None = None) -> None:
+        """Serve announcements to project ``key``: built ones (:func:`mock_1flow.content.announcement`,
+        their details included), or an ``{"inbox": [...], "inApp": [...]}`` object with ``details``."""
+        body: dict[str, Any]
+        if isinstance(announcements, dict):
+            body = {"announcements": announcements, "theme": dict(theme or content.DEFAULT_THEME), "details": list(details or [])}
+        else:
+            body = content.announcements_document(announcements, theme)
+            body["details"] += list(details or [])
+        self.admin(f"projects/{key}/announcements", "PUT", json=body)
+
+    def surveys(self, key: str) -> dict[str, Any]:
+        """What project ``key`` serves on ``/v3/survey``: ``{"surveys", "throttlingMobileSDKConfig"}``."""
+        surveys: dict[str, Any] = self.admin(f"projects/{key}/surveys")
+        return surveys
+
+    def announcements(self, key: str) -> dict[str, Any]:
+        """What project ``key`` serves on ``/v3/announcements`` (+ inbox): ``{"announcements", "theme", "details"}``."""
+        announcements: dict[str, Any] = self.admin(f"projects/{key}/announcements")
+        return announcements
+
+    def reset_project(self, key: str) -> None:
+        """Forget project ``key``'s users, events, responses, content, faults and journal entries only."""
+        self.admin(f"projects/{key}/reset", "POST")
 
     def assert_tracked(self, key: str | None = None, name: str | None = None, count: int | None = None,
                        user_id: str | None = None, timeout: float = 0) -> list[dict[str, Any]]:

@@ -195,6 +195,7 @@ def delete_project(key: str) -> Any:
     _project_or_404(runtime, key)
     runtime.store.delete_project(key)
     runtime.state_changed()
+    runtime.content.forget(key)
     return _ok()
 
 

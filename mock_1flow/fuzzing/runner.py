@@ -28,6 +28,9 @@ STATE_CHANGING_ADMIN = (
     "adminClearRequests",
     "adminProviderState",
     "adminPutState",
+    "adminPutProjectSurveys",
+    "adminPutProjectAnnouncements",
+    "adminResetProject",
 )
 CHECKS = (
     "not_a_server_error",

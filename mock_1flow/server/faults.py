@@ -190,6 +190,11 @@ class FaultSet:
             self.faults = []
             self._rng = random.Random(self.seed)
 
+    def forget_project(self, key: str) -> None:
+        """Remove the faults scoped to project ``key`` (``POST /__admin/projects/{key}/reset``)."""
+        with self._lock:
+            self.faults = [f for f in self.faults if f.project != key]
+
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [f.as_dict() for f in self.faults]

@@ -313,6 +313,14 @@ class Journal:
             shown[name] = f"{shown[name]}, {value}" if name in shown else value
         return shown
 
+    def forget_project(self, key: str) -> None:
+        """Drop the entries of project ``key`` (a project reset); ``recorded`` and ``dropped`` stay."""
+        index = _FIELD["project"]
+        with self._lock:
+            kept = deque(row for row in self._entries if row[index] != key)
+            self._entries = kept
+            self.bytes = sum(row[_SIZE] for row in kept)
+
 
 def _row_id(row: Row) -> int:
     return int(row[_ID])

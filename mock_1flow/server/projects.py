@@ -55,6 +55,7 @@ class ProjectsConfig:
     projects: dict[str, Project]
     sources: dict[str, Source] = field(default_factory=dict)
     path: Path | None = None
+    content: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> {surveys, announcements}
 
 
 _FILE_VALIDATOR = None
@@ -112,7 +113,8 @@ def parse_projects(
     if data is None:
         raise ProjectsFileError(f"{origin}: the file is empty; it needs 'plans' and 'projects'.")
 
-    errors = list(_file_validator().iter_errors(data))
+    # inline content is checked below, where the message can name the field inside it
+    errors = [e for e in _file_validator().iter_errors(data) if not _inline_content(data, list(e.instance_path))]
     if errors:
         error = errors[0]
         path = list(error.instance_path)
@@ -134,9 +136,10 @@ def parse_projects(
             )
         if item["key"] in projects:
             raise ProjectsFileError(f"{where}.key: duplicate project key '{item['key']}'.")
-        projects[item["key"]] = Project(**item)
+        projects[item["key"]] = Project(key=item["key"], name=item["name"], region=item["region"], plan=item["plan"])
 
     base_dir = base_dir or Path.cwd()
+    content = _project_content(data["projects"], tree, origin, base_dir)
     sources: dict[str, Source] = {}
     for index, item in enumerate(data.get("sources") or []):
         where = f"{origin}: line {_line_of(tree, ['sources', index])}: sources[{index}]"
@@ -151,7 +154,35 @@ def parse_projects(
             except ValueError as exc:
                 raise ProjectsFileError(f"{where}.mappings: {exc}") from None
         sources[item["write_key"]] = source
-    return ProjectsConfig(plans=plans, projects=projects, sources=sources)
+    return ProjectsConfig(plans=plans, projects=projects, sources=sources, content=content)
+
+
+def _inline_content(data: Any, path: list[Any]) -> bool:
+    if len(path) < 3 or path[0] != "projects" or path[2] not in ("surveys", "announcements"):
+        return False
+    projects = data.get("projects") if isinstance(data, dict) else None
+    item = projects[path[1]] if isinstance(projects, list) and isinstance(path[1], int) and path[1] < len(projects) else None
+    return isinstance(item, dict) and isinstance(item.get(path[2]), dict)
+
+
+def _project_content(items: list[dict[str, Any]], tree: yaml.Node | None, origin: str, base_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each project's own ``surveys`` / ``announcements`` (inline or a JSON file relative to
+    the projects file), checked as a PUT of them is (:mod:`.content`)."""
+    from .content import KINDS, ContentError, check, load_file
+
+    content: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(items):
+        for kind in KINDS:
+            value = item.get(kind)
+            if value is None:
+                continue
+            where = f"{origin}: line {_line_of(tree, ['projects', index, kind])}: projects[{index}].{kind}"
+            try:
+                doc = load_file(kind, base_dir / value) if isinstance(value, str) else check(kind, value)
+            except ContentError as exc:
+                raise ProjectsFileError(f"{where}: {exc}") from None
+            content.setdefault(item["key"], {})[kind] = doc
+    return content
 
 
 def load_projects(path: str | os.PathLike[str] | None = None, check_source: SourceCheck | None = None) -> ProjectsConfig:

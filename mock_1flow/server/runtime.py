@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable
 
 from flask import Flask, current_app
 
 from .config import MockConfig
+from .content import ContentPart, ProjectContent
 from .faults import FaultSet
 from .journal import Journal
 from ..paths import FIXTURES_DIR
@@ -22,9 +24,14 @@ from .stubs import StubSet, StubsPart
 EXTENSION_KEY = "mock_1flow"
 
 
+@lru_cache(maxsize=2)
+def _fixture_text(name: str) -> str:
+    return (FIXTURES_DIR / name).read_text(encoding="utf-8")
+
+
 def _fixture(name: str) -> Any:
-    with open(FIXTURES_DIR / name, encoding="utf-8") as handle:
-        return json.load(handle)
+    """A fresh copy each time: a test that changes the defaults in place changes only its own."""
+    return json.loads(_fixture_text(name))
 
 
 @dataclass
@@ -41,6 +48,11 @@ class Runtime:
     # State kept beside the store's (content, stubs, ...): carried by the state document and
     # the state file; see mock_1flow.server.state.StatePart.
     state_parts: StateParts = field(default_factory=StateParts)
+    # Each project's own surveys and announcements; ``surveys``/``announcements`` above are
+    # the defaults of a project without its own (server/content.py).
+    content: ProjectContent = field(default_factory=ProjectContent)
+    # Called with the key by reset_project (stubs scoped to a project plug in here).
+    on_project_reset: list[Callable[[str], None]] = field(default_factory=list)
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
     # requests never reach Flask's hooks.
@@ -50,9 +62,10 @@ class Runtime:
 
     @classmethod
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
+        projects = load_projects(config.projects_file, check_source)
         runtime = cls(
             config=config,
-            store=Store(load_projects(config.projects_file, check_source), event_cap=config.event_cap, event_max_bytes=config.event_max_bytes),
+            store=Store(projects, event_cap=config.event_cap, event_max_bytes=config.event_max_bytes),
             journal=Journal(
                 config.journal_cap,
                 max_bytes=config.journal_max_bytes,
@@ -62,10 +75,13 @@ class Runtime:
             faults=FaultSet(),
             regions=regions(),
             stubs=StubSet(config.journal_body_max),
+            content=ProjectContent(projects.content),
         )
         runtime.install_configured_faults()
         runtime.install_configured_stubs()
         runtime.state_parts["stubs"] = StubsPart(runtime)
+        runtime.state_parts["content"] = ContentPart(runtime)
+        runtime.on_project_reset.append(lambda key: runtime.stubs.clear(project=key))
         return runtime
 
     def install_configured_faults(self) -> None:
@@ -94,6 +110,32 @@ class Runtime:
         sink = self.store.sink
         if sink is not None:
             sink.changed()
+
+    def reset_default_content(self) -> None:
+        """The fixtures again as the defaults (a test may have changed them in place)."""
+        self.surveys, self.announcements = _fixture("surveys.json"), _fixture("announcements.json")
+
+    def surveys_for(self, key: str) -> dict[str, Any]:
+        """What ``/v3/survey`` serves project ``key``: its own surveys, else the defaults."""
+        return self.content.get(key, "surveys") or self.surveys
+
+    def announcements_for(self, key: str) -> dict[str, Any]:
+        """What ``/v3/announcements`` (and its inbox) serve project ``key``."""
+        return self.content.get(key, "announcements") or self.announcements
+
+    def reset_project(self, key: str) -> None:
+        """Forget one project's users, events, responses, content (back to the file's), the
+        faults scoped to it and its journal entries; nothing else changes."""
+        self.store.clear_state(key)
+        self.content.reset_project(key)
+        self.faults.forget_project(key)
+        for spec in self.config.faults:  # start-up faults scoped to it come back, as on reset
+            if spec.get("project") == key:
+                self.faults.add(dict(spec))
+        self.journal.forget_project(key)
+        for hook in self.on_project_reset:
+            hook(key)
+        self.state_changed()
 
 
 def current_runtime() -> Runtime:

@@ -367,7 +367,7 @@ class StubsPart:
         stubs: list[dict[str, Any]] = self.runtime.stubs.list()
         return stubs
 
-    def check(self, data: Any) -> None:
+    def check(self, data: Any, projects: set[str] | None = None) -> None:
         stubs_from_list(self.runtime, data)
 
     def load(self, data: Any) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..errors import ApiError, envelope
+from ..content import details_for, surveys_for_platform
 from ..gate import check_region
 from ..runtime import Runtime
 from ..spec import API_VERSION_PATH
@@ -137,29 +138,23 @@ def track(runtime: Runtime, state: ProjectState, body: Any, params: Params, quer
     return ok("Events added", {"stored": stored, "duplicates": duplicates})
 
 
-def _platform_surveys(runtime: Runtime, query: Params) -> list[dict[str, Any]]:
-    platform = query.get("platform", "").lower()
-    surveys = runtime.surveys["surveys"]
-    if not platform:
-        return surveys
-    return [s for s in surveys if platform in {p.lower() for p in s.get("platforms", [])}]
-
-
 @operation("listSurveys", "/v3/survey", "GET")
 def list_surveys(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
+    content = runtime.surveys_for(state.key)
     return ok(
         "Survey found successfully",
-        _platform_surveys(runtime, query),
-        throttlingMobileSDKConfig=runtime.surveys["throttlingMobileSDKConfig"],
+        surveys_for_platform(content, query.get("platform", "")),
+        throttlingMobileSDKConfig=content["throttlingMobileSDKConfig"],
     )
 
 
 @operation("getSurvey", "/v3/survey/<survey_id>", "GET")
 def get_survey(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
-    for survey in runtime.surveys["surveys"]:
+    surveys = runtime.surveys_for(state.key)["surveys"]
+    for survey in surveys:
         if survey["_id"] == params["survey_id"]:
             return ok("Survey found successfully", survey)
-    known = ", ".join(s["_id"] for s in runtime.surveys["surveys"])
+    known = ", ".join(s["_id"] for s in surveys) or "none"
     raise ApiError(404, "unknown_survey", f"No survey '{params['survey_id']}' in this project (known: {known}).")
 
 
@@ -171,15 +166,14 @@ def submit_response(runtime: Runtime, state: ProjectState, body: Any, params: Pa
 
 @operation("listAnnouncements", "/v3/announcements", "GET")
 def list_announcements(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
-    data = runtime.announcements
+    data = runtime.announcements_for(state.key)
     return ok("Announcements found", {"announcements": data["announcements"], "theme": data["theme"]})
 
 
 @operation("getAnnouncementDetails", "/v3/announcements/inbox", "GET")
 def announcement_details(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     wanted = [item.strip() for item in query["ids"].split(",") if item.strip()]
-    details = [d for d in runtime.announcements["details"] if d["id"] in wanted]
-    return ok("Announcements found", details)
+    return ok("Announcements found", details_for(runtime.announcements_for(state.key), wanted))
 
 
 @operation("registerPushToken", "/v3/user/device/<analytic_user_id>", "POST")

@@ -85,7 +85,8 @@ class StatePart(Protocol):
 
     def export(self) -> Any: ...
 
-    def check(self, data: Any) -> None: ...
+    def check(self, data: Any, projects: set[str] | None = None) -> None:
+        """``projects``: the keys of the projects the data comes with, for a part keyed by project."""
 
     def load(self, data: Any) -> None: ...
 
@@ -98,14 +99,14 @@ class StateParts(dict[str, StatePart]):
     def export(self) -> dict[str, Any]:
         return {name: part.export() for name, part in self.items()}
 
-    def check(self, parts: dict[str, Any]) -> None:
+    def check(self, parts: dict[str, Any], projects: set[str] | None = None) -> None:
         """Raises ``ValueError`` naming the part for data one of them refuses, or an unknown name."""
         unknown = sorted(set(parts) - set(self))
         if unknown:
             raise ValueError(f"/parts/{unknown[0]}: unknown state part (this mock has: {', '.join(self) or 'none'})")
         for name, data in parts.items():
             try:
-                self[name].check(data)
+                self[name].check(data, projects)
             except ValueError as exc:  # a message that starts with its pointer is joined to it
                 message = str(exc)
                 raise ValueError(f"/parts/{name}{message}" if message.startswith("/") else f"/parts/{name}: {message}") from None

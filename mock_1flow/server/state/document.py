@@ -229,7 +229,7 @@ class Importer:
                 raise DocumentError(pointer("state", key), f"state for project '{key}', which 'projects' does not list")
             self._links(key, state)
         try:
-            self.parts.check(self.part_data)
+            self.parts.check(self.part_data, set(self.projects))
         except ValueError as exc:
             raise DocumentError(str(exc).partition(":")[0], str(exc).partition(": ")[2]) from None
 

@@ -126,7 +126,7 @@ class Replayer:
                 raise RecordError(f"project '{data['key']}' has region '{data['region']}', which this mock does not serve")
             projects[data["key"]] = Project(key=data["key"], name=data["name"], region=data["region"], plan=data["plan"])
         parts = doc.get("parts") or {}
-        self.parts.check({name: data for name, data in parts.items() if name in self.parts})
+        self.parts.check({name: data for name, data in parts.items() if name in self.parts}, set(projects))
         with self.store.lock:
             self.store.projects = projects
         self.parts.load({name: data for name, data in parts.items() if name in self.parts})
