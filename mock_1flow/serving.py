@@ -89,7 +89,8 @@ class RSGIApp:
             await self._flask(scope, protocol)
             return
         started = time.perf_counter()
-        headers = _raw_headers(scope)
+        authority = scope.authority  # None on HTTP/1.1 with an origin-form target: Host names the host
+        headers = tuple(scope.headers.items()) if authority is None else _raw_headers(scope)
         length = scope.headers.get("content-length")
         request = Request(
             method=method,
@@ -97,7 +98,7 @@ class RSGIApp:
             query_string=scope.query_string,
             headers=headers,
             key=scope.headers.get(KEY_HEADER) or None,
-            host=scope.authority or scope.headers.get("host") or scope.server,
+            host=authority or scope.headers.get("host") or scope.server,
             content_type=scope.headers.get("content-type") or "",
             content_length=int(length) if length and length.isdigit() else None,
             raw_names=True,
