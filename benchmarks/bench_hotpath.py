@@ -45,6 +45,7 @@ class Scope:
 
     proto, method, path, query_string = "http", "POST", PATH, ""
     server, client, scheme, http_version = "127.0.0.1:8080", "127.0.0.1:50000", "http", "1.1"
+    authority = None  # HTTP/1.1 with an origin-form target: the Host header names the host
 
     def __init__(self, body: bytes) -> None:
         self.headers = {"host": "127.0.0.1:8080", "one_flow_key": KEY, "content-type": "application/json",

@@ -38,7 +38,7 @@ from .app import create_app
 from .server.config import MockConfig
 from .server import wsgi
 from .server.core import PICKED_FAULT, STARTED, pick_fault
-from .server.hotpath import KEY_HEADER, VIA_HEADER, HotPath, Request, read_cap
+from .server.hotpath import KEY_HEADER, HotPath, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
@@ -81,6 +81,8 @@ class RSGIApp:
         self.hot = hot
         self.flask = hot.fallback
         self.body_timeout = hot.runtime.config.body_timeout
+        # Flask refuses a body over MAX_CONTENT_LENGTH unread: reading more of one is wasted
+        self.flask_cap = min(app.config.get("MAX_CONTENT_LENGTH") or read_cap(hot.runtime), read_cap(hot.runtime))
         self.deadlines = Deadlines(self.body_timeout)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="mock-1flow")
         self.admin_pool = ThreadPoolExecutor(ADMIN_THREADS, thread_name_prefix="mock-1flow-admin")
@@ -95,7 +97,8 @@ class RSGIApp:
             await self._flask(scope, protocol)
             return
         started = time.perf_counter()
-        headers = tuple(scope.headers.items())
+        authority = scope.authority  # None on HTTP/1.1 with an origin-form target: Host names the host
+        headers = tuple(scope.headers.items()) if authority is None else _raw_headers(scope)
         length = scope.headers.get("content-length")
         request = Request(
             method=method,
@@ -103,12 +106,11 @@ class RSGIApp:
             query_string=scope.query_string,
             headers=headers,
             key=scope.headers.get(KEY_HEADER) or None,
-            host=scope.headers.get("host") or scope.server,
+            host=authority or scope.headers.get("host") or scope.server,
             content_type=scope.headers.get("content-type") or "",
             content_length=int(length) if length and length.isdigit() else None,
             raw_names=True,
-            via=scope.headers.get(VIA_HEADER),
-        )
+        )  # no ``via``: a request from the network is the client's own, whatever headers it sends
         fired = self.hot.pick_fault(request, match)
         if fired is not None and fired[1]:
             await asyncio.sleep(fired[1])
@@ -124,9 +126,12 @@ class RSGIApp:
             raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
         protocol.response_bytes(reply.status, reply.headers, reply.body)
 
-    async def _body(self, protocol: Any, length: int | None) -> tuple[bytes | None, bool]:
-        """The body, at most :func:`read_cap` bytes (larger ones stay unread), within the deadline."""
-        cap = read_cap(self.hot.runtime)
+    async def _body(self, protocol: Any, length: int | None, cap: int | None = None) -> tuple[bytes | None, bool]:
+        """The body within the deadline, at most ``cap`` bytes (:func:`read_cap` by default): a
+        larger Content-Length body stays unread, a chunked one is read until it passes the cap
+        (then a little over ``cap`` bytes are returned, so the route refuses it as too large)."""
+        if cap is None:
+            cap = read_cap(self.hot.runtime)
         if length is not None and (length == 0 or length > cap):
             return None, False
         deadlines = self.deadlines
@@ -153,7 +158,7 @@ class RSGIApp:
         length = scope.headers.get("content-length")
         spool_cap = spooled_body_cap(self.hot.runtime, scope.method, scope.path)
         if spool_cap is None:
-            body, timed_out = await self._body(protocol, int(length) if length and length.isdigit() else None)
+            body, timed_out = await self._body(protocol, int(length) if length and length.isdigit() else None, self.flask_cap)
         else:
             spool, timed_out = await self._spool(protocol, spool_cap)
             body = None
@@ -272,19 +277,27 @@ def _timeout_body(seconds: float) -> bytes:
     return json.dumps({"success": 408, "message": message, "error": "body_timeout", "result": None}).encode()
 
 
+def _raw_headers(scope: Any) -> tuple[tuple[str, str], ...]:
+    """The request's headers, names as sent; under HTTP/2 ``:authority`` first, since it takes
+    the place of ``Host`` there (RFC 9113 §8.3.1) and says which host the client called."""
+    headers = tuple(scope.headers.items())
+    if scope.http_version == "2" and scope.authority:
+        return ((":authority", scope.authority), *headers)
+    return headers
+
+
 def _environ(scope: Any, body: bytes | None) -> dict[str, Any]:
-    """A WSGI environ for the Flask app from an RSGI scope, with the header names as sent."""
+    """A WSGI environ for the Flask app from an RSGI scope, with the header names as sent and
+    the host the client addressed (``:authority`` under HTTP/2) as ``HTTP_HOST``."""
     server_host, _, server_port = scope.server.rpartition(":")
-    raw = tuple(scope.headers.items())
-    env = wsgi.environ(
-        scope.method, scope.path, scope.query_string, raw, body,
+    return wsgi.environ(
+        scope.method, scope.path, scope.query_string, _raw_headers(scope), body,
         server=(server_host.strip("[]"), server_port),
         client=scope.client.rpartition(":")[0].strip("[]"),
         scheme=scope.scheme,
         protocol=f"HTTP/{scope.http_version}",
+        authority=scope.authority,
     )
-    env["mock_1flow.raw_headers"] = raw
-    return env
 
 
 def _die_with_parent() -> None:
@@ -334,7 +347,7 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
     A worker that dies is started again by granian; ``threads`` sizes the pool that runs
     the Flask routes (the SDK API does not use it).
     """
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -351,6 +364,10 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
         respawn_failed_workers=True,
         respawn_interval=0.5,
         log_level=LogLevels.warning,
+        # with TLS, ALPN offers h2 and http/1.1 (RFC 7301): curl, URLSession and OkHttp pick h2
+        http=HTTPModes.auto,
+        # TLS 1.2 too: OkHttp on Android 9 and older (API < 29) has no TLS 1.3
+        ssl_protocol_min=SSLProtocols.tls12,
         ssl_cert=Path(config.tls_cert) if config.tls_cert else None,
         ssl_key=Path(config.tls_key) if config.tls_key else None,
     ).serve()

@@ -25,6 +25,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from . import content
 from .app import create_app
 from .server.config import ADMIN_WRITE_HEADER
+from .server import wsgi
 from .server.runtime import Runtime, current_runtime
 
 
@@ -38,7 +39,8 @@ class UnderscoreHeadersHandler(WSGIRequestHandler):
             if "_" in key:
                 environ["HTTP_" + key.upper().replace("-", "_")] = value.replace("\r\n", "")
         # the names as sent, so the journal shows them and 'one-flow-key' is not taken for 'one_flow_key'
-        environ["mock_1flow.raw_headers"] = tuple(self.headers.items())
+        environ[wsgi.RAW_HEADERS] = tuple(self.headers.items())
+        wsgi.exact_key_headers(environ, environ[wsgi.RAW_HEADERS])
         return environ
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

@@ -2,8 +2,8 @@
 ``OFRetroBaseService``), so an unmodified SDK pointed at the mock (hosts file, DNS or proxy)
 needs a certificate for 1Flow's hosts that its device trusts.
 
-``trustme`` makes a local CA and a leaf certificate for every host the mock maps (plus
-loopback). The CA is kept in one folder and reused, so a device or simulator trusts it once;
+``trustme`` makes a local CA and a leaf certificate for every host the mock maps (the SDK
+API's ``--host-region`` and the HTTP API's ``--http-api-host`` hosts, plus loopback). The CA is kept in one folder and reused, so a device or simulator trusts it once;
 the leaf is reissued at each start, so new ``--host-region`` names are always covered.
 """
 

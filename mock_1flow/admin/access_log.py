@@ -17,6 +17,7 @@ from flask import Flask, Response, g, request
 
 from ..server.core import split_api_path
 from ..server.runtime import Runtime
+from ..server.wsgi import VIA
 
 def access_line(
     method: str, target: str, status: int, key: str | None, region: str | None,
@@ -41,7 +42,7 @@ def _line(response: Response) -> str:
         ctx.get("region") or split_api_path(request.path)[0],
         (time.perf_counter() - started) * 1000 if started else None,
         ctx.get("fault"),
-        request.headers.get("X-Mock-1flow-Via"),
+        request.environ.get(VIA),
     )
 
 

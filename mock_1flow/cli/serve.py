@@ -95,7 +95,7 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
     from ..tls import make_certificates
 
     try:
-        files = make_certificates(config.host_regions, tls_dir)
+        files = make_certificates([*config.host_regions, *config.http_api_hosts], tls_dir)
     except ModuleNotFoundError as exc:
         if exc.name != "trustme":
             raise

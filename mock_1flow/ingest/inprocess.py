@@ -5,6 +5,8 @@ client at the same mock over a socket would need a free worker thread per nested
 This adapter hands the request to the app directly (a WSGI environ, the app run to
 completion), in a fresh ``contextvars`` context so the inner request gets its own Flask app
 context and ``g``.
+The request carries the mock's provenance (``via``) in the environ key :data:`wsgi.VIA`,
+which no client can set, rather than in a header any client could send.
 A response the app breaks off (a ``drop_connection`` fault) reaches the client as the
 ``requests.ConnectionError`` a real dropped socket would be; the largest ``Retry-After``
 of a 429 or 5xx is kept in :attr:`InProcessAdapter.retry_after` for the ingest to pass on.
@@ -27,10 +29,11 @@ INPROCESS_URL = "http://mock-1flow.inprocess"
 
 
 class InProcessAdapter(BaseAdapter):
-    def __init__(self, app: Flask, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, app: Flask, headers: dict[str, str] | None = None, via: str | None = None) -> None:
         super().__init__()
         self.app = app
         self.extra_headers = headers or {}
+        self.via = via
         self.retry_after: float | None = None
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -41,6 +44,8 @@ class InProcessAdapter(BaseAdapter):
             headers["Content-Length"] = str(len(body))
         env = wsgi.environ(request.method or "GET", unquote(url.path) or "/", url.query, headers.items(), body,
                            server=("localhost", "80"), client="127.0.0.1")
+        if self.via is not None:
+            env[wsgi.VIA] = self.via
         outcome = contextvars.Context().run(wsgi.run, self.app, env)
         if outcome.dropped:  # the app broke the response off: a dropped connection
             raise requests.ConnectionError("connection dropped by the mock", request=request)
@@ -68,11 +73,12 @@ class InProcessAdapter(BaseAdapter):
         """Nothing to release."""
 
 
-def inprocess_session(app: Flask, headers: dict[str, str] | None = None) -> requests.Session:
-    """A session whose requests to :data:`INPROCESS_URL` go straight to ``app``."""
+def inprocess_session(app: Flask, headers: dict[str, str] | None = None, via: str | None = None) -> requests.Session:
+    """A session whose requests to :data:`INPROCESS_URL` go straight to ``app``, journaled as
+    made ``via`` the named part of the mock (e.g. ``segment:<write key>``)."""
     session = requests.Session()
     # nothing here goes through a proxy or needs ~/.netrc: without this, requests looks up
     # the proxy variables and stats ~/.netrc on every call (about a tenth of an ingest call)
     session.trust_env = False
-    session.mount(INPROCESS_URL, InProcessAdapter(app, headers))
+    session.mount(INPROCESS_URL, InProcessAdapter(app, headers, via))
     return session

@@ -34,7 +34,6 @@ from .inprocess import INPROCESS_URL, InProcessAdapter, inprocess_session
 from .ledger import DeliveryLedger
 from .sources import mappings_path
 
-VIA_HEADER = "X-Mock-1flow-Via"
 EXTENSION_KEY = "mock_1flow.ingest"
 
 
@@ -100,7 +99,7 @@ def _route(runtime: Runtime, state: IngestState, source: Source, project: Projec
         if route is not None and route.signature == signature:
             return route
         settings = Settings(project_api_key=project.key, region=region, url=INPROCESS_URL)
-        session = inprocess_session(current_app._get_current_object(), {VIA_HEADER: f"segment:{source.write_key}"})
+        session = inprocess_session(current_app._get_current_object(), via=f"segment:{source.write_key}")
         client = OneFlowClient(settings, session=session, max_retries=0)
         projects_file = runtime.config.projects_file or DEFAULT_PROJECTS_FILE
         subscriptions = load_subscriptions(mappings_path(source, projects_file.resolve().parent))

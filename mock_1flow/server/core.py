@@ -17,12 +17,13 @@ from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
 from .faults import Fault
-from .hotpath import MAX_REQUEST_BYTES, HotPath, dropped_stream, error_code, fault_error, key_warning
+from .hotpath import KEY_HEADER, MAX_REQUEST_BYTES, HotPath, dropped_stream, error_code, fault_error, key_warning
 from .routes import http_api
 from .routes.common import dumps, json_response
 from .runtime import Runtime, current_runtime
 from .spec import API_VERSION_PATH, spec_text
 from .stub_hooks import stub_answer
+from .wsgi import RAW_HEADERS, VIA
 
 log = logging.getLogger("mock_1flow")
 
@@ -122,8 +123,10 @@ def _journal(response: Response) -> Response:
     raw = req.get_data(cache=True) if (req.content_length or 0) <= MAX_REQUEST_BYTES else b""
     reply = vars(ctx).get("response_body")
     raw_reply = vars(ctx).get("response_raw")
-    headers = tuple(req.headers.items())
-    current_runtime().journal.record(
+    raw_headers = req.environ.get(RAW_HEADERS)  # the names as sent, when the server kept them
+    headers = raw_headers if raw_headers is not None else tuple(req.headers.items())
+    runtime = current_runtime()
+    runtime.journal.record(
         started=time.time() - (time.perf_counter() - ctx.started),
         duration_ms=round((time.perf_counter() - ctx.started) * 1000, 3),
         method=req.method,
@@ -138,13 +141,20 @@ def _journal(response: Response) -> Response:
         request_headers=headers,
         response_headers=tuple(response.headers.items()),
         fault=ctx.fault,
-        via=req.headers.get("X-Mock-1flow-Via"),
+        via=req.environ.get(VIA),
         delivery=vars(ctx).get("delivery"),
-        warning=None if req.headers.get("one_flow_key") else key_warning(headers, False),
+        warning=_key_warning(runtime, req, headers, raw_headers is not None),
         stub=vars(ctx).get("stub"),
         off_spec=vars(ctx).get("off_spec"),
     )
     return response
+
+
+def _key_warning(runtime: Runtime, req: Any, headers: Any, raw_names: bool) -> str | None:
+    """The near miss of the key header this route reads (``api_key`` on 1Flow's HTTP API,
+    ``one_flow_key`` elsewhere), as the SDK API's hot path warns about it."""
+    key = http_api.KEY_HEADER if http_api.request_scope(runtime, req.path, req.host, req.headers) else KEY_HEADER
+    return None if req.headers.get(key) else key_warning(headers, raw_names, key)
 
 
 def _respond(error: ApiError) -> Response:

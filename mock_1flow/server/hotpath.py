@@ -31,12 +31,13 @@ from .runtime import Runtime
 from .spec import API_VERSION_PATH
 from .stubs import DROPPED_FRAGMENT, Stub
 from .validation import OperationValidator, operation_validators
+from .wsgi import RAW_HEADERS, VIA
 
 log = logging.getLogger("mock_1flow")
 
 MAX_REQUEST_BYTES = 1024 * 1024  # the most any route reads; larger bodies are refused unread
 KEY_HEADER = "one_flow_key"
-VIA_HEADER = "x-mock-1flow-via"
+NEAR_MISSES = {KEY_HEADER: "flowkey", "api_key": "apikey"}  # what a misspelt key header still contains
 HOST_PREFIX = API_VERSION_PATH + "/"
 ROUTE_CACHE = 4096
 JSON_HEADERS = (("Content-Type", "application/json"),)
@@ -75,7 +76,7 @@ class Request:
     content_type: str
     content_length: int | None
     raw_names: bool  # True when header names arrived as sent (dashes and underscores distinct)
-    via: str | None = None
+    via: str | None = None  # the mock's own provenance (wsgi.VIA), never a client's header
     body: bytes | None = None
     body_timed_out: bool = False
 
@@ -345,17 +346,19 @@ def _mimetype(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def key_warning(headers: Headers, raw_names: bool) -> str | None:
-    """A near-miss of ``one_flow_key`` (dashes, other spelling) sent without the real header."""
+def key_warning(headers: Headers, raw_names: bool, key: str = KEY_HEADER) -> str | None:
+    """A near-miss of the key header ``key`` (``one_flow_key``, or the HTTP API's ``api_key``:
+    dashes, other spelling) sent without the real header."""
+    needle = NEAR_MISSES[key]
     for name, _ in headers:
         folded = name.lower()
-        if folded == KEY_HEADER and not raw_names:
+        if folded == key and not raw_names:
             continue
         squashed = folded.replace("-", "").replace("_", "")
-        if "flowkey" in squashed and folded != KEY_HEADER:
+        if needle in squashed and folded != key:
             return (
-                f"The request has a '{name}' header but no 'one_flow_key': 1Flow reads the project key "
-                "only from the header named one_flow_key (underscores, any case)."
+                f"The request has a '{name}' header but no '{key}': 1Flow reads the project key "
+                f"only from the header named {key} (underscores, any case)."
             )
     return None
 
@@ -368,7 +371,7 @@ def _wsgi_path(raw: str) -> str:
 
 
 def _wsgi_request(environ: dict[str, Any], method: str, path: str) -> Request:
-    raw = environ.get("mock_1flow.raw_headers")
+    raw = environ.get(RAW_HEADERS)
     if raw is not None:
         headers = tuple(raw)
         key = next((value for name, value in headers if name.lower() == KEY_HEADER), None)
@@ -386,7 +389,7 @@ def _wsgi_request(environ: dict[str, Any], method: str, path: str) -> Request:
         content_type=environ.get("CONTENT_TYPE", ""),
         content_length=int(length) if length and length.isdigit() else None,
         raw_names=raw is not None,
-        via=environ.get("HTTP_X_MOCK_1FLOW_VIA"),
+        via=environ.get(VIA),
     )
 
 

@@ -1,13 +1,27 @@
 """Calling a WSGI app without a server: an environ from a request's parts, and the app run
 to completion. The RSGI front (:mod:`mock_1flow.serving`) hands Flask's routes over this
 way, and the Segment ingest calls 1Flow's API in-process through it (werkzeug's test
-client costs about a fifth of an ingest call)."""
+client costs about a fifth of an ingest call).
+
+The environ keeps the request as the client sent it where WSGI's folding would not:
+:data:`RAW_HEADERS` holds the header names as sent, and the key headers 1Flow reads with
+underscores are in it only when spelled so (:func:`environ`). :data:`VIA` is the mock's own
+provenance, set only by the mock (a client can send any header, not this key)."""
 
 from __future__ import annotations
 
 import io
 import sys
 from typing import Any, Iterable, Iterator, NamedTuple
+
+RAW_HEADERS = "mock_1flow.raw_headers"
+"""environ key: the request's (name, value) pairs, names as sent (``one_flow_key`` and
+``one-flow-key`` distinct); under HTTP/2 ``:authority`` first, in place of ``host``."""
+VIA = "mock_1flow.via"
+"""environ key: which part of the mock made this request in-process (``segment:<write key>``
+for the Segment ingest's deliveries); absent on requests from the network."""
+KEY_NAMES = ("one_flow_key", "api_key")
+"""Headers 1Flow reads only with underscores: the SDK API's key and the HTTP API's key."""
 
 
 class Outcome(NamedTuple):
@@ -30,8 +44,16 @@ def environ(
     client: str,
     scheme: str = "http",
     protocol: str = "HTTP/1.1",
+    authority: str | None = None,
 ) -> dict[str, Any]:
-    """A PEP 3333 environ; header names are folded as WSGI folds them (``HTTP_ONE_FLOW_KEY``)."""
+    """A PEP 3333 environ; header names are folded as WSGI folds them (``HTTP_ONE_FLOW_KEY``),
+    except that a :data:`KEY_NAMES` header sent with dashes (``one-flow-key``) is left out:
+    it is a near miss the journal warns about, not the key. ``authority`` (HTTP/2's
+    ``:authority``, RFC 9113 §8.3.1, or an absolute-form target's, RFC 9112 §3.2.2) becomes
+    ``HTTP_HOST`` over any ``Host`` header. A ``body`` the server read whole without a
+    Content-Length (chunked, or HTTP/2 without one) is handed over as a Content-Length body
+    (its length, no ``Transfer-Encoding``), so the app applies the same limits and errors to
+    it; :data:`RAW_HEADERS` still shows what the client sent."""
     env: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
@@ -49,16 +71,42 @@ def environ(
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }
+    env[RAW_HEADERS] = headers = tuple(headers)
     for name, value in headers:
         lowered = name.lower()
+        if lowered == "transfer-encoding" and body is not None:
+            continue  # de-chunked here: werkzeug would take a chunked body for an unterminated stream
         if lowered == "content-type":
             env["CONTENT_TYPE"] = value
         elif lowered == "content-length":
             env["CONTENT_LENGTH"] = value
-        else:
+        elif not lowered.startswith(":"):  # HTTP/2 pseudo-headers: only in RAW_HEADERS
             key = "HTTP_" + name.upper().replace("-", "_")
+            if key in _KEY_ENVIRON and lowered not in KEY_NAMES:
+                continue
             env[key] = f"{env[key]},{value}" if key in env else value
+    if authority:
+        env["HTTP_HOST"] = authority
+    if body is not None and "CONTENT_LENGTH" not in env:
+        env["CONTENT_LENGTH"] = str(len(body))
     return env
+
+
+_KEY_ENVIRON = frozenset("HTTP_" + name.upper() for name in KEY_NAMES)
+
+
+def exact_key_headers(env: dict[str, Any], headers: Iterable[tuple[str, str]]) -> None:
+    """Make a server's environ hold the :data:`KEY_NAMES` headers only as spelled with
+    underscores (a server folds ``api-key`` onto ``HTTP_API_KEY`` too)."""
+    sent: dict[str, list[str]] = {}
+    for name, value in headers:
+        if name.lower() in KEY_NAMES:
+            sent.setdefault("HTTP_" + name.upper(), []).append(value)
+    for key in _KEY_ENVIRON:
+        if key in sent:
+            env[key] = ",".join(sent[key])
+        else:
+            env.pop(key, None)
 
 
 def run(app: Any, env: dict[str, Any], stream: bool = False) -> Outcome:
