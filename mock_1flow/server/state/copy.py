@@ -58,9 +58,8 @@ def take(store: Store, parts: StateParts) -> StateCopy:
                 app_users=dict(state.app_users), responses=list(state.responses), sessions=state.sessions,
                 callers=callers, received=received, rows=rows,
             ))
-        order = [index.get(id(log), -1) for log in store.event_budget.order() if not log.released]
-        if -1 in order or len(order) != sum(len(state.rows) for state in states):
-            order = None
+        found = [index.get(id(log), -1) for log in store.event_budget.order() if not log.released]
+        order = None if -1 in found or len(found) != sum(len(state.rows) for state in states) else found
         return StateCopy(
             projects=[project.as_dict() for project in store.projects.values()],
             parts=parts.export(),
