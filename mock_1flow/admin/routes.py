@@ -61,6 +61,7 @@ def health() -> Any:
             "http_api": {region: f"/{region}/v1" for region in runtime.regions},
             "projects": len(runtime.store.projects),
             "error_profile": runtime.config.error_profile,
+            "instance": runtime.instance,
         }
     )
 

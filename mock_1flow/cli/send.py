@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -13,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 import orjson
@@ -27,9 +25,7 @@ from ..destination.settings import LOCAL_MOCK_URL, Settings
 from ..destination.wire import message_id
 from ..events.jsonl import read_jsonl
 from ..server.spec import regions
-
-PROBE_TIMEOUT = 3.0
-
+from .urls import unreachable
 
 def read_events(path: str) -> list[dict[str, Any]]:
     """The events of a JSON Lines file (``-``: stdin); a bad line is a usage error naming its number."""
@@ -58,17 +54,6 @@ def failure_messages(report: Report) -> list[str]:
         if outcome.status == FAILED and outcome.reason not in first:
             first[outcome.reason or "?"] = outcome.detail or ""
     return [f"failed {reason}: {detail}" for reason, detail in first.items()]
-
-
-def unreachable(url: str) -> str | None:
-    """Why nothing answers at ``url``'s host and port (None: something listens)."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        socket.create_connection((parts.hostname or "", port), timeout=PROBE_TIMEOUT).close()
-    except OSError as exc:
-        return exc.strerror or str(exc) or type(exc).__name__
-    return None
 
 
 def probe(url: str) -> None:

@@ -4,6 +4,7 @@ so routes reach them through ``current_runtime()`` instead of globals."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -35,6 +36,7 @@ class Runtime:
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
     on_reset: list[Callable[[], None]] = field(default_factory=list)
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)  # tells a restarted mock from the same one
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
     # requests never reach Flask's hooks.
