@@ -13,6 +13,8 @@ of a 429 or 5xx is kept in :attr:`InProcessAdapter.retry_after` for the ingest t
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,11 +29,18 @@ INPROCESS_URL = "http://mock-1flow.inprocess"
 
 
 class InProcessAdapter(BaseAdapter):
-    def __init__(self, app: Flask, headers: dict[str, str] | None = None) -> None:
+    """``gate(generation)``, when given, is a context manager around each call: it may
+    refuse the call (a ``requests.ConnectionError``), as the ingest's reset barrier does
+    for a delivery begun before a reset."""
+
+    def __init__(self, app: Flask, headers: dict[str, str] | None = None,
+                 gate: Callable[[int], AbstractContextManager[None]] | None = None) -> None:
         super().__init__()
         self.app = app
         self.extra_headers = headers or {}
         self.retry_after: float | None = None
+        self.gate = gate
+        self.generation = 0  # the delivery's, set by the ingest before it sends
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         url = urlsplit(request.url or "")
@@ -41,7 +50,11 @@ class InProcessAdapter(BaseAdapter):
             headers["Content-Length"] = str(len(body))
         env = wsgi.environ(request.method or "GET", unquote(url.path) or "/", url.query, headers.items(), body,
                            server=("localhost", "80"), client="127.0.0.1")
-        outcome = contextvars.Context().run(wsgi.run, self.app, env)
+        if self.gate is None:
+            outcome = contextvars.Context().run(wsgi.run, self.app, env)
+        else:
+            with self.gate(self.generation):
+                outcome = contextvars.Context().run(wsgi.run, self.app, env)
         if outcome.dropped:  # the app broke the response off: a dropped connection
             raise requests.ConnectionError("connection dropped by the mock", request=request)
         response = requests.Response()
@@ -68,11 +81,12 @@ class InProcessAdapter(BaseAdapter):
         """Nothing to release."""
 
 
-def inprocess_session(app: Flask, headers: dict[str, str] | None = None) -> requests.Session:
-    """A session whose requests to :data:`INPROCESS_URL` go straight to ``app``."""
+def inprocess_session(app: Flask, headers: dict[str, str] | None = None,
+                      gate: Callable[[int], AbstractContextManager[None]] | None = None) -> requests.Session:
+    """A session whose requests to :data:`INPROCESS_URL` go straight to ``app`` (through ``gate``)."""
     session = requests.Session()
     # nothing here goes through a proxy or needs ~/.netrc: without this, requests looks up
     # the proxy variables and stats ~/.netrc on every call (about a tenth of an ingest call)
     session.trust_env = False
-    session.mount(INPROCESS_URL, InProcessAdapter(app, headers))
+    session.mount(INPROCESS_URL, InProcessAdapter(app, headers, gate))
     return session
