@@ -9,7 +9,7 @@ from flask import Flask, request
 from ..ingest.pipeline import ingest_state
 from ..server.routes.common import json_response
 from ..server.runtime import current_runtime
-from .routes import bp
+from .routes import bp, query_limit
 
 
 @bp.get("/deliveries", endpoint="adminListDeliveries")
@@ -20,7 +20,7 @@ def list_deliveries() -> Any:
         write_key=args.get("write_key"),
         message_id=args.get("message_id"),
         status=args.get("status"),
-        limit=int(args["limit"]) if "limit" in args else None,
+        limit=query_limit(),
     )
     return json_response({"deliveries": entries, "total": total, "recorded": ledger.recorded,
                           "dropped": ledger.dropped, "cap": ledger.cap})

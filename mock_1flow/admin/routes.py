@@ -99,6 +99,12 @@ def _admin_body(operation_id: str, params: dict[str, str] | None = None) -> Any:
     return validated(operation_id, params or {}, current_runtime().config.max_body_bytes)
 
 
+def query_limit() -> int | None:
+    """The ``limit`` query parameter of the admin lists (one rule for all: the spec's
+    ``Limit``, already checked by :func:`loopback_only`), or None."""
+    return int(request.args["limit"]) if "limit" in request.args else None
+
+
 def _ok() -> Any:
     return json_response({"ok": True})
 
@@ -114,6 +120,7 @@ def health() -> Any:
             "http_api": {region: f"/{region}/v1" for region in runtime.regions},
             "projects": len(runtime.store.projects),
             "error_profile": runtime.config.error_profile,
+            "instance": runtime.instance,
         }
     )
 
@@ -129,7 +136,7 @@ def list_requests() -> Any:
         project=args.get("project"),
         status=int(args["status"]) if "status" in args else None,
         since_id=int(args["since_id"]) if "since_id" in args else None,
-        limit=int(args["limit"]) if "limit" in args else None,
+        limit=query_limit(),
     )
     return json_response(
         {

@@ -14,6 +14,8 @@ import click
 import requests
 
 from ..paths import CONTRACTS_DIR
+from .params import writable_file
+from .urls import require_server, url_option
 
 STATE_PATH = "/__admin/provider-states"
 
@@ -76,10 +78,11 @@ def list_command(contracts_dir: Path) -> None:
 def is_mock_1flow(url: str) -> bool:
     """Whether ``url`` is a mock-1flow (its admin health answers), so it has the state
     endpoint; a server that does not answer at all is an error worth saying once."""
+    require_server(url)
     try:
         reply = requests.get(f"{url.rstrip('/')}/__admin/health", timeout=5)
     except requests.RequestException as exc:
-        raise click.ClickException(f"nothing answers at {url}: {exc}") from None
+        raise click.ClickException(f"{url}/__admin/health: no HTTP answer ({type(exc).__name__})") from None
     try:
         return reply.status_code == 200 and "error_profile" in reply.json()
     except ValueError:
@@ -102,8 +105,9 @@ def _in_process_mock(error_profile: str) -> Iterator[str]:
 
 
 @contracts.command("verify")
-@click.option("--url", help="A running 1Flow-compatible server root (contract paths are /{region}/api/2021-06-15/...). "
-                            "Default: an in-process mock on a free loopback port.")
+@url_option("A running 1Flow-compatible server root, e.g. http://127.0.0.1:8080 (contract paths are "
+            "/{region}/api/2021-06-15/...). Default: an in-process mock on a free loopback port.", default=None,
+            envvar=None)
 @CONTRACTS_OPTION
 @click.option("--state-url", help=f"Provider-state endpoint. Default: URL{STATE_PATH} when URL is a mock-1flow, else none.")
 @click.option("--no-states", is_flag=True, help="Send no provider-state changes (a real 1Flow endpoint has none).")
@@ -112,7 +116,8 @@ def _in_process_mock(error_profile: str) -> Iterator[str]:
 @click.option("--pact-output", is_flag=True, help="Also print Pact's own verification report.")
 @click.option("--description", metavar="REGEX", help="Only interactions whose description matches (searched).")
 @click.option("--state", metavar="REGEX", help="Only interactions with a provider state whose name matches.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write a JUnit XML report here.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), callback=writable_file,
+              help="Also write a JUnit XML report here (checked before verifying).")
 def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, no_states: bool,
                    error_profile: str, pact_output: bool, description: str | None, state: str | None,
                    junit: Path | None) -> None:
@@ -141,6 +146,8 @@ def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, 
     if no_states and state_url:
         raise click.UsageError("--state-url and --no-states contradict each other.")
     _interactions(contracts_dir, description, state)  # a bad file or an empty selection stops here
+    if url:
+        require_server(url)
     with (_remote(url) if url else _in_process_mock(error_profile)) as target:
         states = None if no_states else (state_url or _default_state_url(target, bool(url)))
         result = verify_contracts(target, contracts_dir, states, description=description, state=state)

@@ -11,12 +11,12 @@ import requests
 from ..fuzzing.runner import PHASES, keys_from_mock, run_fuzz, schemathesis_command
 from ..paths import SPEC_PATH
 from ..server.spec import regions
-from .params import KeyValue
+from .params import KeyValue, writable_file
+from .urls import require_server, url_option
 
 
 @click.command()
-@click.option("--url", default="http://127.0.0.1:8080", show_default=True, envvar="MOCK_1FLOW_URL",
-              help="The server root to fuzz (env MOCK_1FLOW_URL).")
+@url_option("The server root to fuzz, e.g. http://127.0.0.1:8080 (env MOCK_1FLOW_URL).")
 @click.option("--spec", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=SPEC_PATH,
               show_default="the packaged openapi.yaml", help="The OpenAPI document to fuzz against.")
 @click.option("--region-key", "keys", multiple=True, type=KeyValue("REGION", "KEY", keys=regions),
@@ -26,7 +26,8 @@ from .params import KeyValue
                    "filter operations (its linked operations would be filtered out).")
 @click.option("--seed", type=int, help="Seed, to reproduce a run.")
 @click.option("--max-examples", type=click.IntRange(1), help="Examples per operation and phase.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report here.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), callback=writable_file,
+              help="Write a JUnit XML report here (checked before fuzzing).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Concurrent schemathesis workers.")
 @click.option("--include-admin-writes", is_flag=True,
               help="Also fuzz admin operations that reset state, delete projects or inject faults.")
@@ -54,13 +55,18 @@ def fuzz(url: str, spec: Path, keys: tuple[tuple[str, str], ...], phases: str | 
     unknown = set(filter(None, phases.split(","))) - set(PHASES)
     if unknown:
         raise click.BadParameter(f"unknown phase(s) {', '.join(sorted(unknown))}; known: {', '.join(PHASES)}")
+    require_server(url)
     keys_by_region = dict(keys)
     if not keys_by_region:
         try:
             keys_by_region = keys_from_mock(url)
-        except (requests.RequestException, ValueError, KeyError) as exc:
+        except requests.RequestException as exc:
             raise click.ClickException(
-                f"cannot read projects from {url}/__admin/projects ({exc}); pass --region-key REGION=KEY for each region"
+                f"cannot read projects from {url}/__admin/projects ({type(exc).__name__}): is it a mock-1flow? "
+                "Pass --region-key REGION=KEY for each region") from None
+        except (ValueError, KeyError):
+            raise click.ClickException(
+                f"{url}/__admin/projects is not a mock-1flow's project list; pass --region-key REGION=KEY for each region"
             ) from None
     click.echo(f"fuzzing {url} with keys: " + ", ".join(f"{r}={k}" for r, k in sorted(keys_by_region.items())), err=True)
     command = schemathesis_command(

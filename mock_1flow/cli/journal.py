@@ -12,10 +12,13 @@ import click
 import requests
 
 from ..server.config import ADMIN_WRITE_HEADER
+from .urls import url_option
 
-DEFAULT_URL = "http://127.0.0.1:8080"
-URL_OPTION = click.option("--url", default=DEFAULT_URL, show_default=True, envvar="MOCK_1FLOW_URL",
-                          help="The running mock's root URL (env MOCK_1FLOW_URL).")
+URL_OPTION = url_option("The running mock's root URL, e.g. http://127.0.0.1:8080 (env MOCK_1FLOW_URL).")
+
+
+class NoMock(click.ClickException):
+    """Nothing answers at the URL (refused, reset, timed out): ``--follow`` waits for it."""
 
 
 def admin_call(url: str, method: str, path: str, **kwargs: Any) -> Any:
@@ -25,8 +28,8 @@ def admin_call(url: str, method: str, path: str, **kwargs: Any) -> Any:
         headers = {ADMIN_WRITE_HEADER: "1", **kwargs.pop("headers", {})}
         reply = requests.request(method, target, timeout=10, headers=headers, **kwargs)
     except requests.RequestException as exc:
-        raise click.ClickException(f"no mock answers at {url} ({type(exc).__name__}); start one with "
-                                   "'mock-1flow serve' or pass --url") from None
+        raise NoMock(f"no mock answers at {url} ({type(exc).__name__}); start one with "
+                     "'mock-1flow serve' or pass --url") from None
     try:
         body = reply.json()
     except ValueError:
@@ -34,6 +37,25 @@ def admin_call(url: str, method: str, path: str, **kwargs: Any) -> Any:
     if reply.status_code >= 400:
         raise click.ClickException(f"{method} {target}: HTTP {reply.status_code} {body.get('message', body)}")
     return body
+
+
+MAX_WAIT = 5.0  # seconds between two tries of --follow while the mock is away
+
+
+def follow_call(url: str, interval: float, method: str, path: str, **kwargs: Any) -> tuple[Any, bool]:
+    """:func:`admin_call` for ``--follow``: while no mock answers, say so once and try again
+    (the wait doubling from ``interval`` up to :data:`MAX_WAIT`); returns the answer and
+    whether the mock was away meanwhile (restarted: its journal ids begin again)."""
+    wait, away = interval, False
+    while True:
+        try:
+            return admin_call(url, method, path, **kwargs), away
+        except NoMock:
+            if not away:
+                click.echo(f"waiting for the mock at {url} (it does not answer; Ctrl-C stops)", err=True)
+                away = True
+        time.sleep(wait)
+        wait = min(wait * 2, MAX_WAIT)
 
 
 def _matches_fault(entry: dict[str, Any], fault: str | None) -> bool:
@@ -92,28 +114,44 @@ def journal(url: str, method: str | None, status: int | None, project: str | Non
     criteria = {name: value for name, value in criteria.items() if value is not None}
     if fault not in (None, "*"):
         criteria["fault"] = fault  # '*' (any fault) is filtered here: the journal matches ids exactly
-    last_id = 0
-    while True:
-        # Later polls ask for everything after the last entry shown (POST .../requests/find
-        # with since_id), so a burst larger than --limit between two polls is not skipped.
-        query = {**criteria, "since_id": last_id} if last_id else dict(criteria)
-        if not last_id and fault != "*":
-            query["limit"] = limit
-        reply = admin_call(url, "POST", "requests/find", json=query)
-        entries = [e for e in reply["requests"] if _matches_fault(e, fault)]
-        if not last_id:
-            entries = entries[-limit:]
-        if entries:
-            _print(entries, as_json)
-            last_id = entries[-1]["id"]
-        elif not follow:
-            click.echo(f"no matching requests ({reply['recorded']} recorded)", err=True)
-        if not follow:
-            return
-        try:
+    since: int | None = None  # the id of the last entry shown (None: nothing asked yet)
+    instance: str | None = None  # the followed mock's (its health says), to tell a restart
+    try:
+        while True:
+            # Later polls ask for everything after the last entry shown (POST .../requests/find
+            # with since_id), so a burst larger than --limit between two polls is not skipped.
+            query = dict(criteria) if since is None else {**criteria, "since_id": since}
+            if since is None and fault != "*":
+                query["limit"] = limit
+            if not follow:
+                reply = admin_call(url, "POST", "requests/find", json=query)
+            else:
+                if instance is None:
+                    instance = admin_call(url, "GET", "health").get("instance")
+                reply, away = follow_call(url, interval, "POST", "requests/find", json=query)
+                if away:  # back: the same mock (ids go on), or a restarted one (ids begin at 1 again)
+                    health, _ = follow_call(url, interval, "GET", "health")
+                    if health.get("instance") != instance:
+                        instance = health.get("instance")
+                        click.echo(f"the mock at {url} restarted: following its new journal", err=True)
+                        since = 0
+                        reply, _ = follow_call(url, interval, "POST", "requests/find", json={**criteria, "since_id": 0})
+            entries = [e for e in reply["requests"] if _matches_fault(e, fault)]
+            if since is None:
+                entries = entries[-limit:]
+                since = 0
+            if entries:
+                _print(entries, as_json)
+                since = entries[-1]["id"]
+            elif not follow:
+                click.echo(f"no matching requests ({reply['recorded']} recorded)", err=True)
+            if not follow:
+                return
             time.sleep(interval)
-        except KeyboardInterrupt:
-            return
+    except KeyboardInterrupt:
+        if not follow:
+            raise
+        return
 
 
 @click.command()

@@ -6,6 +6,7 @@ event types, never restated here."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -77,3 +78,19 @@ def non_negative(text: str) -> float:
     if number < 0:
         raise ValueError("must not be negative")
     return number
+
+
+def writable_file(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback for a report path (``--junit``): refused at once (exit 2) when it
+    cannot be written, not after the run it reports on. Nothing is left behind by the check."""
+    if value is None:
+        return value
+    path = Path(value)
+    existed = path.exists()
+    try:
+        path.open("ab").close()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path} ({exc.strerror or exc})") from None
+    if not existed:
+        path.unlink()
+    return value

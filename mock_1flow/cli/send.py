@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -13,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 import orjson
@@ -27,9 +25,7 @@ from ..destination.settings import LOCAL_MOCK_URL, Settings
 from ..destination.wire import message_id
 from ..events.jsonl import read_jsonl
 from ..server.spec import regions
-
-PROBE_TIMEOUT = 3.0
-
+from .urls import unreachable
 
 def read_events(path: str) -> list[dict[str, Any]]:
     """The events of a JSON Lines file (``-``: stdin); a bad line is a usage error naming its number."""
@@ -58,17 +54,6 @@ def failure_messages(report: Report) -> list[str]:
         if outcome.status == FAILED and outcome.reason not in first:
             first[outcome.reason or "?"] = outcome.detail or ""
     return [f"failed {reason}: {detail}" for reason, detail in first.items()]
-
-
-def unreachable(url: str) -> str | None:
-    """Why nothing answers at ``url``'s host and port (None: something listens)."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        socket.create_connection((parts.hostname or "", port), timeout=PROBE_TIMEOUT).close()
-    except OSError as exc:
-        return exc.strerror or str(exc) or type(exc).__name__
-    return None
 
 
 def probe(url: str) -> None:
@@ -239,6 +224,7 @@ def send(events_file: str, key: str, region: str, url: str, api: str, profile: s
     before sending, and again when a request fails for want of a connection),
     2 for usage errors, 130 on Ctrl-C and 143 on SIGTERM (after a partial summary).
     """
+    started = time.monotonic()  # --deadline counts from here: reading the events is part of the run
     try:
         subscriptions = load_subscriptions(mappings_file) if mappings_file else None
     except MappingError as exc:
@@ -252,48 +238,140 @@ def send(events_file: str, key: str, region: str, url: str, api: str, profile: s
             Path(report_file).open("ab").close()
         except OSError as exc:
             raise click.UsageError(f"--report {report_file}: cannot write ({exc.strerror or exc})") from None
-    events = read_events(events_file)
-    base = delivery_base(settings)
-    probe(base)
-    client = client_for(settings, max_retries=max_retries, pool_size=concurrency)
-    bar = Progress(len(events), progress, progress_every)
-    watchdog = Watchdog(base)
-
-    def on_outcome(outcome: Outcome) -> None:
-        bar(outcome)
-        watchdog(outcome)
-
-    destination = Destination(settings, subscriptions, client=client, batch_size=batch_size, on_outcome=on_outcome,
-                              concurrency=concurrency)
-    watchdog.destination = destination
-    if deadline is not None:
-        destination.set_deadline(deadline)
-    interrupted = None
-    with sigterm_as_interrupt(), fewer_collections():
+    with sigterm_as_interrupt(), quiet_after_stop():
         try:
-            for event in events:
-                destination.process(event)
-            destination.flush()
+            events = read_events(events_file)
+        except KeyboardInterrupt as exc:
+            if report_file:
+                write_report(report_file, Report())
+            click.echo(f"interrupted while reading {events_file}: nothing was sent", err=True)
+            sys.exit(_exit_status(exc))
+        run = _Run(settings, subscriptions, events, max_retries, concurrency, batch_size, progress, progress_every)
+        interrupted = None
+        try:
+            run.start(None if deadline is None else started + deadline)
         except KeyboardInterrupt as exc:
             interrupted = exc
-            destination.stop(INTERRUPTED)
-            destination.wait()
-    destination.close()
-    report = destination.report
-    # One outcome per event, whatever stopped the run (a missing one would be a bug: say so).
-    reconcile(events, report, INTERRUPTED if interrupted else destination.stop_reason or "no_outcome")
-    bar.close()
-    if report_file:
-        write_report(report_file, report)
-    click.echo(summary_table(report))
-    for line in failure_messages(report):
-        click.echo(line, err=True)
-    if watchdog.reason is not None:
-        click.echo(f"cannot reach {base} ({watchdog.reason}): stopped; the events not sent yet are "
-                   f"failed 'unreachable'", err=True)
-    if interrupted is not None:
-        click.echo("interrupted: the summary covers the events handled so far; the rest are failed 'interrupted'",
-                   err=True)
-        sys.exit(143 if isinstance(interrupted, _Terminated) else 130)
-    if report.failed:
-        sys.exit(1)
+        report = run.finish(interrupted)
+        interrupted = interrupted or run.interrupted
+        if report_file:
+            write_report(report_file, report)
+        click.echo(summary_table(report))
+        for line in failure_messages(report):
+            click.echo(line, err=True)
+        if run.watchdog.reason is not None:
+            click.echo(f"cannot reach {run.base} ({run.watchdog.reason}): stopped; the events not sent yet are "
+                       f"failed 'unreachable'", err=True)
+        if run.gave_up:
+            click.echo(f"{run.gave_up} event(s) still in flight {STOP_GRACE:g} s after the stop are failed "
+                       f"'{run.stop_reason}' (they may have reached the API)", err=True)
+        if interrupted is not None:
+            click.echo("interrupted: the summary covers the events handled so far; the rest are failed 'interrupted'",
+                       err=True)
+            sys.exit(_exit_status(interrupted))
+        if report.failed:
+            sys.exit(1)
+
+
+#: Seconds a stopped run (Ctrl-C, SIGTERM, --deadline) waits for requests already in flight.
+STOP_GRACE = 1.0
+
+
+def _exit_status(interrupt: KeyboardInterrupt) -> int:
+    return 143 if isinstance(interrupt, _Terminated) else 130
+
+
+class _Run:
+    """One ``send``: the destination and what watches it, built and run so that Ctrl-C or
+    SIGTERM at any point (even while connecting) still ends in a summary and a report."""
+
+    def __init__(self, settings: Settings, subscriptions: Any, events: list[dict[str, Any]], max_retries: int,
+                 concurrency: int, batch_size: int | None, progress: bool | None, progress_every: float) -> None:
+        self.settings, self.subscriptions, self.events = settings, subscriptions, events
+        self.max_retries, self.concurrency, self.batch_size = max_retries, concurrency, batch_size
+        self.progress, self.progress_every = progress, progress_every
+        self.base = delivery_base(settings)
+        self.watchdog = Watchdog(self.base)
+        self.bar: Progress | None = None
+        self.destination: Destination | None = None
+        self.gave_up = 0
+        self.stop_reason: str | None = None
+        self.interrupted: KeyboardInterrupt | None = None
+
+    def start(self, deadline_at: float | None) -> None:
+        probe(self.base)
+        client = client_for(self.settings, max_retries=self.max_retries, pool_size=self.concurrency)
+        self.bar = Progress(len(self.events), self.progress, self.progress_every)
+
+        def on_outcome(outcome: Outcome) -> None:
+            self.bar(outcome)
+            self.watchdog(outcome)
+
+        self.destination = destination = Destination(
+            self.settings, self.subscriptions, client=client, batch_size=self.batch_size, on_outcome=on_outcome,
+            concurrency=self.concurrency, deduplicate=True)
+        self.watchdog.destination = destination
+        if deadline_at is not None:
+            destination.set_deadline(deadline_at - time.monotonic())
+        with fewer_collections():
+            for event in self.events:
+                destination.process(event)
+            destination.flush()
+
+    def finish(self, interrupted: KeyboardInterrupt | None) -> Report:
+        """Stop what is left (at most :data:`STOP_GRACE` seconds for requests in flight; a
+        second Ctrl-C cuts it short), then one outcome per event."""
+        destination = self.destination
+        report = Report()
+        if destination is not None:
+            if interrupted is not None:
+                destination.stop(INTERRUPTED)
+            try:
+                if not destination.wait(STOP_GRACE):
+                    self.stop_reason = destination.stop_reason or INTERRUPTED
+            except KeyboardInterrupt as exc:  # a second Ctrl-C: stop waiting
+                self.interrupted = interrupted = interrupted or exc
+                self.stop_reason = INTERRUPTED
+            _ignore_signals()  # the summary and the report are written whatever comes next
+            destination.close()
+            report = destination.report
+            before = len(report)
+        else:
+            _ignore_signals()
+            before = 0
+        # One outcome per event, whatever stopped the run (a missing one would be a bug: say so).
+        reason = INTERRUPTED if interrupted else (destination.stop_reason if destination else None) or "no_outcome"
+        reconcile(self.events, report, reason)
+        if self.stop_reason is not None:
+            self.gave_up = len(report) - before
+        if self.bar is not None:
+            self.bar.close()
+        return report
+
+
+def _ignore_signals() -> None:
+    """Ctrl-C and SIGTERM are ignored until :func:`quiet_after_stop` ends: the summary and
+    the report get written."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread (an embedding test runner)
+        pass
+
+
+@contextmanager
+def quiet_after_stop() -> Iterator[None]:
+    """Puts back the SIGINT and SIGTERM handlers that :func:`_ignore_signals` replaced."""
+    try:
+        previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    except ValueError:
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            try:
+                signal.signal(signal.SIGINT, previous[0])
+                signal.signal(signal.SIGTERM, previous[1])
+            except ValueError:
+                pass

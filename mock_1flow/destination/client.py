@@ -340,6 +340,12 @@ class OneFlowClient:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def halted(self) -> bool:
+        """Stopped, or past the deadline: a request in flight or waiting for a connection
+        is abandoned (a driver of many calls ends them at once rather than at their timeout)."""
+        return self._stop.is_set() or (self.deadline is not None and time.monotonic() >= self.deadline)
+
     def run(self, steps: Steps) -> Any:
         """Drive one call's steps through the transport, sleeping through its pauses."""
         value: Reply | None = None
@@ -407,6 +413,8 @@ class OneFlowClient:
                 error = None
                 view = HTTPResponse(body=b"", headers=dict(response.headers), status=response.status,
                                     preload_content=False)
+            if error is not None:
+                self._left(path, attempts)  # a request cut short by a stop or the deadline fails for that reason
             try:
                 retry = retry.increment(method, url, response=view,
                                         error=None if error is None else ProtocolError(str(error)))

@@ -34,6 +34,7 @@ from .multi import MultiSender
 from .outcomes import (
     DEADLINE,
     DROPPED,
+    DUPLICATE,
     FAILED,
     INTERRUPTED,
     INVALID_PAYLOAD,
@@ -115,6 +116,7 @@ class Destination:
         on_outcome: Callable[[Outcome], None] | None = None,
         profile: str | None = None,
         concurrency: int = 1,
+        deduplicate: bool = False,
     ) -> None:
         if batch_size is not None and batch_size < 1:
             raise ValueError("batch_size must be at least 1 (or None: the whole queue, as the SDKs send it)")
@@ -129,6 +131,10 @@ class Destination:
         self.lanes: dict[str, _Lane] = {}  # device id (or identified userId) -> its lane
         self._every_lane: list[_Lane] = []  # a lane whose key moved to another still has events to send
         self.report = Report()
+        # deduplicate: a messageId seen before is dropped as a duplicate (Segment delivers an
+        # event once per messageId: twilio.com/docs/segment/guides/duplicate-data), so the
+        # report's sent count is what 1Flow stores. The ingest has its own ledger for this.
+        self._seen: set[str] | None = set() if deduplicate else None
         self.deadline: float | None = None  # time.monotonic() after which nothing more is sent
         self._stop_reason: str | None = None
         self._recent: list[Outcome] = []
@@ -176,16 +182,19 @@ class Destination:
         self.flush()
         return Report(self.report.outcomes[before:])
 
-    def wait(self) -> None:
-        """Block until no lane has requests left; re-raises a lane's unexpected error."""
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no lane has requests left (or ``timeout`` seconds passed: returns
+        False then); re-raises a lane's unexpected error."""
+        until = None if timeout is None else time.monotonic() + timeout
         if self._multi is not None:
-            while self._multi.busy:
+            while self._multi.busy and (until is None or time.monotonic() < until):
                 self._multi.pump(block=True)
         with self._idle:
-            while self._running_lanes:
+            while self._running_lanes and (until is None or time.monotonic() < until):
                 self._idle.wait(0.1)
             if self._errors:
                 raise self._errors.pop(0)
+            return not self._running_lanes and not (self._multi is not None and self._multi.busy)
 
     def stop(self, reason: str = INTERRUPTED) -> None:
         """From now on nothing more is sent: queued and later events fail with ``reason``
@@ -204,8 +213,11 @@ class Destination:
         self.client.deadline = self.deadline
 
     def close(self) -> None:
-        """Release the lanes' threads (queued work is not sent: call :meth:`flush` first)."""
-        self._closed = True
+        """Release the lanes' threads (queued work is not sent: call :meth:`flush` first).
+        From now on the report is final: a request still in flight in a sender thread
+        records no outcome (the caller gives the events without one theirs)."""
+        with self._lock:
+            self._closed = True
         for _ in self._senders:
             self._ready.put(None)
         if self._multi is not None:
@@ -224,6 +236,11 @@ class Destination:
             return self._complete(None, Outcome("", "?", DROPPED, INVALID_PAYLOAD, detail="a Segment event is a JSON object"))
         kind = str(event.get("type"))
         base = Outcome(wire.message_id(event), kind, SENT)
+        if self._seen is not None:
+            if base.message_id in self._seen:
+                return self._complete(None, _drop(base, DUPLICATE, f"messageId {base.message_id!r} came earlier in this "
+                                                                   "run: Segment delivers it once"))
+            self._seen.add(base.message_id)
         stopped = self._stopped()
         if stopped:
             return self._complete(None, _stopped_outcome(base, stopped))
@@ -410,6 +427,8 @@ class Destination:
 
     def _record(self, outcome: Outcome) -> None:
         """Called with the lock held."""
+        if self._closed:
+            return
         self.report.add(outcome)
         self._recent.append(outcome)
         if self.on_outcome is not None:

@@ -21,9 +21,14 @@ from typing import Any
 
 import pycurl
 
-from .client import Attempt, OneFlowClient, Pause, Reply, curl_failure, curl_handle, curl_prepare, curl_reply
+from .client import (Attempt, OneFlowClient, Pause, Reply, TransportError, curl_failure, curl_handle, curl_prepare,
+                     curl_reply)
 
 Task = Generator[Attempt | Pause, Reply | None, Any]
+
+
+def _abandoned() -> TransportError:
+    return TransportError("abandoned: the run stopped or its deadline passed", retryable=True)
 
 
 class MultiSender:
@@ -57,6 +62,8 @@ class MultiSender:
         their tasks, wake due pauses. With ``block``, first wait (at most a second) for
         something to happen."""
         self._wake_due()
+        if self.client.halted:
+            return self._abandon()
         if not self._kicked:
             if not self._active:
                 if block and self._paused:
@@ -91,6 +98,19 @@ class MultiSender:
 
     # -- inside ------------------------------------------------------------------------------
 
+    def _abandon(self) -> None:
+        """The client is stopped or past its deadline: end every request in flight or queued
+        now (each task then fails with the stop's reason), not when its timeout comes."""
+        while self._active or self._queued:
+            if self._queued:
+                task, _ = self._queued.popleft()
+                self._advance(task, None, _abandoned())
+                continue
+            handle, (task, _) = self._active.popitem()
+            self.multi.remove_handle(handle)
+            self._idle.append(handle)
+            self._advance(task, None, _abandoned())
+
     def _wait_for(self) -> float:
         """Seconds until libcurl (a request's timeout) or a paused task needs attention, at most 1."""
         wait = 1.0
@@ -99,6 +119,8 @@ class MultiSender:
             wait = min(wait, curl / 1000)
         if self._paused:
             wait = min(wait, max(0.0, self._paused[0][0] - time.monotonic()))
+        if self.client.deadline is not None:  # wake at the deadline, to abandon what is in flight
+            wait = min(wait, max(0.0, self.client.deadline - time.monotonic()))
         return wait
 
     def _wake_due(self) -> None:
@@ -118,6 +140,10 @@ class MultiSender:
         self._advance(task, reply, failure)
 
     def _send(self, task: Task, attempt: Attempt) -> None:
+        if self.client.halted:
+            return self._advance(task, None, _abandoned())
+        if self.client.deadline is not None:  # an attempt that waited for a connection: only the time left
+            attempt = attempt._replace(timeout=min(attempt.timeout, max(0.001, self.client.deadline - time.monotonic())))
         if self._idle:
             handle = self._idle.pop()
         elif self._handles < self.limit:

@@ -13,7 +13,7 @@ from typing import Any
 
 import schemathesis
 
-KEYS_ENV = "MOCK_1FLOW_FUZZ_KEYS"
+from .runner import KEYS_ENV
 KEY_HEADERS = ("one_flow_key", "api_key")  # the SDK API's, and 1Flow's HTTP API's
 
 

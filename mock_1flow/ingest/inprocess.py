@@ -15,6 +15,8 @@ of a 429 or 5xx is kept in :attr:`InProcessAdapter.retry_after` for the ingest t
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,12 +31,20 @@ INPROCESS_URL = "http://mock-1flow.inprocess"
 
 
 class InProcessAdapter(BaseAdapter):
-    def __init__(self, app: Flask, headers: dict[str, str] | None = None, via: str | None = None) -> None:
+    """``via`` names the part of the mock that makes the calls (journaled, never forgeable);
+    ``gate(generation)``, when given, is a context manager around each call: it may refuse
+    the call (a ``requests.ConnectionError``), as the ingest's reset barrier does for a
+    delivery begun before a reset."""
+
+    def __init__(self, app: Flask, headers: dict[str, str] | None = None, via: str | None = None,
+                 gate: Callable[[int], AbstractContextManager[None]] | None = None) -> None:
         super().__init__()
         self.app = app
         self.extra_headers = headers or {}
         self.via = via
         self.retry_after: float | None = None
+        self.gate = gate
+        self.generation = 0  # the delivery's, set by the ingest before it sends
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         url = urlsplit(request.url or "")
@@ -46,7 +56,11 @@ class InProcessAdapter(BaseAdapter):
                            server=("localhost", "80"), client="127.0.0.1")
         if self.via is not None:
             env[wsgi.VIA] = self.via
-        outcome = contextvars.Context().run(wsgi.run, self.app, env)
+        if self.gate is None:
+            outcome = contextvars.Context().run(wsgi.run, self.app, env)
+        else:
+            with self.gate(self.generation):
+                outcome = contextvars.Context().run(wsgi.run, self.app, env)
         if outcome.dropped:  # the app broke the response off: a dropped connection
             raise requests.ConnectionError("connection dropped by the mock", request=request)
         response = requests.Response()
@@ -73,12 +87,13 @@ class InProcessAdapter(BaseAdapter):
         """Nothing to release."""
 
 
-def inprocess_session(app: Flask, headers: dict[str, str] | None = None, via: str | None = None) -> requests.Session:
-    """A session whose requests to :data:`INPROCESS_URL` go straight to ``app``, journaled as
-    made ``via`` the named part of the mock (e.g. ``segment:<write key>``)."""
+def inprocess_session(app: Flask, headers: dict[str, str] | None = None, via: str | None = None,
+                      gate: Callable[[int], AbstractContextManager[None]] | None = None) -> requests.Session:
+    """A session whose requests to :data:`INPROCESS_URL` go straight to ``app`` (through
+    ``gate``), journaled as made ``via`` the named part of the mock (e.g. ``segment:<write key>``)."""
     session = requests.Session()
     # nothing here goes through a proxy or needs ~/.netrc: without this, requests looks up
     # the proxy variables and stats ~/.netrc on every call (about a tenth of an ingest call)
     session.trust_env = False
-    session.mount(INPROCESS_URL, InProcessAdapter(app, headers, via))
+    session.mount(INPROCESS_URL, InProcessAdapter(app, headers, via, gate))
     return session

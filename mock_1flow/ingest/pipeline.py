@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import requests
 
 from flask import current_app
 
@@ -28,12 +32,14 @@ from ..destination.mapping import load_subscriptions
 from ..destination.outcomes import FAILED, Outcome, Report
 from ..destination.settings import Settings
 from ..paths import DEFAULT_PROJECTS_FILE
+from ..server.faults import MAX_LATENCY_MS
 from ..server.projects import Project, Source
 from ..server.runtime import Runtime
 from .inprocess import INPROCESS_URL, InProcessAdapter, inprocess_session
 from .ledger import DeliveryLedger
 from .sources import mappings_path
 
+BARRIER_TIMEOUT = MAX_LATENCY_MS / 1000 + 5  # a reset waits at most this for the ingest's calls in flight
 EXTENSION_KEY = "mock_1flow.ingest"
 
 
@@ -51,11 +57,43 @@ class _Route:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class StaleDelivery(requests.ConnectionError):
+    """A delivery's call to the mock after a reset: refused, so nothing of what was sent
+    before the reset lands in the state after it."""
+
+
 @dataclass
 class IngestState:
     routes: dict[str, _Route] = field(default_factory=dict)
     ledger: DeliveryLedger = field(default_factory=DeliveryLedger)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The reset barrier: each reset starts a new generation; a delivery's in-process calls
+    # run only in the generation the delivery began in, and a reset waits for the calls in
+    # flight (milliseconds; as long as a latency fault holds one) before forgetting anything.
+    generation: int = 0
+    active: int = 0
+    gate: threading.Condition = field(default_factory=threading.Condition)
+
+    @contextmanager
+    def call(self, generation: int) -> Iterator[None]:
+        """One in-process call of a delivery begun in ``generation``."""
+        with self.gate:
+            if generation != self.generation:
+                raise StaleDelivery("the mock was reset during this delivery: not sent")
+            self.active += 1
+        try:
+            yield
+        finally:
+            with self.gate:
+                self.active -= 1
+                self.gate.notify_all()
+
+    def barrier(self) -> None:
+        """Before a reset: later calls of the deliveries in flight are refused; those
+        already running end first (bounded by the longest latency fault)."""
+        with self.gate:
+            self.generation += 1
+            self.gate.wait_for(lambda: self.active == 0, timeout=BARRIER_TIMEOUT)
 
     def clear(self) -> None:
         with self.lock:
@@ -80,6 +118,7 @@ def ingest_state(runtime: Runtime) -> IngestState:
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
         state = app.extensions[EXTENSION_KEY] = IngestState()
+        runtime.before_reset.append(state.barrier)
         runtime.on_reset.append(state.clear)
     return state
 
@@ -99,7 +138,8 @@ def _route(runtime: Runtime, state: IngestState, source: Source, project: Projec
         if route is not None and route.signature == signature:
             return route
         settings = Settings(project_api_key=project.key, region=region, url=INPROCESS_URL)
-        session = inprocess_session(current_app._get_current_object(), via=f"segment:{source.write_key}")
+        session = inprocess_session(current_app._get_current_object(), via=f"segment:{source.write_key}",
+                                    gate=state.call)
         client = OneFlowClient(settings, session=session, max_retries=0)
         projects_file = runtime.config.projects_file or DEFAULT_PROJECTS_FILE
         subscriptions = load_subscriptions(mappings_path(source, projects_file.resolve().parent))
@@ -115,16 +155,24 @@ def deliver(runtime: Runtime, source: Source, events: list[dict[str, Any]]) -> D
     route = _route(runtime, state, source, project)
     outcomes: list[Outcome] = []
     with route.lock:
+        with state.gate:
+            generation = route.adapter.generation = state.generation
         route.adapter.retry_after = None
         fresh = [e for e in events if not state.ledger.done(source.write_key, wire.message_id(e))]
         for event in fresh:
             outcomes.extend(route.destination.process(event))
         outcomes.extend(route.destination.flush())
         route.destination.report.outcomes.clear()  # the ledger keeps what matters, bounded
-        state.ledger.record(source.write_key, project.key, outcomes)
+        with state.gate:
+            reset = generation != state.generation
+        if not reset:
+            state.ledger.record(source.write_key, project.key, outcomes)
         downstream_retry_after = route.adapter.retry_after
     summary = Report(outcomes).summary()
     summary["duplicates"] = len(events) - len(fresh)
+    if reset:  # accepted before the reset, forgotten by it like everything else: no retry
+        summary["reset"] = True
+        return Delivery(summary)
     retryable = [o for o in outcomes if o.status == FAILED and _retryable(o.http_status)]
     if not retryable:
         return Delivery(summary)

@@ -173,7 +173,7 @@ def _http_error(error: HTTPException) -> Response:
     code = HTTP_ERROR_CODES.get(status, "internal_error" if status >= 500 else "invalid_request")
     message = {
         404: f"No {request.method} {request.path} here. 1Flow's API lives under /{{region}}{API_VERSION_PATH}/v3/; "
-        "GET /openapi.yaml lists every operation.",
+        "GET /openapi.yaml lists every operation; the admin API (journal, state, faults) and its page are under /__admin/.",
         405: f"{request.method} is not allowed on {request.path}.",
         413: f"The body is over the {MAX_REQUEST_BYTES // 1024} KB the mock accepts.",
     }.get(status, error.description or error.name)

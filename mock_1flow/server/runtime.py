@@ -4,6 +4,7 @@ so routes reach them through ``current_runtime()`` instead of globals."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
@@ -43,6 +44,7 @@ class Runtime:
     regions: tuple[str, ...]
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
+    before_reset: list[Callable[[], None]] = field(default_factory=list)  # barriers: run before anything is forgotten
     on_reset: list[Callable[[], None]] = field(default_factory=list)
     stubs: StubSet = field(default_factory=StubSet)
     # State kept beside the store's (content, stubs, ...): carried by the state document and
@@ -53,6 +55,7 @@ class Runtime:
     content: ProjectContent = field(default_factory=ProjectContent)
     # Called with the key by reset_project (stubs scoped to a project plug in here).
     on_project_reset: list[Callable[[str], None]] = field(default_factory=list)
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)  # tells a restarted mock from the same one
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
     # requests never reach Flask's hooks.
@@ -95,6 +98,8 @@ class Runtime:
 
     def reset(self) -> None:
         """Back to the state right after start-up: projects from the file, no data, no journal."""
+        for hook in self.before_reset:
+            hook()
         self.store.reset()
         for hook in self.on_reset:
             hook()

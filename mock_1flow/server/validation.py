@@ -9,7 +9,9 @@ A failure is an :class:`~mock_1flow.server.errors.ApiError` 400 that names the l
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -50,22 +52,24 @@ def parse_json(raw: bytes | str) -> Any:
     """Strict JSON, the one parser of every route: refuses what the mock could not keep
     and read back exactly. Malformed syntax, NaN/Infinity and numbers that overflow to
     infinity (``1e999``), lone surrogates (``"\\ud800"``) and nesting deeper than
-    :data:`MAX_JSON_DEPTH` raise :class:`MalformedJson`. Integers of any size are kept
-    exactly (the writers fall back to the standard library for those orjson cannot write).
+    :data:`MAX_JSON_DEPTH` raise :class:`MalformedJson`. Integers are kept exactly up to
+    4,300 digits (Python's limit; the writers fall back to the standard library for those
+    orjson cannot write); a longer one is refused.
 
     orjson does the parse (it refuses non-finite numbers and lone surrogates itself); the
     two extra steps run only when a cheap scan says they could matter.
     """
+    exact = False
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise MalformedJson(str(exc)) from None
+        value, exact = _huge_integers(raw, exc), True
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
     scan = data.translate(_SCAN)
     if scan.count(b"[") > MAX_JSON_DEPTH:
         if json_depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             raise MalformedJson(f"nested more than {MAX_JSON_DEPTH} levels deep; the mock accepts at most {MAX_JSON_DEPTH}")
-    if _DIGIT_RUN in scan and _LONG_DIGITS.search(data):
+    if not exact and _DIGIT_RUN in scan and _LONG_DIGITS.search(data):
         value = json.loads(data)  # exact integers; orjson has already refused what JSON does not allow
     return value
 
@@ -113,6 +117,51 @@ _ELLIPSIS = "…"
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + _ELLIPSIS
+
+
+# A number of 300 digits or more: orjson reads an integer of 309+ digits as an infinite
+# double and refuses it; such a body is read by the standard library instead.
+_HUGE_NUMBER = re.compile(rb"(^|[-:\[,\s])[0-9]{300,}")
+
+
+def _huge_integers(raw: bytes | str, error: orjson.JSONDecodeError) -> Any:
+    """``raw`` that orjson refused: when only for integers too big for a double, the value
+    read exactly (up to Python's :func:`sys.get_int_max_str_digits` digits, 4,300 by default:
+    past that, converting digits costs quadratic time); else ``error`` as :class:`MalformedJson`."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    if not _HUGE_NUMBER.search(data):
+        raise MalformedJson(str(error)) from None
+    try:  # everything but those numbers checked by orjson (syntax, NaN, 1e999, lone surrogates)
+        orjson.loads(_HUGE_NUMBER.sub(rb"\g<1>0", data))
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJson(str(exc)) from None
+
+    def finite(text: str) -> float:
+        number = float(text)
+        if math.isinf(number):
+            raise MalformedJson(f"the number {text[:20]}... is infinity when parsed as a double")
+        return number
+
+    try:
+        return json.loads(data, parse_float=finite)
+    except ValueError as exc:  # an integer past the digit limit
+        if isinstance(exc, MalformedJson):
+            raise
+        raise MalformedJson(f"an integer has more than {sys.get_int_max_str_digits():,} digits, the most the mock "
+                            "keeps exactly") from None
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _pointer(parts: Iterable[Any]) -> str:

@@ -112,8 +112,9 @@ def test_a_bad_item_refuses_the_whole_batch_before_anything_is_stored(client):
         {"type": "track", "user_id": "u-1", "event": "bad", "timestamp": "2022-02-30T00:00:00Z"},
     ]})
     body = reply.get_json()
-    assert (reply.status_code, body["error"], body["pointer"]) == (400, "invalid_request", "/batch/2/timestamp")
-    assert "not an ISO-8601 date-time" in body["message"]
+    # refused by the spec's IsoTimestamp pattern (the item matches no batch item schema then)
+    assert (reply.status_code, body["error"], body["pointer"]) == (400, "invalid_request", "/batch/2")
+    assert "2022-02-30T00:00:00Z" in body["message"]
     assert users(client) == [] and events(client) == []
 
 

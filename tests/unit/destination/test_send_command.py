@@ -214,8 +214,8 @@ def test_bad_options_exit_2_with_what_to_fix(tmp_path, args, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.one_flow_mock(faults=[{"path": "/v3/user", "latency_ms": 20000}])  # its own: the held requests outlive it
 def test_sigterm_prints_a_partial_summary(one_flow_mock, tmp_path):
-    one_flow_mock.add_fault(path="/v3/user", latency_ms=20000)
     path = write_events(tmp_path, track_events(9, device="sigterm"))
     process = subprocess.Popen(
         [sys.executable, "-c", "from mock_1flow.cli import main; main()", "send", str(path), "--key", "oneflow_prod_acme",
