@@ -301,10 +301,10 @@ class _Run:
     def start(self, deadline_at: float | None) -> None:
         probe(self.base)
         client = client_for(self.settings, max_retries=self.max_retries, pool_size=self.concurrency)
-        self.bar = Progress(len(self.events), self.progress, self.progress_every)
+        bar = self.bar = Progress(len(self.events), self.progress, self.progress_every)
 
         def on_outcome(outcome: Outcome) -> None:
-            self.bar(outcome)
+            bar(outcome)
             self.watchdog(outcome)
 
         self.destination = destination = Destination(

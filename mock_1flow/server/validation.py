@@ -151,19 +151,6 @@ def _huge_integers(raw: bytes | str, error: orjson.JSONDecodeError) -> Any:
                             "keeps exactly") from None
 
 
-def json_depth(value: Any) -> int:
-    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
 def _pointer(parts: Iterable[Any]) -> str:
     pointer = "".join(
         "/" + _clip(str(part), POINTER_SEGMENT_CHARS).replace("~", "~0").replace("/", "~1") for part in parts
