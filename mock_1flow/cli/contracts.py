@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -58,19 +59,53 @@ def contracts() -> None:
 
 @contracts.command("list")
 @CONTRACTS_OPTION
-def list_command(contracts_dir: Path) -> None:
-    """Print each interaction with its provider states and expected status.
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (files, their interactions) instead of tables.")
+def list_command(contracts_dir: Path, as_json: bool) -> None:
+    """Print each Pact file (consumer, provider, Pact version) and its interactions with
+    their provider states and expected status.
 
     \b
     Examples:
       mock-1flow contracts list
+      mock-1flow contracts list --json
       mock-1flow contracts list --contracts path/to/my-pact.json
     """
-    interactions = _interactions(contracts_dir)
+    from ..contracts.listing import list_contracts
+
+    _interactions(contracts_dir)  # a bad file or an empty folder stops here
+    found = list_contracts(contracts_dir)
+    total = sum(len(c.interactions) for c in found)
+    if as_json:
+        click.echo(json.dumps({"files": [c.as_json() for c in found], "interactions": total}, indent=2))
+        return
+    console = rich_console()
+    for contract in found:
+        console.print(f"[bold]{contract.path.name}[/]  {contract.consumer} -> {contract.provider}  "
+                      f"Pact {contract.pact_version}  {len(contract.interactions)} interactions")
+        console.print(_interaction_table(contract.interactions))
+        console.print()
+    console.print(f"{len(found)} files, {total} interactions")
+
+
+def rich_console() -> Any:
+    """A rich console on stdout: the terminal's width, or wide enough that a pipe or a CI
+    log gets whole rows."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 240)
+
+
+def _interaction_table(interactions: Any) -> Any:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("status", "method", "path", "description", "given"):
+        table.add_column(column, justify="right" if column == "status" else "left")
     for item in interactions:
-        states = "; ".join(item.states) or "(no state)"
-        click.echo(f"{item.status}  {item.method:<5} {item.path:<40} {item.description}\n       given {states}")
-    click.echo(f"{len(interactions)} interactions")
+        table.add_row(str(item.status), item.method, item.path, item.description, "; ".join(item.states) or "-")
+    return table
 
 
 def is_mock_1flow(url: str) -> bool:
