@@ -213,7 +213,9 @@ def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, 
     if broker is not None and publish_results:
         if result.publish_error:
             raise BadInput(f"the results were not published to {broker_url}: {_broker_failure(result.publish_error, str(broker_url))}")
-        click.echo(f"results published to {broker_url} for {provider} {provider_app_version}"
+        # Pact's core reports a failed publication on its own stderr only (not in its
+        # output or results), so this line says what was asked, not what the broker stored.
+        click.echo(f"results sent to {broker_url} for {provider} {provider_app_version}"
                    + (f" on branch {provider_branch}" if provider_branch else ""))
     if junit:
         from ..contracts.junit import write_junit
