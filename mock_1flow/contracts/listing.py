@@ -42,12 +42,39 @@ def contract_files(source: Path) -> list[Path]:
     return files
 
 
-def _interactions(path: Path) -> list[dict[str, Any]]:
-    """The interactions of one Pact file; a file that is not a Pact says what to fix."""
+@dataclass(frozen=True)
+class ContractFile:
+    """One Pact file: who it is between, its specification version and its interactions."""
+
+    path: Path
+    consumer: str
+    provider: str
+    pact_version: str  # metadata.pactSpecification.version, e.g. "4.0"
+    interactions: tuple[InteractionSummary, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.path.name, "consumer": self.consumer, "provider": self.provider,
+                "pact_version": self.pact_version,
+                "interactions": [{"description": i.description, "states": list(i.states), "method": i.method,
+                                  "path": i.path, "status": i.status} for i in self.interactions]}
+
+
+def _load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path.name} is not JSON: {exc}") from None
+    return data
+
+
+def _name(data: dict[str, Any], role: str) -> str:
+    value = data.get(role)
+    return str(value.get("name", "?")) if isinstance(value, dict) else "?"
+
+
+def _interactions(path: Path, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The interactions of one Pact file; a file that is not a Pact says what to fix."""
+    data = _load(path) if data is None else data
     interactions = data.get("interactions") if isinstance(data, dict) else None
     if not isinstance(interactions, list):
         raise ValueError(f"{path.name} is not a Pact file: it needs a top-level 'interactions' list")
@@ -58,18 +85,32 @@ def _interactions(path: Path) -> list[dict[str, Any]]:
     return interactions
 
 
-def list_interactions(source: Path) -> list[InteractionSummary]:
-    """Every interaction of every Pact file in ``source`` (a file or folder), in file order."""
+def _summary(path: Path, item: dict[str, Any]) -> InteractionSummary:
+    states = tuple(ProviderState(s["name"], dict(s.get("params") or {}))
+                   for s in item.get("providerStates", []) if isinstance(s, dict) and "name" in s)
+    request, response = item.get("request") or {}, item.get("response") or {}
+    return InteractionSummary(path.name, item["description"], tuple(map(str, states)), request.get("method", "?"),
+                              request.get("path", "?"), int(response.get("status", 0)), states)
+
+
+def list_contracts(source: Path) -> list[ContractFile]:
+    """Every Pact file in ``source`` (a file or folder) with its consumer, provider, Pact
+    specification version and interactions, in file order."""
     found = []
     for path in contract_files(source):
-        for item in _interactions(path):
-            states = tuple(ProviderState(s["name"], dict(s.get("params") or {}))
-                           for s in item.get("providerStates", []) if isinstance(s, dict) and "name" in s)
-            request, response = item.get("request") or {}, item.get("response") or {}
-            found.append(InteractionSummary(path.name, item["description"], tuple(map(str, states)),
-                                            request.get("method", "?"), request.get("path", "?"),
-                                            int(response.get("status", 0)), states))
+        data = _load(path)
+        items = _interactions(path, data)
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        spec = metadata.get("pactSpecification") or metadata.get("pact-specification") or {}
+        version = str(spec.get("version", "?")) if isinstance(spec, dict) else "?"
+        found.append(ContractFile(path, _name(data, "consumer"), _name(data, "provider"), version,
+                                  tuple(_summary(path, item) for item in items)))
     return found
+
+
+def list_interactions(source: Path) -> list[InteractionSummary]:
+    """Every interaction of every Pact file in ``source`` (a file or folder), in file order."""
+    return [item for contract in list_contracts(source) for item in contract.interactions]
 
 
 def select(interactions: list[InteractionSummary], description: str | None = None,

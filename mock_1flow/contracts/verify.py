@@ -27,10 +27,12 @@ class InteractionResult:
     states: tuple[str, ...]
     ok: bool
     problems: tuple[str, ...] = ()  # "status: expected 404 but was 401", "$.error: Expected ..."
+    pending: bool = False  # from a pending pact: a failure does not fail the verification
 
     def line(self) -> str:
         given = f"  (given {'; '.join(self.states)})" if self.states else ""
-        head = f"{'PASS' if self.ok else 'FAIL'}  {self.description}{given}"
+        verdict = "PASS" if self.ok else "FAIL (pending)" if self.pending else "FAIL"
+        head = f"{verdict}  {self.description}{given}"
         return "\n".join([head, *(f"      {problem}" for problem in self.problems)])
 
 
@@ -40,11 +42,15 @@ class VerificationResult:
     interactions: list[InteractionResult]
     output: str  # Pact's report, without colours
     results: Any = field(repr=False, default=None)  # Pact's JSON results
+    publish_error: str | None = None  # why the results did not reach the broker
+    load_error: str | None = None  # why no pact could be loaded (an unreachable or refusing broker)
 
     def summary(self) -> str:
-        failed = sum(not i.ok for i in self.interactions)
+        failed = sum(not i.ok and not i.pending for i in self.interactions)
+        pending = sum(not i.ok and i.pending for i in self.interactions)
         lines = [i.line() for i in self.interactions]
-        return "\n".join([*lines, f"{len(self.interactions) - failed} passed, {failed} failed"])
+        tail = f", {pending} failed in pending pacts" if pending else ""
+        return "\n".join([*lines, f"{len(self.interactions) - failed - pending} passed, {failed} failed{tail}"])
 
 
 def _problems(mismatch: dict[str, Any] | None) -> tuple[str, ...]:
@@ -115,6 +121,57 @@ def verify_contracts(url: str, contracts_dir: Path, state_url: str | None = None
         verifier.add_source(path)
     if description or state:
         verifier.filter(description, state=state)
+    return _run(verifier, list_interactions(contracts_dir), state_url, quiet)
+
+
+@dataclass(frozen=True)
+class BrokerSource:
+    """Where and how to fetch the pacts to verify from a Pact Broker, and how to publish."""
+
+    url: str
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    selectors: tuple[dict[str, Any], ...] = ()  # consumer version selectors, as the broker's API names them
+    pending: bool = False
+    wip_since: str | None = None  # YYYY-MM-DD
+    provider_version: str | None = None
+    provider_branch: str | None = None
+    publish: bool = False
+
+
+SELECTOR_KEYS = {"consumer": "consumer", "tag": "tag", "fallbackTag": "fallback_tag", "latest": "latest",
+                 "deployedOrReleased": "deployed_or_released", "deployed": "deployed", "released": "released",
+                 "environment": "environment", "mainBranch": "main_branch", "branch": "branch",
+                 "matchingBranch": "matching_branch", "fallbackBranch": "fallback_branch"}
+
+
+def verify_from_broker(url: str, broker: BrokerSource, state_url: str | None = None, *,
+                       quiet: bool = True) -> VerificationResult:
+    """Verify the pacts the broker selects for the provider (``Verifier.broker_source``),
+    with pending and WIP pacts as asked; publish the results when ``broker.publish``."""
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+    verifier = Verifier(PROVIDER, host=urlsplit(url).hostname or "localhost").add_transport(url=url.rstrip("/"))
+    if state_url:
+        verifier.state_handler(state_url, teardown=True, body=True)
+    auth = {"username": broker.username, "password": broker.password} if broker.username else {"token": broker.token}
+    builder = verifier.broker_source(broker.url, selector=True, **auth)
+    for selector in broker.selectors:
+        builder.consumer_version(**{SELECTOR_KEYS[key]: value for key, value in selector.items()})
+    if broker.pending:
+        builder.include_pending()
+    if broker.wip_since:
+        builder.include_wip_since(broker.wip_since)
+    if broker.provider_branch:
+        builder.provider_branch(broker.provider_branch)
+    builder.build()
+    if broker.publish:
+        verifier.set_publish_options(version=str(broker.provider_version), branch=broker.provider_branch)
+    return _run(verifier, [], state_url, quiet)
+
+
+def _run(verifier: Verifier, known_items: list[InteractionSummary], state_url: str | None,
+         quiet: bool) -> VerificationResult:
     try:
         with _quiet_stdout() if quiet else nullcontext():
             verifier.verify()
@@ -122,13 +179,19 @@ def verify_contracts(url: str, contracts_dir: Path, state_url: str | None = None
     except RuntimeError:
         passed = False  # the per-interaction results say what failed
     results = verifier.results
-    known = {item.description: item for item in list_interactions(contracts_dir)}
+    known = {item.description: item for item in known_items}
     interactions = []
     for item in results.get("interactionResults", []):
         problems = _problems(item.get("mismatch"))
         if state_url and problems == (STATE_FAILED,):
             problems = (_state_refusal(state_url, known.get(item["description"])) or STATE_FAILED,)
         states = known[item["description"]].states if item["description"] in known else tuple(item.get("providerStates", []))
-        interactions.append(InteractionResult(item["description"], states, item.get("result") == "OK", problems))
-    ok = passed and bool(interactions) and all(i.ok for i in interactions)
-    return VerificationResult(ok, interactions, verifier.output(strip_ansi=True), results)
+        interactions.append(InteractionResult(item["description"], states, item.get("result") == "OK", problems,
+                                              bool(item.get("pending"))))
+    output = verifier.output(strip_ansi=True)
+    publish_error = next((line.split(" with an error: ", 1)[-1] for line in output.splitlines()
+                          if "Publishing of verification results failed" in line), None)
+    ok = passed and bool(interactions) and all(i.ok or i.pending for i in interactions)
+    errors = [e.get("mismatch", {}).get("message", "") for e in results.get("errors", []) if not interactions]
+    return VerificationResult(ok, interactions, output, results, publish_error or None) if not errors else \
+        VerificationResult(False, [], output, results, None, errors[0])
