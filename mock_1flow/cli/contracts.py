@@ -269,7 +269,7 @@ def _broker_source(broker_url: str | None, token: str | None, username: str | No
     for text in selectors:
         try:
             selector = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise click.BadParameter(f"{text!r} is not JSON ({exc.msg}); write e.g. '{{\"mainBranch\": true}}'",
                                      param_hint="--consumer-version-selector") from None
         if not isinstance(selector, dict) or not selector or set(selector) - set(SELECTOR_KEYS):

@@ -100,7 +100,9 @@ def list_contracts(source: Path) -> list[ContractFile]:
     for path in contract_files(source):
         data = _load(path)
         items = _interactions(path, data)
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata = data.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = {}
         spec = metadata.get("pactSpecification") or metadata.get("pact-specification") or {}
         version = str(spec.get("version", "?")) if isinstance(spec, dict) else "?"
         found.append(ContractFile(path, _name(data, "consumer"), _name(data, "provider"), version,

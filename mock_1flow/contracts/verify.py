@@ -154,8 +154,10 @@ def verify_from_broker(url: str, broker: BrokerSource, state_url: str | None = N
     verifier = Verifier(PROVIDER, host=urlsplit(url).hostname or "localhost").add_transport(url=url.rstrip("/"))
     if state_url:
         verifier.state_handler(state_url, teardown=True, body=True)
-    auth = {"username": broker.username, "password": broker.password} if broker.username else {"token": broker.token}
-    builder = verifier.broker_source(broker.url, selector=True, **auth)
+    if broker.username:
+        builder = verifier.broker_source(broker.url, username=broker.username, password=broker.password, selector=True)
+    else:
+        builder = verifier.broker_source(broker.url, token=broker.token, selector=True)
     for selector in broker.selectors:
         builder.consumer_version(**{SELECTOR_KEYS[key]: value for key, value in selector.items()})
     if broker.pending:
