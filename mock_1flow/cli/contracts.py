@@ -190,8 +190,11 @@ def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, 
         raise BadInput("verifying needs Pact's core, an extra of mock-1flow: pip install 'mock-1flow[contracts]'") from None
 
     pact_log = logging.getLogger("pact.ffi")
-    if pact_log.level == logging.NOTSET:  # the summary says what Pact's warnings would
-        pact_log.setLevel(logging.ERROR)
+    if pact_log.level == logging.NOTSET and not pact_log.handlers:
+        # INFO so Pact's core forwards its "Results published" events (the publication's
+        # outcome is read from them); printed nowhere: the summary says what they would.
+        pact_log.setLevel(logging.INFO)
+        pact_log.addHandler(logging.NullHandler())
 
     if url and error_profile != "docs":
         raise click.UsageError("--error-profile applies to the in-process mock only; drop it or --url.")
@@ -217,13 +220,6 @@ def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, 
     if result.load_error:
         raise BadInput(_broker_failure(result.load_error, str(broker_url)))
     click.echo(result.summary())
-    if broker is not None and publish_results:
-        if result.publish_error:
-            raise BadInput(f"the results were not published to {broker_url}: {_broker_failure(result.publish_error, str(broker_url))}")
-        # Pact's core reports a failed publication on its own stderr only (not in its
-        # output or results), so this line says what was asked, not what the broker stored.
-        click.echo(f"results sent to {broker_url} for {provider} {provider_app_version}"
-                   + (f" on branch {provider_branch}" if provider_branch else ""))
     if junit:
         from ..contracts.junit import write_junit
 
@@ -232,12 +228,19 @@ def verify_command(url: str | None, contracts_dir: Path, state_url: str | None, 
         except OSError as exc:
             raise BadInput(f"cannot write the JUnit report {junit}: {exc.strerror}") from None
         click.echo(f"JUnit report: {junit}")
-    if result.ok:
-        click.echo(f"verified: all interactions passed ({target})")
-        return
-    failed = sum(not i.ok for i in result.interactions)
-    click.echo(f"verification FAILED: {failed} of {len(result.interactions)} interactions ({target})")
-    raise SystemExit(1)
+    failed = sum(not i.ok and not i.pending for i in result.interactions)
+    pending = sum(not i.ok and i.pending for i in result.interactions)
+    passed = "all interactions passed" + (f" but {pending} in pending pacts" if pending else "")
+    click.echo(f"verified: {passed} ({target})" if result.ok else
+               f"verification FAILED: {failed} of {len(result.interactions)} interactions ({target})")
+    if broker is not None and publish_results:
+        if result.publish_error:  # what Pact's core logged: the broker did not take the results
+            raise BadInput(f"the results were NOT published to {broker_url}: "
+                           f"{_broker_failure(result.publish_error, str(broker_url))}")
+        click.echo(f"results published to {broker_url} for {provider} {provider_app_version}"
+                   + (f" on branch {provider_branch}" if provider_branch else ""))
+    if not result.ok:
+        raise SystemExit(1)
 
 
 def _broker_source(broker_url: str | None, token: str | None, username: str | None, password: str | None,
@@ -348,6 +351,8 @@ def publish_command(files: tuple[Path, ...], broker_url: str, consumer_app_versi
     from ..contracts.broker import publish
     from ..contracts.listing import contract_files
 
+    if any("," in tag for tag in tags):
+        raise click.BadParameter("a tag cannot contain a comma (the pact CLI splits tags on commas)", param_hint="--tag")
     auth = _auth(broker_url, broker_token, broker_username, broker_password)
     chosen = list(files) or contract_files(CONTRACTS_DIR)
     _interactions(chosen[0]) if len(chosen) == 1 else None  # a single bad file says what is wrong

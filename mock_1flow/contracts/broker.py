@@ -78,7 +78,11 @@ def failure_line(output: str, url: str) -> str:
         name = re.search(r"Pacticipant with name '([^']+)' not found", text)
         return f"the Pact Broker at {url} has no pacticipant {name.group(1) if name else ''!r}: check --pacticipant".replace(" ''", "")
     if "404" in text:
-        return f"{url} answered 404 where a Pact Broker has its API: is it a Pact Broker's base URL?"
+        path = re.search(r"path '([^']+)' failed: 404", text)
+        where = path.group(1).removeprefix(url) if path else "a Pact Broker API request"
+        return (f"{url} answered 404 Not Found to {where}: check that "
+                "--broker-url is a Pact Broker's base URL and the names and versions passed (a broker double "
+                "answers 404 to any request its contract does not describe)")
     lines = [line.strip(" ❌⚠️✅📨") for line in text.splitlines() if line.strip()]
     errors = [line for line in lines if "fail" in line.lower() or "error" in line.lower()]
     return (errors or lines or ["the pact CLI failed with no output"])[0]
@@ -89,8 +93,8 @@ def publish(files: list[Path], auth: Auth, version: str, branch: str | None, tag
     args = ["broker", "publish", *map(str, files), *auth.args(), "--consumer-app-version", version]
     if branch:
         args += ["--branch", branch]
-    for tag in tags:
-        args += ["--tag", tag]
+    if tags:  # the CLI takes --tag once, its values comma-separated
+        args += ["--tag", ",".join(tags)]
     result = run_pact(*args)
     output = ANSI.sub("", result.stdout + result.stderr)
     if result.returncode != 0:

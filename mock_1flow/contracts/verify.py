@@ -3,6 +3,7 @@ per interaction what passed and what did not (Pact's own report is kept too)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,11 @@ from .listing import InteractionSummary, contract_files, list_interactions
 
 PROVIDER = "1flow-api"
 STATE_FAILED = "One or more of the setup state change handlers has failed"
+# Pact's core says whether each result reached the broker only in its log (pact_verifier's
+# publish_result logs at INFO on success, at ERROR on failure); pact-python forwards that
+# log to the `pact.ffi` logger (pact.logging), so that is where the outcome is read.
+PUBLISHED = "Results published to Pact Broker"
+PUBLISH_FAILED = "Publishing of verification results failed with an error: "
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,48 @@ def verify_from_broker(url: str, broker: BrokerSource, state_url: str | None = N
     builder.build()
     if broker.publish:
         verifier.set_publish_options(version=str(broker.provider_version), branch=broker.provider_branch)
-    return _run(verifier, [], state_url, quiet)
+    with _pact_events() as events:
+        result = _run(verifier, [], state_url, quiet)
+    if broker.publish and result.interactions:
+        result.publish_error = _publication_error(events.records)
+    return result
+
+
+class _PactEvents(logging.Handler):
+    """Keeps the verifier's own log events (``log_id`` ``verify:<provider>``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(getattr(record, "log_id", None) or "").startswith("verify:"):
+            self.records.append((record.levelno, record.getMessage()))
+
+
+@contextmanager
+def _pact_events() -> Iterator[_PactEvents]:
+    """Listen to Pact's core while the block runs. It logs INFO events only when the
+    ``pact.ffi`` logger's level allows them (the CLI sets INFO); errors always."""
+    handler = _PactEvents()
+    log = logging.getLogger("pact.ffi")
+    log.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        log.removeHandler(handler)
+
+
+def _publication_error(records: list[tuple[int, str]]) -> str | None:
+    """Why the results did not reach the broker, or None when every publication succeeded
+    (a failure is logged per pact; a success is visible only when INFO events are forwarded)."""
+    failures = [message.split(PUBLISH_FAILED, 1)[1] for level, message in records
+                if level >= logging.ERROR and PUBLISH_FAILED in message]
+    if failures:
+        return failures[0]
+    if any(level == logging.INFO for level, _ in records) and not any(message == PUBLISHED for _, message in records):
+        return "Pact's core published no verification result (it logged no publication)"
+    return None
 
 
 def _run(verifier: Verifier, known_items: list[InteractionSummary], state_url: str | None,
@@ -191,9 +238,7 @@ def _run(verifier: Verifier, known_items: list[InteractionSummary], state_url: s
         interactions.append(InteractionResult(item["description"], states, item.get("result") == "OK", problems,
                                               bool(item.get("pending"))))
     output = verifier.output(strip_ansi=True)
-    publish_error = next((line.split(" with an error: ", 1)[-1] for line in output.splitlines()
-                          if "Publishing of verification results failed" in line), None)
     ok = passed and bool(interactions) and all(i.ok or i.pending for i in interactions)
     errors = [e.get("mismatch", {}).get("message", "") for e in results.get("errors", []) if not interactions]
-    return VerificationResult(ok, interactions, output, results, publish_error or None) if not errors else \
+    return VerificationResult(ok, interactions, output, results) if not errors else \
         VerificationResult(False, [], output, results, None, errors[0])

@@ -86,25 +86,35 @@ def build() -> dict[str, Any]:
                       "contracts": [{"consumerName": "segment-1flow-destination", "providerName": "1flow-api",
                                      "specification": "pact", "contentType": "application/json",
                                      "content": "eyJjb25zdW1lciI6e319", "onConflict": "overwrite"}]})}
-    publish_rules = {"$.pacticipantName": TYPE, "$.pacticipantVersionNumber": TYPE, "$.branch": TYPE,
-                     "$.tags": [{"match": "type", "min": 0}], "$.tags[*]": TYPE,
-                     "$.contracts": [{"match": "type", "min": 1}],
+    # Version and branch are exact (a command that sends others gets the stub's 404); the
+    # contracts' names and content are matched by type and base64 shape.
+    publish_rules = {"$.tags": [{"match": "type", "min": 1}], "$.tags[*]": TYPE,
+                     "$.pacticipantName": TYPE, "$.contracts": [{"match": "type", "min": 1}],
                      "$.contracts[*].consumerName": TYPE, "$.contracts[*].onConflict": TYPE, "$.contracts[*].providerName": TYPE,
                      "$.contracts[*].content": [{"match": "regex", "regex": "^[A-Za-z0-9+/]+={0,2}$"}]}
+    untagged = json.loads(json.dumps(publish_request))  # the pact CLI sends no tags key without --tag
+    del untagged["body"]["content"]["tags"]
     published = {
         "notices": [{"type": "success", "text": "Pact successfully published for segment-1flow-destination version 1.0.0 and provider 1flow-api."}],
         "_embedded": {"pacticipant": {"name": "segment-1flow-destination"}, "version": {"number": "1.0.0"}},
         "_links": {"pb:pacticipant-version": {"href": "/pacticipants/segment-1flow-destination/versions/1.0.0"},
                    "pb:contracts": [{"href": "/pacts/provider/1flow-api/consumer/segment-1flow-destination/version/1.0.0",
                                      "title": "Pact", "name": "Pact between segment-1flow-destination and 1flow-api"}]}}
-    for_verification_request = {
-        "method": "POST", "path": "/pacts/provider/1flow-api/for-verification",
-        "headers": {"Content-Type": ["application/json"]},
-        "body": body({"consumerVersionSelectors": [{"mainBranch": True}], "includePendingStatus": True,
-                      "includeWipPactsSince": "2026-01-01", "providerVersionBranch": PROVIDER_BRANCH})}
-    for_verification_rules = {"$.consumerVersionSelectors": [{"match": "type", "min": 1}],
-                              "$.includePendingStatus": TYPE, "$.includeWipPactsSince": TYPE,
-                              "$.providerVersionBranch": TYPE}
+    def for_verification(description: str, wip: bool, branch: bool, answer: Any) -> dict[str, Any]:
+        """Pact has no optional keys in a request body, so each shape the verifier sends
+        (with or without includeWipPactsSince, providerVersionBranch) is its own interaction."""
+        sent: dict[str, Any] = {"consumerVersionSelectors": [{"mainBranch": True}], "includePendingStatus": True}
+        rules: dict[str, Any] = {"$.consumerVersionSelectors": [{"match": "type", "min": 1 if wip else 0}],
+                                 "$.includePendingStatus": TYPE}
+        if wip:
+            sent["includeWipPactsSince"] = "2026-01-01"
+            rules["$.includeWipPactsSince"] = [{"match": "regex", "regex": r"^\d{4}-\d{2}-\d{2}$"}]
+        if branch:
+            sent["providerVersionBranch"] = PROVIDER_BRANCH  # exact: another branch gets the stub's 404
+        return interaction(description, {"method": "POST", "path": "/pacts/provider/1flow-api/for-verification",
+                                         "headers": {"Content-Type": ["application/json"]}, "body": body(sent)},
+                           200, answer, state="a main-branch pact and a pending feature-branch pact", request_rules=rules)
+
     pacts = {"_embedded": {"pacts": [
         {"shortDescription": "latest from segment-1flow-destination's main branch",
          "verificationProperties": {"pending": False, "notices": [
@@ -115,19 +125,31 @@ def build() -> dict[str, Any]:
              {"when": "before_verification", "text": "This pact is pending: a failure will not fail the build."}]},
          "_links": {"self": {"href": PENDING_PACT, "name": "Pact between segment-1flow-destination (1.1.0-feature-nps) and 1flow-api"}}}]},
         "_links": {"self": {"href": "/pacts/provider/1flow-api/for-verification"}}}
-    results_rules = {"$.success": TYPE, "$.testResults": [{"match": "type", "min": 0}],
-                     "$.verifiedBy": TYPE, "$.verifiedBy.implementation": TYPE, "$.verifiedBy.version": TYPE}
+    main_only = {"_embedded": {"pacts": pacts["_embedded"]["pacts"][:1]}, "_links": pacts["_links"]}
+    # What pact_verifier 1.4.7 (pact-python 4.2's core) POSTs, captured from a run: the provider
+    # version is exact (another version gets the stub's 404), the rest matched by type.
+    verified_by = {"clientLanguage": {"name": "pact-python", "testFramework": "pact_ffi", "version": "0.5.12.1"},
+                   "implementation": "Pact-Rust", "version": "1.4.7"}
+    results_rules = {"$.verifiedBy.clientLanguage.name": TYPE, "$.verifiedBy.clientLanguage.testFramework": TYPE,
+                     "$.verifiedBy.clientLanguage.version": TYPE, "$.verifiedBy.implementation": TYPE,
+                     "$.verifiedBy.version": TYPE}
+    failure_rules = {"$.testResults": [{"match": "type", "min": 1}], "$.testResults[*].interactionDescription": TYPE,
+                     "$.testResults[*].interactionId": TYPE, "$.testResults[*].mismatches": [{"match": "type", "min": 1}],
+                     "$.testResults[*].mismatches[*].attribute": TYPE, "$.testResults[*].mismatches[*].description": TYPE}
 
     def results(path: str, success: bool) -> dict[str, Any]:
+        """The main pact passes (no test results listed); the pending one fails on its status."""
+        tests = [] if success else [{"interactionDescription": "add a user with an unknown key answers 201 (a feature branch's wish)",
+                                     "interactionId": "", "success": False,
+                                     "mismatches": [{"attribute": "status", "description": "expected 201 but was 404"}]}]
         return interaction(
             f"publish a verification result for {path.rsplit('/', 1)[-1]}",
             {"method": "POST", "path": f"{path}/verification-results", "headers": {"Content-Type": ["application/json"]},
-             "body": body({"success": success, "providerApplicationVersion": PROVIDER_VERSION,
-                           "testResults": [{"interactionId": "x", "success": success}],
-                           "verifiedBy": {"implementation": "Pact-Rust", "version": "1.4.7"}})},
+             "body": body({"success": success, "providerApplicationVersion": PROVIDER_VERSION, "testResults": tests,
+                           "verifiedBy": verified_by})},
             201, {"success": success, "providerApplicationVersion": PROVIDER_VERSION,
                   "_links": {"self": {"href": f"{path}/verification-results/1"}}},
-            state=f"provider version {PROVIDER_VERSION} verifies", request_rules=results_rules)
+            state=f"provider version {PROVIDER_VERSION} verifies", request_rules={**results_rules, **({} if success else failure_rules)})
 
     def matrix(pacticipant: str, version: str, environment: str, status: int, answer: Any, state: str) -> dict[str, Any]:
         return interaction(
@@ -155,11 +177,13 @@ def build() -> dict[str, Any]:
         interaction("the index", {"method": "GET", "path": "/"}, 200, index),
         interaction("the index without valid credentials", {"method": "GET", "path": "/locked"}, 401,
                     {"error": "Unauthorized: send a valid Authorization header"}, state="a broker that needs credentials"),
-        interaction("publish contracts", publish_request, 200, published, request_rules=publish_rules),
+        interaction("publish contracts with tags", publish_request, 200, published, request_rules=publish_rules),
+        interaction("publish contracts without tags", untagged, 200, published, request_rules=publish_rules),
         interaction("the pacts-for-verification relation", {"method": "GET", "path": "/pacts/provider/1flow-api/for-verification"},
                     200, {"_links": {"self": {"href": "/pacts/provider/1flow-api/for-verification"}}}),
-        interaction("pacts for verification with selectors, pending and WIP pacts", for_verification_request, 200, pacts,
-                    state="a main-branch pact and a pending feature-branch pact", request_rules=for_verification_rules),
+        for_verification("pacts for verification with selectors, pending and WIP pacts", True, True, pacts),
+        for_verification("pacts for verification with selectors and the provider branch", False, True, main_only),
+        for_verification("pacts for verification with selectors", False, False, main_only),
         interaction("the main branch's pact", {"method": "GET", "path": MAIN_PACT}, 200, destination_pact(pact_links(MAIN_PACT), False)),
         interaction("the feature branch's pending pact", {"method": "GET", "path": PENDING_PACT}, 200,
                     destination_pact(pact_links(PENDING_PACT), True)),
@@ -168,7 +192,7 @@ def build() -> dict[str, Any]:
                         "href": "/pacticipants/1flow-api/branches/{branch}/versions/{version}", "templated": True}}}),
         interaction(f"record provider version {PROVIDER_VERSION} on branch {PROVIDER_BRANCH}",
                     {"method": "PUT", "path": f"/pacticipants/1flow-api/branches/{PROVIDER_BRANCH}/versions/{PROVIDER_VERSION}",
-                     "headers": {"Content-Type": ["application/json"]}}, 200,
+                     "headers": {"Content-Type": ["application/json"]}, "body": body({})}, 200,
                     {"_links": {"self": {"href": f"/pacticipants/1flow-api/branches/{PROVIDER_BRANCH}/versions/{PROVIDER_VERSION}"}}}),
         results(MAIN_PACT, True),
         results(PENDING_PACT, False),
