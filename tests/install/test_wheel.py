@@ -1,10 +1,15 @@
-"""The installed package is the product: build the wheel, install it into a fresh
+"""The installed package is the product: build the sdist and the wheel as the README says
+(``python -m build``), check them with ``twine check``, install each into a fresh
 virtualenv, and use it from a folder outside the repository, as a user would.
 
-First the base install (``pip install mock-1flow``): ``serve`` with its defaults answers
-surveys, announcements and ``/openapi.yaml``; ``contracts list`` reads the packaged
-contracts; ``contracts verify`` says which extra it needs. Then ``[contracts]`` plus
+First the base install: ``serve`` with its defaults answers surveys, announcements and
+``/openapi.yaml`` and ``contracts list`` reads the packaged contracts, from the wheel and
+from the sdist; ``contracts verify`` says which extra it needs. Then ``[contracts]`` plus
 pytest: ``contracts verify`` passes, and a separate project's test uses the plugin.
+
+One build serves every test. The sdist's virtualenv takes its dependencies from the
+wheel's (a ``.pth`` file naming that site-packages, the sdist installed with ``--no-deps``
+into its own, which comes first on ``sys.path``), so they are not installed twice.
 """
 
 from __future__ import annotations
@@ -44,8 +49,9 @@ def run(*command: str | Path, cwd: Path, check: bool = True, timeout: float = 60
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built from a copy of the sources, so the checkout gets no build/ or egg-info."""
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``python -m build`` on a copy of the sources (the checkout gets no build/ or
+    egg-info): the sdist, then the wheel built from that sdist."""
     source = tmp_path_factory.mktemp("source")
     for name in SOURCES:
         origin = ROOT / name
@@ -53,10 +59,38 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         else:
             shutil.copy2(origin, source / name)
-    dist = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, source, cwd=source)
+    folder = tmp_path_factory.mktemp("dist")
+    run(sys.executable, "-m", "build", "--outdir", folder, source, cwd=source)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
     (built,) = dist.glob("mock_1flow-*.whl")
     return built
+
+
+@pytest.fixture(scope="module")
+def sdist(dist: Path) -> Path:
+    (built,) = dist.glob("mock_1flow-*.tar.gz")
+    return built
+
+
+def test_twine_check_passes(dist: Path) -> None:
+    result = run(sys.executable, "-m", "twine", "check", "--strict", *sorted(dist.iterdir()), cwd=dist)
+    assert result.stdout.count("PASSED") == 2, result.stdout
+
+
+def test_the_sdist_carries_what_the_wheel_copies_in(sdist: Path) -> None:
+    import tarfile
+
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for required in ("openapi.yaml", "fixtures/projects.yaml", "fixtures/surveys.json", "MANIFEST.in", "setup.py",
+                     "mock_1flow/contracts/pact-broker-double.json", "mock_1flow/admin/static/admin.js"):
+        assert required in names
+    committed = {f"contracts/{path.name}" for path in (ROOT / "contracts").glob("*.json")}
+    assert committed and committed <= names
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +108,29 @@ def venv(wheel: Path, user_dir: Path) -> Path:
     return folder
 
 
+def _site_packages(folder: Path) -> Path:
+    (found,) = (folder / "lib").glob("python3*/site-packages")
+    return found
+
+
+@pytest.fixture(scope="module")
+def sdist_venv(sdist: Path, venv: Path, user_dir: Path) -> Path:
+    """A fresh virtualenv with the sdist installed (pip builds it), dependencies from the wheel's."""
+    folder = user_dir / "venv-sdist"
+    run(sys.executable, "-m", "venv", "--without-pip", folder, cwd=user_dir)
+    (_site_packages(folder) / "dependencies.pth").write_text(f"{_site_packages(venv)}\n", encoding="utf-8")
+    run(sys.executable, "-m", "pip", "--python", folder / "bin" / "python", "install", "-q", "--no-deps", sdist, cwd=user_dir)
+    where = run(folder / "bin" / "python", "-c", "import mock_1flow; print(mock_1flow.__file__)", cwd=user_dir).stdout
+    assert where.startswith(str(_site_packages(folder))), where  # the sdist's own install, not the wheel's
+    return folder
+
+
+@pytest.fixture(params=["wheel", "sdist"])
+def installed(request: pytest.FixtureRequest) -> Path:
+    """The virtualenv of each install: from the wheel, from the sdist."""
+    return Path(request.getfixturevalue("venv" if request.param == "wheel" else "sdist_venv"))
+
+
 def test_the_wheel_carries_spec_fixtures_and_contracts(wheel: Path) -> None:
     import zipfile
 
@@ -86,9 +143,9 @@ def test_the_wheel_carries_spec_fixtures_and_contracts(wheel: Path) -> None:
     assert not any("segment-golden" in name for name in names)  # test data, not the product's
 
 
-def test_serve_with_defaults_outside_the_repository(venv: Path, user_dir: Path) -> None:
-    with ServedMock(command=[str(venv / "bin" / "mock-1flow")], cwd=user_dir) as mock:
-        assert str(venv) in mock.output  # the packaged projects file, not the checkout's
+def test_serve_with_defaults_outside_the_repository(installed: Path, user_dir: Path) -> None:
+    with ServedMock(command=[str(installed / "bin" / "mock-1flow")], cwd=user_dir) as mock:
+        assert str(_site_packages(installed)) in mock.output  # the packaged projects file, not the checkout's
         surveys = requests.get(f"{mock.base('us')}/v3/survey", headers=KEY, timeout=10)
         announcements = requests.get(f"{mock.base('us')}/v3/announcements", headers=KEY, timeout=10)
         spec = requests.get(f"{mock.url}/openapi.yaml", timeout=10)
@@ -99,8 +156,8 @@ def test_serve_with_defaults_outside_the_repository(venv: Path, user_dir: Path) 
     assert page.status_code == 200 and "Journal" in page.text
 
 
-def test_contracts_list_reads_the_packaged_contracts(venv: Path, user_dir: Path) -> None:
-    result = run(venv / "bin" / "mock-1flow", "contracts", "list", cwd=user_dir)
+def test_contracts_list_reads_the_packaged_contracts(installed: Path, user_dir: Path) -> None:
+    result = run(installed / "bin" / "mock-1flow", "contracts", "list", cwd=user_dir)
     assert "add a user with an unknown key" in result.stdout
     assert result.stdout.rstrip().endswith(f"{committed_interactions()} interactions")
 
