@@ -130,6 +130,8 @@ def test_can_i_deploy_yes_and_no(broker: str) -> None:
 @pytest.mark.parametrize("args, message", [
     (("can-i-deploy", "--pacticipant", "nobody", "--version", "1.0.0", "--to-environment", "production"),
      "has no pacticipant 'nobody': check --pacticipant"),
+    (("can-i-deploy", "--pacticipant", "segment-1flow-destination", "--version", "1.0.5", "--to-environment", "production"),
+     "answered 404 Not Found to /matrix?q[][pacticipant]=segment-1flow-destination&q[][version]=1.0.5&"),
     (("publish", "--consumer-app-version", "1.0.0", "--broker-url", "{broker}/locked"),
      "refused the credentials (HTTP 401): pass --broker-token"),
     (("publish", "--consumer-app-version", "1.0.0", "--broker-url", "http://127.0.0.1:1"),
