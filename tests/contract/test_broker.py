@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -173,3 +174,12 @@ def test_without_the_broker_extra_exit_2_naming_it(monkeypatch: pytest.MonkeyPat
 def test_a_comma_in_a_tag_is_refused(broker: str) -> None:
     code, out = run("publish", "--broker-url", broker, "--consumer-app-version", "1.0.0", "--tag", "a,b")
     assert code == 2 and "a tag cannot contain a comma" in out
+
+
+def test_the_double_is_what_make_double_writes() -> None:
+    """The committed double is generated: edit make_double.py and run it, not the JSON."""
+    import json
+    import runpy
+
+    build = runpy.run_path(str(Path(__file__).with_name("broker") / "make_double.py"))["build"]
+    assert json.loads(DOUBLE.read_text(encoding="utf-8")) == build()

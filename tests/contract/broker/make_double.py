@@ -15,6 +15,9 @@ Written from the broker's documented API, not from a running broker (none runs h
   q[][pacticipant], q[][version], latestby, environment; summary.deployable):
   pact_broker's doc/api/Matrix.md and the Pact Broker Client's own contract with the broker
   (pact_broker-client doc/pacts/markdown/Pact Broker Client - Pact Broker.md).
+The request bodies of the branch PUT and of the verification-result POSTs (verifiedBy with
+clientLanguage, testResults with mismatches) are what pact_verifier 1.4.7 (pact-python 4.2's
+core) sent in a captured run; their volatile fields are matched by type.
 Links are relative (a HAL href the broker clients resolve against the base URL), so the
 double works on any port. Run: python tests/contract/broker/make_double.py
 """
