@@ -155,9 +155,9 @@ class Forwarder:
 
 def _reason(exc: BaseException) -> str:
     """The innermost cause of a urllib3 error, which says what failed (refused, certificate, ...)."""
-    reason = getattr(exc, "reason", None)
+    reason: object = getattr(exc, "reason", None)
     while isinstance(reason, BaseException) and getattr(reason, "reason", None) is not None:
-        reason = reason.reason
+        reason = getattr(reason, "reason")
     text = str(reason or exc)
     return text[:300]
 
