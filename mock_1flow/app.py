@@ -39,6 +39,12 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     # 1Flow's HTTP API: its /{region}/v1 routes, and a hook (after the core's fault hook) that
     # answers /v1/... itself when the Host is api.1flow.app, before Segment's /v1 views could.
     http_api.init_app(app)
+    if config.proxy is not None:
+        from .proxy.forward import Forwarder, ProxyConfig
+
+        settings = dict(config.proxy)
+        settings["redact_json_paths"] = tuple(settings.get("redact_json_paths") or ())
+        runtime.answerer = Forwarder(ProxyConfig(**settings))
     if config.access_log:
         enable_access_log(app, runtime)
     return app

@@ -115,7 +115,10 @@ class RSGIApp:
         if fired is not None and fired[1]:
             await asyncio.sleep(fired[1])
         request.body, request.body_timed_out = await self._body(protocol, request.content_length)
-        if request.body is not None and len(request.body) > INLINE_BODY_BYTES:
+        answerer = self.hot.runtime.answerer
+        if answerer is not None and answerer.blocking:  # mock-1flow proxy: waits on the upstream, off the loop
+            reply = await asyncio.get_running_loop().run_in_executor(self.pool, self.hot.respond, request, match, fired, started)
+        elif request.body is not None and len(request.body) > INLINE_BODY_BYTES:
             loop = asyncio.get_running_loop()
             reply = await loop.run_in_executor(self.bulk_pool, self.hot.respond, request, match, fired, started)
         else:

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "send": ("send", "send", "Send Segment events through the 1Flow destination."),
     "fuzz": ("fuzz", "fuzz", "Fuzz a server with schemathesis and openapi.yaml."),
     "contracts": ("contracts", "contracts", "Pact contracts: list and verify."),
+    "proxy": ("proxy", "proxy", "Forward to the real 1Flow, checking and recording each exchange."),
 }
 
 

@@ -52,6 +52,7 @@ class MockConfig:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
     access_log: bool = False  # one line per request on stderr (serve --access-log)
+    proxy: dict | None = None  # mock-1flow proxy: mock_1flow.proxy.forward.ProxyConfig fields
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from .answers import Exchange, journal_violations
 from .errors import ApiError
 from .faults import Fault
 from .hotpath import KEY_HEADER, MAX_REQUEST_BYTES, HotPath, dropped_stream, error_code, fault_error, key_warning
@@ -89,6 +90,10 @@ def _before() -> Response | None:
     if not ctx.journaled:
         return None
     runtime = current_runtime()
+    if runtime.answerer is not None:  # mock-1flow proxy, serve --replay: answers instead of the mock
+        answered = _answered(runtime, req, ctx)
+        if answered is not None:
+            return answered
     if PICKED_FAULT in req.environ:  # picked (and its latency awaited) by the server in front
         fired = req.environ[PICKED_FAULT]
     elif not runtime.faults.faults:
@@ -113,6 +118,17 @@ def _before() -> Response | None:
         # view's blueprint, which on the host form's /v1/... is Segment's.
         return _respond(error)
     raise error
+
+
+def _answered(runtime: Runtime, req: Any, ctx: Any) -> Response | None:
+    raw = req.get_data(cache=True) if (req.content_length or 0) <= MAX_REQUEST_BYTES else b""
+    headers = req.environ.get(RAW_HEADERS) or tuple(req.headers.items())
+    answer = runtime.answerer(Exchange(req.method, req.path, req.query_string.decode("latin-1"), tuple(headers), raw,
+                                       req.host))
+    if answer is None:
+        return None
+    ctx.response_raw, ctx.violations, ctx.note = answer.body, journal_violations(answer), answer.note
+    return Response(answer.body, status=answer.status, headers=answer.headers)
 
 
 def _journal(response: Response) -> Response:
@@ -143,9 +159,10 @@ def _journal(response: Response) -> Response:
         fault=ctx.fault,
         via=req.environ.get(VIA),
         delivery=vars(ctx).get("delivery"),
-        warning=_key_warning(runtime, req, headers, raw_headers is not None),
+        warning=vars(ctx).get("note") or _key_warning(runtime, req, headers, raw_headers is not None),
         stub=vars(ctx).get("stub"),
         off_spec=vars(ctx).get("off_spec"),
+        violations=vars(ctx).get("violations"),
     )
     return response
 

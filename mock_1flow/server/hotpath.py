@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl
 
+from .answers import Exchange, journal_violations
 from .errors import ApiError
 from .faults import Fault
 from .gate import authorize
@@ -171,12 +172,20 @@ class HotPath:
         reply: Reply
         stub: Stub | None = None
         stubs = runtime.stubs
-        if stubs.before and (fault is None or (fault.status is None and not fault.drop_connection)):
+        answer = None
+        if runtime.answerer is not None:  # mock-1flow proxy, serve --replay: answers instead of the mock
+            answer = runtime.answerer(Exchange(request.method, request.path, request.query_string, request.headers,
+                                               request.body or b"", request.host))
+        if answer is not None:
+            pass
+        elif stubs.before and (fault is None or (fault.status is None and not fault.drop_connection)):
             if region is None:  # the host form: the stub may name the Host's region
                 region = runtime.config.host_regions.get(sdk.host_name(request.host))
             stub = stubs.pick(False, request.method, "/" + match.rest, request.path, project, region,
                               request.headers, request.query_string, request.body)
-        if stub is not None:
+        if answer is not None:
+            reply = Reply(answer.status, list(answer.headers), answer.body)
+        elif stub is not None:
             reply = _stub_reply(stub)
         elif fault is not None and fault.drop_connection:
             reply = Reply(200, [("Content-Type", "application/json"), ("Content-Length", "1024")], b'{"success":', True)
@@ -236,11 +245,13 @@ class HotPath:
             response_headers=tuple(reply.headers),
             fault=fault.id if fault else None,
             via=request.via,
-            warning=None if request.key else key_warning(request.headers, request.raw_names),
+            warning=answer.note if answer is not None and answer.note else
+            None if request.key else key_warning(request.headers, request.raw_names),
             ignored_query=ignored,
             stub=stub.id if stub else None,
             off_spec=stub.off_spec(match.operation.operation_id if match.operation else None, request.method, request.path)
             if stub else None,
+            violations=journal_violations(answer),
         )
         if runtime.on_request:
             target = f"{request.path}?{request.query_string}" if request.query_string else request.path

@@ -58,6 +58,7 @@ class Entry(NamedTuple):
     size: int
     stub: str | None = None
     off_spec: tuple[str, str] | None = None
+    violations: tuple[dict[str, str], ...] | None = None  # mock-1flow proxy: where the exchange breaks the spec
 
 
 _FIELD = {name: index for index, name in enumerate(Entry._fields)}
@@ -166,6 +167,7 @@ class Journal:
         ignored_query: tuple[str, ...] = (),
         stub: str | None = None,
         off_spec: tuple[str, str] | None = None,
+        violations: tuple[dict[str, str], ...] | None = None,
     ) -> None:
         truncated = body is not None and len(body) > self.body_max
         if truncated:
@@ -183,7 +185,7 @@ class Journal:
             entry = (  # an Entry's fields as a plain tuple: see _entries
                 next(self._ids), started, method, path, query, region, project, status, error, body, response,
                 fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
-                warning, ignored_query, size, stub, off_spec,
+                warning, ignored_query, size, stub, off_spec, violations,
             )
             self.recorded += 1
             entries = self._entries
@@ -302,6 +304,7 @@ class Journal:
             "ignored_query": list(entry.ignored_query),
             "stub": entry.stub,
             "off_spec": list(entry.off_spec) if entry.off_spec else None,
+            "violations": [dict(item) for item in entry.violations] if entry.violations else None,
         }
         return shown
 

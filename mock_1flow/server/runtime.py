@@ -55,6 +55,8 @@ class Runtime:
     content: ProjectContent = field(default_factory=ProjectContent)
     # Called with the key by reset_project (stubs scoped to a project plug in here).
     on_project_reset: list[Callable[[str], None]] = field(default_factory=list)
+    # mock-1flow proxy / serve --replay: answers instead of the mock (server/answers.py)
+    answerer: Any = None
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)  # tells a restarted mock from the same one
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
     # region, duration_ms, fault id, via); the access log listens here, since those
