@@ -62,10 +62,13 @@ def admin(root: str, path: str, method: str = "GET") -> dict:
         return json.load(response)
 
 
+MASK64 = (1 << 64) - 1  # ids: a bijection of the sequence number, hex digits and letters like a real ObjectId
+
+
 def track_request(host: str, port: int, user: str, seq: int) -> bytes:
     events = [
         {"name": "Product Viewed", "time": 1764000000 + i, "plt": "i",
-         "_id": f"{seq:016x}{i:08x}", "parameters": {"sku": f"SKU-{i}", "price": 9.99 + i}}
+         "_id": f"{(seq * 0x9E3779B97F4A7C15) & MASK64:016x}{i:08x}", "parameters": {"sku": f"SKU-{i}", "price": 9.99 + i}}
         for i in range(10)
     ]
     body = json.dumps({"user_id": user, "events": events}).encode()

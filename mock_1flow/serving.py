@@ -244,12 +244,16 @@ class Deadlines:
         self._watchdog: asyncio.Task[None] | None = None
 
     def start(self) -> asyncio.Task[Any] | None:
-        """Watch the current task's body read; returns the task (None outside a task)."""
-        task = asyncio.current_task()
+        """Watch the current task's body read; returns the task (None outside a task).
+
+        The running loop is fetched once (C) and handed to ``current_task``, which then skips
+        its own lookup; the watchdog is checked only when the loop changed or it ended."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
         if task is None:
             return None
-        loop = task.get_loop()
-        if self._watchdog is None or self._watchdog.done():
+        watchdog = self._watchdog
+        if watchdog is None or watchdog.done() or watchdog.get_loop() is not loop:
             self._watchdog = loop.create_task(self._run(loop))
         self.pending[task] = loop.time() + self.seconds
         return task

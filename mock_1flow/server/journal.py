@@ -74,7 +74,7 @@ def _flat(headers: Headers) -> str | Headers:
     """(name, value) pairs as one string, NUL between items (HTTP allows no NUL in a header,
     RFC 9110 §5.5): an atomic object, so the entry tuple holding it is untracked by the
     collector at its first collection. A NUL that came anyway keeps the pairs as they are."""
-    joined = "\0".join([item for pair in headers for item in pair])
+    joined = "\0".join(itertools.chain.from_iterable(headers))  # C-level flattening: on every request's path
     return headers if joined.count("\0") != 2 * len(headers) - 1 and headers else joined
 
 
