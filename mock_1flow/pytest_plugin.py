@@ -63,8 +63,10 @@ class MockClient(AdminClient):
     :class:`AdminClient` on a mock, bound to ``project`` when given, and what the test
     asserted, for the strict-mode check at teardown."""
 
-    def __init__(self, url: str, project: str | None = None, server: MockServer | None = None,
+    def __init__(self, url: "str | MockServer", project: str | None = None, server: MockServer | None = None,
                  expectations: Expectations | None = None) -> None:
+        if not isinstance(url, str):  # MockClient(server), as before the shared-mock mode
+            server, url = server or url, url.url
         self.url = url
         self.project = project
         self.server = server
