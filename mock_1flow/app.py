@@ -25,6 +25,7 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     from .admin.access_log import enable_access_log
     from .ingest import segment_api
     from .ingest.sources import check_source_mappings
+    from .web import routes as web_routes
 
     if config is None:
         if options.get("projects_file") is not None:
@@ -39,6 +40,7 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     # 1Flow's HTTP API: its /{region}/v1 routes, and a hook (after the core's fault hook) that
     # answers /v1/... itself when the Host is api.1flow.app, before Segment's /v1 views could.
     http_api.init_app(app)
+    web_routes.init_app(app)  # the web SDK double: /js/1flow.js and the calls it reports
     if config.access_log:
         enable_access_log(app, runtime)
     return app

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl
 
+from . import cors
 from .errors import ApiError
 from .faults import Fault
 from .gate import authorize
@@ -191,7 +192,10 @@ class HotPath:
                         "send the whole body with its Content-Length.",
                     )
                 if request.method == "OPTIONS" and match.allowed:
-                    reply = Reply(200, [("Allow", ", ".join(match.allowed)), ("Content-Length", "0")], b"")
+                    if cors.is_preflight(request.method, request.headers):
+                        reply = Reply(cors.PREFLIGHT_STATUS, cors.preflight_headers(match.allowed, request.headers), b"")
+                    else:
+                        reply = Reply(200, [("Allow", ", ".join(match.allowed)), ("Content-Length", "0")], b"")
                 elif match.operation is None and match.allowed:
                     raise ApiError(
                         405,
@@ -218,6 +222,8 @@ class HotPath:
                 log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
                 failure = ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow.")
                 reply = _json_reply(500, failure.body())
+        if stub is None or not cors.has_allow_origin(reply.headers):
+            reply.headers.append(cors.ALLOW_ORIGIN)  # every answer, errors too, as 1Flow's (server/cors.py)
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
         runtime.journal.record(
             started=wall,
