@@ -4,8 +4,8 @@
   ``1flow.app``), and ``GET /js-sdk/1flow.js``, its URL before (on
   ``cdn-development.1flow.ai``). Any host answers; ``1flow.app`` and
   ``cdn-development.1flow.ai`` are mapped to a region like the SDK hosts, so a hosts file
-  or proxy pointing them here (with ``--tls``) works too. The script is told the origin it
-  was asked on, and sends everything there.
+  or proxy pointing them here (with ``--tls``) works too. The script sends everything to
+  the origin it was loaded from (its tag's ``src``).
 - ``POST /js/1flow/calls``: the script reports each call as the page made it; the answer
   says whether the double sends it on (:func:`.calls.check_call`) and where the project's
   SDK API is. Journaled like every request (``project``, ``region``; a refused call with its
@@ -16,7 +16,6 @@ All three answer CORS as the SDK API does (``server/cors.py``): the page is on a
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from importlib import resources
 
@@ -34,7 +33,6 @@ bp = Blueprint("web_sdk", __name__)
 
 SCRIPT_PATHS = ("/js/1flow.js", "/js-sdk/1flow.js")
 CALLS_PATH = "/js/1flow/calls"
-BASE_MARKER = '"__MOCK_1FLOW_BASE__"'
 
 
 @lru_cache(maxsize=1)
@@ -49,12 +47,9 @@ def _options(methods: tuple[str, ...]) -> Response:
 
 
 def serve_script() -> Response:
-    """The script, told the origin it was asked on (``request.host_url``, JSON-quoted)."""
     if request.method == "OPTIONS":
         return _options(("GET", "HEAD", "OPTIONS"))
-    base = json.dumps(request.host_url.rstrip("/"))
-    body = _script().replace(BASE_MARKER, base, 1)
-    return Response(body, mimetype="application/javascript", headers={"Cache-Control": "no-store"})
+    return Response(_script(), mimetype="application/javascript", headers={"Cache-Control": "no-store"})
 
 
 for _endpoint, _path in zip(("webSdkScript", "webSdkScriptLegacy"), SCRIPT_PATHS):  # the spec's operation ids

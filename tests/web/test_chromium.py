@@ -10,8 +10,9 @@ a destination plugin that does what its code does: ``initScript`` (the stub that
 returning ``window._1flow`` (the stub), ``trackEvent`` / ``identifyUser``'s ``perform``
 (segmentio/action-destinations ``packages/browser-destinations/destinations/1flow/src/``).
 
-The page is served from another loopback port than the mock, so every call to the mock is
-cross-origin and preflighted, as from a real site. Needs ``npm ci --prefix tests/browser/web``
+The first test routes ``https://1flow.app/**`` to the mock as the README's recipe does; the
+second loads the script from the mock's own URL, with the page on another loopback port, so
+the browser's own CORS preflights reach the mock. Needs ``npm ci --prefix tests/browser/web``
 (the README's test command runs it) and Chromium (a missing one fails).
 """
 
@@ -23,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -137,6 +139,12 @@ def poll(page, check, what: str) -> Any:
         page.wait_for_timeout(50)
 
 
+def to_mock(route, mock: ServedMock) -> None:
+    """Answer a request for 1Flow's host from the mock (the README's recipe)."""
+    parts = urlsplit(route.request.url)
+    route.fulfill(response=route.fetch(url=mock.url + parts.path + (f"?{parts.query}" if parts.query else "")))
+
+
 def calls(mock: ServedMock) -> list[tuple[Any, list[Any], str | None]]:
     return [(e["body"]["method"], e["body"]["args"], e["error"])
             for e in mock.requests(path="/js/1flow/calls", method="POST")]
@@ -146,6 +154,8 @@ def test_a_segment_site_in_chromium_reaches_the_mock_before_and_after_the_script
     context = browser.new_context()
     context.route("https://cdn.segment.com/**", lambda route: route.abort())  # no network but loopback
     context.route("https://api.segment.io/**", lambda route: route.abort())
+    # the README's recipe: 1Flow's host answered by the mock
+    context.route("https://1flow.app/**", lambda route: to_mock(route, mock))
     held = []
     context.route(SCRIPT_URL, lambda route: held.append(route))  # the script is held back: the page's first calls meet the stub
     page = context.new_page()
@@ -163,8 +173,7 @@ def test_a_segment_site_in_chromium_reaches_the_mock_before_and_after_the_script
     page.wait_for_function("() => window._1flow && !window.__mock1flowWebSdk")  # still the stub
     assert len(held) == 1 and mock.requests(path="/js/1flow/calls") == []
 
-    # the README's recipe: the script from the mock
-    held[0].fulfill(response=page.request.get(mock.url + "/js/1flow.js"))
+    to_mock(held[0], mock)
     page.wait_for_function("() => !!window.__mock1flowWebSdk")
     page.evaluate("async () => { await window.shop.track('Checkout Started', {step: 2}) }")
     page.wait_for_function("() => window.__mock1flowWebSdk.idle().then(() => true)")
@@ -201,7 +210,7 @@ def test_a_segment_site_in_chromium_reaches_the_mock_before_and_after_the_script
     # a reload is the same device: no second /v3/user
     page.reload(wait_until="domcontentloaded")
     poll(page, lambda: len(held) > 1, "the reloaded page asking for the script")
-    held[1].fulfill(response=page.request.get(mock.url + "/js/1flow.js"))
+    to_mock(held[1], mock)
     page.evaluate("async () => { await window.shop.track('Reloaded', {}) }")
     poll(page, lambda: len(mock.events(KEY, name="Reloaded")) == 1, "Reloaded stored")
     assert len(mock.requests(path="/us/api/2021-06-15/v3/user", method="POST")) == 1

@@ -4,8 +4,8 @@
  * Defines window._1flow(method, ...args) as Segment's 1Flow Web (Actions) calls it:
  *   _1flow('track', name, {userId, anonymousId, properties})
  *   _1flow('identify', userId, {...traits})
- * The project key is the data-api-key attribute of this script's tag. Each call is first
- * reported to the mock as made (POST /js/1flow/calls, journaled); the mock's answer says
+ * The project key is the data-api-key attribute of this script's tag; requests go to the
+ * origin of its src. Each call is first reported to the mock as made (POST /js/1flow/calls, journaled); the mock's answer says
  * whether the call is sent on and where the project's SDK API is. Then the calls go out on
  * the wire of mock-1flow's `web` profile (FIDELITY.md: 1Flow's current web SDK wire format
  * is not public): POST /v3/user once per device (the device id is kept in localStorage),
@@ -18,13 +18,7 @@
  */
 (function (window, document) {
   'use strict'
-  var BASE = "__MOCK_1FLOW_BASE__"
   var PREFIX = 'mock-1flow web SDK: '
-  var existing = window.__mock1flowWebSdk
-  if (existing && existing.base === BASE) {
-    window._1flow = existing.call // loaded again (a second tag): replace the stub again
-    return
-  }
 
   function warn(message) {
     try { window.console && window.console.warn(PREFIX + message) } catch (ignored) {}
@@ -41,6 +35,14 @@
   }
 
   var tag = ownTag()
+  // Everything goes to the origin this script came from: the mock itself, or 1Flow's host
+  // when a hosts file, a proxy or a browser test's routing sends that host to the mock.
+  var BASE = tag && tag.src ? new URL(tag.src, window.location.href).origin : window.location.origin
+  var existing = window.__mock1flowWebSdk
+  if (existing && existing.base === BASE) {
+    window._1flow = existing.call // loaded again (a second tag): replace the stub again
+    return
+  }
   var key = tag ? tag.getAttribute('data-api-key') : null
   if (!key) warn('no data-api-key on the script tag: calls are recorded, and the mock answers them as calls without a key')
   var storageKey = 'mock_1flow_device:' + (key || '')
