@@ -229,6 +229,10 @@ def test_a_page_calling_the_mock_directly_is_preflighted_and_granted(mock, site,
     page.wait_for_function("() => !!window.__mock1flowWebSdk")
     page.evaluate("async () => { await window.shop.track('Direct Visit', {via: 'direct'}) }")
     poll(page, lambda: len(mock.events(KEY, name="Direct Visit")) == 1, "Direct Visit stored")
+    page.evaluate("() => { const loop = {}; loop.self = loop; window._1flow('track', 'Cyclic', loop) }")
+    entry = poll(page, lambda: [e for e in mock.requests(path="/js/1flow/calls") if e["id"] > since and e["error"]],
+                 "the cyclic call")[0]
+    assert entry["error"] == "unserializable_arguments" and entry["body"]["args"][0] == "Cyclic"
     preflights = [e for e in mock.requests(method="OPTIONS") if e["id"] > since]
     assert {e["path"] for e in preflights} >= {"/js/1flow/calls", "/us/api/2021-06-15/v3/track"}
     assert all(e["status"] == 204 for e in preflights)

@@ -98,3 +98,12 @@ def test_a_malformed_report_is_400_with_what_to_fix(mock: ServedMock, body: dict
     reply = requests.post(f"{mock.url}/js/1flow/calls", json=body, timeout=10)
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_request"
     assert reply.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_arguments_json_could_not_hold_are_recorded_as_text_with_their_error(mock: ServedMock) -> None:
+    reply = requests.post(f"{mock.url}/js/1flow/calls", timeout=10, json={
+        "key": ACME, "method": "track", "args": ["Cyclic", "[object Object]"],
+        "encoding_error": "Converting circular structure to JSON"})
+    answer = reply.json()
+    assert reply.status_code == 200 and answer["error"] == "unserializable_arguments"
+    assert "circular" in answer["message"] and answer["result"]["sent"] is False
