@@ -119,6 +119,13 @@ class AdminClient:
         params = {k: v for k, v in filters.items() if v is not None}
         return self.admin("requests", params=params)["requests"]
 
+    def web_sdk_calls(self, key: str | None = None) -> list[dict[str, Any]]:
+        """The ``_1flow(method, ...args)`` calls pages made through the web SDK double, oldest
+        first, as ``{method, args, error, project}`` (``error``: why the double did not send it)."""
+        entries = self.requests(path="/js/1flow/calls", method="POST", project=key)
+        return [{"method": e["body"]["method"], "args": e["body"]["args"], "error": e["error"], "project": e["project"]}
+                for e in entries if e["status"] == 200]
+
     def users(self, key: str) -> list[dict[str, Any]]:
         return self.admin(f"projects/{key}/users")["users"]
 

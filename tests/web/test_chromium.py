@@ -146,8 +146,7 @@ def to_mock(route, mock: ServedMock) -> None:
 
 
 def calls(mock: ServedMock) -> list[tuple[Any, list[Any], str | None]]:
-    return [(e["body"]["method"], e["body"]["args"], e["error"])
-            for e in mock.requests(path="/js/1flow/calls", method="POST")]
+    return [(call["method"], call["args"], call["error"]) for call in mock.web_sdk_calls(KEY)]
 
 
 def test_a_segment_site_in_chromium_reaches_the_mock_before_and_after_the_script_loads(mock, site, browser) -> None:
