@@ -6,6 +6,10 @@
 body). Every browser call to the SDK API is preflighted: ``one_flow_key`` is not a
 CORS-safelisted header (nor is ``api_key``, nor ``Content-Type: application/json``).
 
+A preflight is answered before faults and stubs, as ``@fastify/cors`` answers it in its
+``onRequest`` hook before any route: a fault meant for the next track call is not used up by
+the browser's preflight for it.
+
 The SDK API (hot path), 1Flow's HTTP API and the web-SDK double use this module; the admin
 API never does (it refuses foreign origins, ``mock_1flow/admin/routes.py``).
 """

@@ -155,8 +155,8 @@ class HotPath:
 
     def pick_fault(self, request: Request, match: Match) -> tuple[Fault, float] | None:
         faults = self.runtime.faults
-        if not faults.faults:
-            return None
+        if not faults.faults or cors.is_preflight(request.method, request.headers):
+            return None  # a preflight is answered before faults and stubs (server/cors.py)
         return faults.pick(request.method, "/" + match.rest, request.path, request.key, match.region)
 
     # -- the work --------------------------------------------------------------------
@@ -171,7 +171,8 @@ class HotPath:
         reply: Reply
         stub: Stub | None = None
         stubs = runtime.stubs
-        if stubs.before and (fault is None or (fault.status is None and not fault.drop_connection)):
+        preflight = request.method == "OPTIONS" and bool(match.allowed) and cors.is_preflight(request.method, request.headers)
+        if stubs.before and not preflight and (fault is None or (fault.status is None and not fault.drop_connection)):
             if region is None:  # the host form: the stub may name the Host's region
                 region = runtime.config.host_regions.get(sdk.host_name(request.host))
             stub = stubs.pick(False, request.method, "/" + match.rest, request.path, project, region,
@@ -191,11 +192,10 @@ class HotPath:
                         f"The request body did not arrive within {runtime.config.body_timeout:g} s; "
                         "send the whole body with its Content-Length.",
                     )
-                if request.method == "OPTIONS" and match.allowed:
-                    if cors.is_preflight(request.method, request.headers):
-                        reply = Reply(cors.PREFLIGHT_STATUS, cors.preflight_headers(match.allowed, request.headers), b"")
-                    else:
-                        reply = Reply(200, [("Allow", ", ".join(match.allowed)), ("Content-Length", "0")], b"")
+                if preflight:
+                    reply = Reply(cors.PREFLIGHT_STATUS, cors.preflight_headers(match.allowed, request.headers), b"")
+                elif request.method == "OPTIONS" and match.allowed:
+                    reply = Reply(200, [("Allow", ", ".join(match.allowed)), ("Content-Length", "0")], b"")
                 elif match.operation is None and match.allowed:
                     raise ApiError(
                         405,

@@ -61,10 +61,20 @@ def test_sdk_answers_carry_allow_origin_errors_included(mock: ServedMock) -> Non
     assert entry["response_headers"]["access-control-allow-origin"] == "*"  # the journal shows what was sent
 
 
-def test_a_fault_answer_carries_allow_origin(mock: ServedMock) -> None:
-    mock.add_fault(path="/v3/track", status=503, times=1)
-    reply = requests.post(f"{mock.base('us')}/v3/track", json={}, headers={"one_flow_key": ACME}, timeout=10)
-    assert reply.status_code == 503 and reply.headers["Access-Control-Allow-Origin"] == "*"
+@pytest.mark.parametrize("path", ["/us/api/2021-06-15/v3/track", "/us/v1/track", "/js/1flow/calls"])
+def test_a_preflight_leaves_faults_and_stubs_to_the_call_it_precedes(mock: ServedMock, path: str) -> None:
+    """A fault for "the next track call" is not used up by the browser's preflight for it
+    (``@fastify/cors`` answers preflights before any route); its answer carries Allow-Origin."""
+    fault = mock.add_fault(path=path.replace("/us/api/2021-06-15", ""), status=503, times=1)
+    stub = mock.add_stub({"status": 418, "body": "teapot"}, {"method": "OPTIONS", "path": "*"})
+    try:
+        assert preflight(mock.url + path).status_code == 204
+        reply = requests.post(mock.url + path, json={}, headers={"one_flow_key": ACME, "api_key": ACME}, timeout=10)
+        assert reply.status_code == 503 and reply.headers["Access-Control-Allow-Origin"] == "*"
+        assert requests.options(mock.url + path, timeout=10).status_code == 418  # a plain OPTIONS is the stub's
+    finally:
+        mock.admin(f"faults/{fault['id']}", "DELETE")
+        mock.admin(f"stubs/{stub['id']}", "DELETE")
 
 
 def test_a_plain_options_keeps_its_allow_answer(mock: ServedMock) -> None:
