@@ -25,6 +25,7 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     from .admin.access_log import enable_access_log
     from .ingest import segment_api
     from .ingest.sources import check_source_mappings
+    from .web import routes as web_routes
 
     if config is None:
         if options.get("projects_file") is not None:
@@ -45,6 +46,7 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
         settings = dict(config.proxy)
         settings["redact_json_paths"] = tuple(settings.get("redact_json_paths") or ())
         runtime.answerer = Forwarder(ProxyConfig(**settings))
+    web_routes.init_app(app)  # the web SDK double: /js/1flow.js and the calls it reports
     if config.access_log:
         enable_access_log(app, runtime)
     return app

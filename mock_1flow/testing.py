@@ -172,6 +172,13 @@ class AdminClient:
         entries: list[dict[str, Any]] = self.admin("requests/find", "POST", json=self._scoped(criteria))["requests"]
         return entries
 
+    def web_sdk_calls(self, key: str | None = None) -> list[dict[str, Any]]:
+        """The ``_1flow(method, ...args)`` calls pages made through the web SDK double, oldest
+        first, as ``{method, args, error, project}`` (``error``: why the double did not send it)."""
+        entries = self.requests(path="/js/1flow/calls", method="POST", project=key)
+        return [{"method": e["body"]["method"], "args": e["body"]["args"], "error": e["error"], "project": e["project"]}
+                for e in entries if e["status"] == 200]
+
     def count(self, **criteria: Any) -> int:
         """How many journal entries match (``GET /__admin/requests/count``; criteria as :meth:`find`, no headers)."""
         return int(self.admin("requests/count", params=self._scoped(criteria))["count"])

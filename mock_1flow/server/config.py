@@ -10,8 +10,11 @@ from .events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES
 from .journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
 
 ERROR_PROFILES = ("docs", "backend")
-# The hosts the SDKs hard-code (iOS EndPoints.url; Android OFRetroBaseService: prod, beta, dev).
-DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us"}
+# The hosts the SDKs hard-code (iOS EndPoints.url; Android OFRetroBaseService: prod, beta, dev),
+# and the hosts Segment's 1Flow Web (Actions) loads the web SDK from (1flow.app since
+# 2023-12-11, cdn-development.1flow.ai before), so --tls covers them (mock_1flow/web/).
+DEFAULT_HOST_REGIONS = {"api-sdk.1flow.app": "us", "beta-sdk.1flow.app": "us", "dev-sdk.1flow.app": "us",
+                        "1flow.app": "us", "cdn-development.1flow.ai": "us"}
 DEFAULT_HTTP_API_HOSTS = {"api.1flow.app": "us"}  # 1Flow's HTTP API; /v1/... elsewhere is Segment's
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 ADMIN_WRITE_HEADER = "X-Mock-1flow-Admin"

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from . import cors
 from .answers import Exchange, journal_violations
 from .errors import ApiError
 from .faults import Fault
@@ -69,8 +70,8 @@ def pick_fault(runtime: Runtime, method: str, path: str, host: str, headers: Any
     """The fault (and its latency in seconds) that fires for a request to a Flask route, matched
     as on the SDK API: by region, path after the region, key. ``headers`` as Flask's
     ``request.headers`` (``.get`` folding dashes and underscores)."""
-    if path.startswith(UNJOURNALED_PREFIXES) or not runtime.faults.faults:
-        return None
+    if path.startswith(UNJOURNALED_PREFIXES) or not runtime.faults.faults or cors.is_preflight(method, headers.items()):
+        return None  # a preflight is answered before faults and stubs (server/cors.py)
     region, api_path = split_api_path(path)
     key = headers.get("one_flow_key")
     scope = http_api.request_scope(runtime, path, host, headers)
@@ -106,7 +107,9 @@ def _before() -> Response | None:
         if fired is not None:
             ctx.fault = fired[0].id
         # a stub answers unless a fault did (a latency fault's wait is already over)
-        return stub_answer(runtime, req, ctx, dropped_stream) if runtime.stubs.before or runtime.stubs.after else None
+        if not (runtime.stubs.before or runtime.stubs.after) or cors.is_preflight(req.method, req.headers.items()):
+            return None
+        return stub_answer(runtime, req, ctx, dropped_stream)
     fault = fired[0]
     ctx.fault = fault.id
     if fault.drop_connection:

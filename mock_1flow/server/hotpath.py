@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl
 
+from . import cors
 from .answers import Exchange, journal_violations
 from .errors import ApiError
 from .faults import Fault
@@ -156,8 +157,8 @@ class HotPath:
 
     def pick_fault(self, request: Request, match: Match) -> tuple[Fault, float] | None:
         faults = self.runtime.faults
-        if not faults.faults:
-            return None
+        if not faults.faults or cors.is_preflight(request.method, request.headers):
+            return None  # a preflight is answered before faults and stubs (server/cors.py)
         return faults.pick(request.method, "/" + match.rest, request.path, request.key, match.region)
 
     # -- the work --------------------------------------------------------------------
@@ -176,9 +177,10 @@ class HotPath:
         if runtime.answerer is not None:  # mock-1flow proxy, serve --replay: answers instead of the mock
             answer = runtime.answerer(Exchange(request.method, request.path, request.query_string, request.headers,
                                                request.body or b"", request.host))
+        preflight = request.method == "OPTIONS" and bool(match.allowed) and cors.is_preflight(request.method, request.headers)
         if answer is not None:
             pass
-        elif stubs.before and (fault is None or (fault.status is None and not fault.drop_connection)):
+        elif stubs.before and not preflight and (fault is None or (fault.status is None and not fault.drop_connection)):
             if region is None:  # the host form: the stub may name the Host's region
                 region = runtime.config.host_regions.get(sdk.host_name(request.host))
             stub = stubs.pick(False, request.method, "/" + match.rest, request.path, project, region,
@@ -200,7 +202,9 @@ class HotPath:
                         f"The request body did not arrive within {runtime.config.body_timeout:g} s; "
                         "send the whole body with its Content-Length.",
                     )
-                if request.method == "OPTIONS" and match.allowed:
+                if preflight:
+                    reply = Reply(cors.PREFLIGHT_STATUS, cors.preflight_headers(match.allowed, request.headers), b"")
+                elif request.method == "OPTIONS" and match.allowed:
                     reply = Reply(200, [("Allow", ", ".join(match.allowed)), ("Content-Length", "0")], b"")
                 elif match.operation is None and match.allowed:
                     raise ApiError(
@@ -228,6 +232,8 @@ class HotPath:
                 log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
                 failure = ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow.")
                 reply = _json_reply(500, failure.body())
+        if stub is None or not cors.has_allow_origin(reply.headers):
+            reply.headers.append(cors.ALLOW_ORIGIN)  # every answer, errors too, as 1Flow's (server/cors.py)
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
         runtime.journal.record(
             started=wall,

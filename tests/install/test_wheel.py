@@ -138,7 +138,8 @@ def test_the_wheel_carries_spec_fixtures_and_contracts(wheel: Path) -> None:
     for required in ("mock_1flow/data/openapi.yaml", "mock_1flow/data/fixtures/projects.yaml",
                      "mock_1flow/data/fixtures/surveys.json", "mock_1flow/data/fixtures/announcements.json",
                      "mock_1flow/data/contracts/segment-1flow-destination-1flow-api.json",
-                     "mock_1flow/admin/templates/admin/page.html", "mock_1flow/admin/static/admin.js"):
+                     "mock_1flow/admin/templates/admin/page.html", "mock_1flow/admin/static/admin.js",
+                     "mock_1flow/web/static/1flow.js"):
         assert required in names
     assert not any("segment-golden" in name for name in names)  # test data, not the product's
 
@@ -150,6 +151,8 @@ def test_serve_with_defaults_outside_the_repository(installed: Path, user_dir: P
         announcements = requests.get(f"{mock.base('us')}/v3/announcements", headers=KEY, timeout=10)
         spec = requests.get(f"{mock.url}/openapi.yaml", timeout=10)
         page = requests.get(f"{mock.url}/__admin/", timeout=10)
+        web_sdk = requests.get(f"{mock.url}/js/1flow.js", timeout=10)
+    assert web_sdk.status_code == 200 and "window._1flow" in web_sdk.text
     assert surveys.status_code == 200 and surveys.json()["result"]
     assert announcements.status_code == 200 and announcements.json()["result"]
     assert spec.status_code == 200 and spec.text == (ROOT / "openapi.yaml").read_text(encoding="utf-8")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import orjson
 from flask import Response, g, request
 
+from .. import cors
 from ..errors import ApiError, envelope
 from ..validation import operation_validators
 
@@ -23,6 +24,13 @@ def dumps(body: Any) -> bytes:
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     g.response_body = body
     return Response(dumps(body), status=status, headers=headers, content_type="application/json")
+
+
+def preflight_response(allowed: Iterable[str]) -> Response:
+    """A CORS preflight's answer (``server/cors.py``) from a Flask route: 204, no body, no type."""
+    response = Response(status=cors.PREFLIGHT_STATUS, headers=cors.preflight_headers(allowed, request.headers.items()))
+    response.headers.remove("Content-Type")
+    return response
 
 
 def ok(message: str, result: Any, **extra: Any) -> Response:

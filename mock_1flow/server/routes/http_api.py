@@ -26,12 +26,13 @@ from typing import Any, Callable
 from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from .. import cors
 from ..errors import ApiError
 from ..gate import authorize
 from ..projects import Project
 from ..runtime import Runtime, current_runtime
 from ..store import ProjectState, object_id
-from .common import json_response, ok, validated
+from .common import json_response, ok, preflight_response, validated
 from .sdk import host_name
 
 log = logging.getLogger("mock_1flow")
@@ -132,6 +133,8 @@ def _serve(region: str, rest: str) -> Response:
         raise ApiError(404, "unknown_endpoint", f"1Flow's HTTP API has no {request.method} {PREFIX}/{name}; it has POST "
                        f"{', '.join(PREFIX + '/' + n for n in _OPERATIONS)} ({DOCS}).")
     if request.method == "OPTIONS":  # as the SDK API's hot path answers it
+        if cors.is_preflight(request.method, request.headers.items()):
+            return preflight_response(ALLOWED.split(", "))
         return Response(status=200, headers={"Allow": ALLOWED})
     if request.method != "POST":
         raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {PREFIX}/{name}; send a POST.",
@@ -247,7 +250,20 @@ def batch(state: ProjectState, body: Any) -> Response:
     return ok("Batch processed", {"identified": identified, "stored": stored, "duplicates": duplicates})
 
 
+def allow_origin(response: Response) -> Response:
+    """``after_request``: every answer of this API (errors, faults and stubs too) may be read
+    by any origin, as 1Flow's services allow (``server/cors.py``). Registered after the
+    journal's hook, so it runs first and the journal shows the header."""
+    req = request._get_current_object()
+    if req.path.startswith("/__admin") or cors.has_allow_origin(response.headers.items()):
+        return response
+    if request_scope(current_runtime(), req.path, req.host, req.headers) is not None:
+        response.headers[cors.ALLOW_ORIGIN[0]] = cors.ALLOW_ORIGIN[1]
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """The path form's routes, and the host form's hook (after the core's fault hook)."""
+    """The path form's routes, the host form's hook (after the core's fault hook), CORS."""
     app.register_blueprint(bp)
     app.before_request(serve_host_form)
+    app.after_request(allow_origin)
