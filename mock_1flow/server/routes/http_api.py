@@ -254,7 +254,7 @@ def allow_origin(response: Response) -> Response:
     """``after_request``: every answer of this API (errors, faults and stubs too) may be read
     by any origin, as 1Flow's services allow (``server/cors.py``). Registered after the
     journal's hook, so it runs first and the journal shows the header."""
-    req = request._get_current_object()
+    req = request._get_current_object()  # type: ignore[attr-defined]
     if req.path.startswith("/__admin") or cors.has_allow_origin(response.headers.items()):
         return response
     if request_scope(current_runtime(), req.path, req.host, req.headers) is not None:
