@@ -35,6 +35,7 @@ class Runtime:
     regions: tuple[str, ...]
     surveys: dict[str, Any] = field(default_factory=lambda: _fixture("surveys.json"))
     announcements: dict[str, Any] = field(default_factory=lambda: _fixture("announcements.json"))
+    before_reset: list[Callable[[], None]] = field(default_factory=list)  # barriers: run before anything is forgotten
     on_reset: list[Callable[[], None]] = field(default_factory=list)
     stubs: StubSet = field(default_factory=StubSet)
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
@@ -74,6 +75,8 @@ class Runtime:
 
     def reset(self) -> None:
         """Back to the state right after start-up: projects from the file, no data, no journal."""
+        for hook in self.before_reset:
+            hook()
         self.store.reset()
         for hook in self.on_reset:
             hook()
