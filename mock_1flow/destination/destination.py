@@ -91,6 +91,7 @@ class _Lane:
         self.device_id, self.context = device_id, context
         self.analytic: str | None = None
         self.batch: list[Queued] = []
+        self.order = 0  # creation order: flush sends the lanes' batches in it
         self.ops: deque[Op] = deque()
         self.running = False
 
@@ -128,6 +129,9 @@ class Destination:
         self.on_outcome = on_outcome
         self.lanes: dict[str, _Lane] = {}  # device id (or identified userId) -> its lane
         self._every_lane: list[_Lane] = []  # a lane whose key moved to another still has events to send
+        # the lanes with a batch queued: flush visits these, not every device ever seen (a
+        # long-lived destination, the ingest's, knows many)
+        self._batched: dict[_Lane, None] = {}
         self.report = Report()
         self.deadline: float | None = None  # time.monotonic() after which nothing more is sent
         self._stop_reason: str | None = None
@@ -162,7 +166,7 @@ class Destination:
     def flush(self) -> list[Outcome]:
         """Send every queued batch and wait for every lane; returns the outcomes finalised
         since the last :meth:`process` or :meth:`flush`."""
-        for lane in self._every_lane:
+        for lane in sorted(self._batched, key=lambda lane: lane.order):
             self._send_batch(lane)
         self.wait()
         return self._take_recent()
@@ -259,6 +263,7 @@ class Destination:
         lane = self.lanes.get(device_id)
         if lane is None:
             lane = self.lanes[device_id] = _Lane(device_id, wire.device_context(event))
+            lane.order = len(self._every_lane)
             self._every_lane.append(lane)
         if call.method == "identify":
             self._send_batch(lane)  # the anonymous user's events go out under its own id first
@@ -269,6 +274,7 @@ class Destination:
             self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return
         parameters = {} if call.parameters is None else call.parameters
+        self._batched[lane] = None
         lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform),
                            base, pending))
         if self.batch_size is not None and len(lane.batch) >= self.batch_size:
@@ -289,6 +295,7 @@ class Destination:
     # -- lanes: one device's requests, in order -----------------------------------------
 
     def _send_batch(self, lane: _Lane) -> None:
+        self._batched.pop(lane, None)
         if lane.batch:
             queue, lane.batch = lane.batch, []
             self._submit(lane, self._track_op(queue))
