@@ -232,6 +232,9 @@ class Destination:
         if stopped:
             return self._complete(None, _stopped_outcome(base, stopped))
         matching = [subscription for subscription in self.subscriptions if subscription.matches(event)]
+        if matching and not self.profile.hooked(kind):  # a mapping's trigger matches, but the runtime never calls it
+            return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"the {self.profile.name} profile's runtime hands "
+                                              f"a destination no {kind} calls (hooks: {', '.join(self.profile.hooks)})"))
         if not matching:
             if kind in UNSUBSCRIBED:
                 return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"1Flow does not take {kind} calls"))
