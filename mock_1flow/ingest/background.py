@@ -32,6 +32,7 @@ RETRY_WINDOW = 4 * 3600.0  # seconds, as Segment documents it
 FIRST_WAIT = 60.0  # the mock's choice (see the module docstring)
 DEFAULT_SPEEDUP = 3600.0
 DEFAULT_QUEUE_BYTES = 16 * 1024 * 1024
+QUEUE_FULL_RETRY_AFTER = 1  # seconds: the worker drains a full queue's head within that (the mock's choice)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class BackgroundDelivery:
         """Queue ``job`` for its first attempt now; :class:`QueueFull` when it does not fit."""
         with self._cond:
             if self.bytes + job.size > self.max_bytes and self.bytes > 0:
-                raise QueueFull(max(1, round(self.schedule.wait(1))))
+                raise QueueFull(QUEUE_FULL_RETRY_AFTER)
             self.bytes += job.size
             heapq.heappush(self._due, (time.monotonic(), next(self._order), job))
             if self._thread is None or not self._thread.is_alive():
