@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..server.config import DEFAULT_BODY_TIMEOUT, ERROR_PROFILES, LOOPBACK_NETWORKS, MockConfig
+from ..server.config import (DEFAULT_BODY_TIMEOUT, DEFAULT_INGEST_QUEUE_BYTES, DEFAULT_INGEST_RETRY_SPEEDUP, ERROR_PROFILES,
+                             INGEST_DELIVERY_MODES, LOOPBACK_NETWORKS, MockConfig)
 from ..server.events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES
 from ..server.faults import fault_from_text
 from ..server.journal import DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS
@@ -163,6 +164,14 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="Serve HTTPS with your own certificate chain (PEM); needs --tls-key.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The private key (PEM) of --tls-cert.")
+@click.option("--ingest-delivery", type=click.Choice(INGEST_DELIVERY_MODES), default="sync", show_default=True,
+              help="Segment ingest: sync delivers before answering (503/429 when a retry can cure a failure); async "
+                   "answers 200 once a batch is valid and delivers and retries in the background, as Segment does. "
+                   "A source's 'delivery' in the projects file wins.")
+@click.option("--ingest-queue-bytes", default=DEFAULT_INGEST_QUEUE_BYTES, show_default=True, type=click.IntRange(1),
+              help="async delivery: the most bytes of accepted, undelivered events held; past it a batch gets 429.")
+@click.option("--ingest-retry-speedup", default=DEFAULT_INGEST_RETRY_SPEEDUP, show_default=True, type=click.FloatRange(min=1),
+              help="async delivery: Segment's four hours of retries divided by this (1: real time).")
 @click.option("--access-log", "-v", "access_log", is_flag=True,
               help="Print one line per request on stderr: method, path, status, key, region, duration, fault.")
 def serve(
@@ -186,6 +195,9 @@ def serve(
     state_file: Path | None,
     threads: int,
     access_log: bool,
+    ingest_delivery: str = "sync",
+    ingest_queue_bytes: int = DEFAULT_INGEST_QUEUE_BYTES,
+    ingest_retry_speedup: float = DEFAULT_INGEST_RETRY_SPEEDUP,
     tls: bool = False,
     tls_dir: Path | None = None,
     tls_cert: Path | None = None,
@@ -221,6 +233,9 @@ def serve(
             stubs=[spec for path in stub_files for spec in _read_stubs(path, journal_body_max)],
             access_log=access_log,
             state_file=str(state_file.resolve()) if state_file else None,
+            ingest_delivery=ingest_delivery,
+            ingest_queue_bytes=ingest_queue_bytes,
+            ingest_retry_speedup=ingest_retry_speedup,
         )
         config.host_regions.update(dict(host_regions))
         config.http_api_hosts.update(dict(http_api_hosts))

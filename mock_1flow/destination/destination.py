@@ -92,6 +92,7 @@ class _Lane:
         self.device_id, self.context = device_id, context
         self.analytic: str | None = None
         self.batch: list[Queued] = []
+        self.order = 0  # creation order: flush sends the lanes' batches in it
         self.ops: deque[Op] = deque()
         self.running = False
 
@@ -130,6 +131,9 @@ class Destination:
         self.on_outcome = on_outcome
         self.lanes: dict[str, _Lane] = {}  # device id (or identified userId) -> its lane
         self._every_lane: list[_Lane] = []  # a lane whose key moved to another still has events to send
+        # the lanes with a batch queued: flush visits these, not every device ever seen (a
+        # long-lived destination, the ingest's, knows many)
+        self._batched: dict[_Lane, None] = {}
         self.report = Report()
         # deduplicate: a messageId seen before is dropped as a duplicate (Segment delivers an
         # event once per messageId: twilio.com/docs/segment/guides/duplicate-data), so the
@@ -168,7 +172,7 @@ class Destination:
     def flush(self) -> list[Outcome]:
         """Send every queued batch and wait for every lane; returns the outcomes finalised
         since the last :meth:`process` or :meth:`flush`."""
-        for lane in self._every_lane:
+        for lane in sorted(self._batched, key=lambda lane: lane.order):
             self._send_batch(lane)
         self.wait()
         return self._take_recent()
@@ -245,6 +249,9 @@ class Destination:
         if stopped:
             return self._complete(None, _stopped_outcome(base, stopped))
         matching = [subscription for subscription in self.subscriptions if subscription.matches(event)]
+        if matching and not self.profile.hooked(kind):  # a mapping's trigger matches, but the runtime never calls it
+            return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"the {self.profile.name} profile's runtime hands "
+                                              f"a destination no {kind} calls (hooks: {', '.join(self.profile.hooks)})"))
         if not matching:
             if kind in UNSUBSCRIBED:
                 return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"1Flow does not take {kind} calls"))
@@ -276,6 +283,7 @@ class Destination:
         lane = self.lanes.get(device_id)
         if lane is None:
             lane = self.lanes[device_id] = _Lane(device_id, wire.device_context(event))
+            lane.order = len(self._every_lane)
             self._every_lane.append(lane)
         if call.method == "identify":
             self._send_batch(lane)  # the anonymous user's events go out under its own id first
@@ -286,6 +294,7 @@ class Destination:
             self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return
         parameters = {} if call.parameters is None else call.parameters
+        self._batched[lane] = None
         lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform),
                            base, pending))
         if self.batch_size is not None and len(lane.batch) >= self.batch_size:
@@ -306,6 +315,7 @@ class Destination:
     # -- lanes: one device's requests, in order -----------------------------------------
 
     def _send_batch(self, lane: _Lane) -> None:
+        self._batched.pop(lane, None)
         if lane.batch:
             queue, lane.batch = lane.batch, []
             self._submit(lane, self._track_op(queue))

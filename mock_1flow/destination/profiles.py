@@ -15,7 +15,8 @@ the web SDK's wire format is not public).
   properties})``, ``identifyUser.perform`` ``_1flow('identify', userId, {...traits})``.
 - ``mobile``: the mobile destination's documented naming (segment-docs, the 1Flow
   destination page): Web's presets plus screen -> ``screen_<name>`` and page ->
-  ``page_<name>`` (``screen_view`` / ``page_view`` when nameless, the mock's choice).
+  ``page_<name>`` (``screen_view`` / ``page_view`` when nameless: segment-docs
+  ``catalog/1flow-analytics/index.md``).
 - ``ios``: the iOS plugin (1Flow-Inc/1flow-segment-iOS ``OneFlowDestination.swift``):
   identify -> ``OneFlow.logUser(userId, userDetails: traits)`` only with a userId; track ->
   ``OneFlow.recordEventName(event, parameters: properties)``; screen -> the bare screen name
@@ -28,6 +29,12 @@ the web SDK's wire format is not public).
   ``destination-kit/action.ts``: ``removeEmptyValues`` then Ajv ``validateSchema``), so an
   invalid payload is dropped with Segment's wording. Not what Web (Actions) does; kept as a
   named choice for users who want Segment's validation.
+
+Each profile runs mappings only for the event types its runtime hands a destination (its
+hooks, :data:`HOOKS`): ``web`` gets no ``screen`` (a mapping triggered by ``type = "screen"``
+never runs in a browser); ``ios`` and ``android`` no ``page``; ``mobile`` and ``cloud`` every type.
+The nameless-call fallbacks ``screen_view`` / ``page_view`` are segment-docs'
+(``src/connections/destinations/catalog/1flow-analytics/index.md``).
 
 Every profile: identify without a userId is not sent (Segment's docs, the iOS plugin's
 guard, the Android SDK's ``logUser`` check). The Web (Actions) code would call
@@ -47,6 +54,28 @@ from .mapping import Subscription, load_subscriptions, resolve
 
 WEB, MOBILE, IOS, ANDROID, CLOUD = "web", "mobile", "ios", "android", "cloud"
 DEFAULT_PROFILE = WEB
+EVENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")  # Segment's spec
+
+# Which event types each runtime hands a destination at all (its hooks), with the source.
+# An event of another type never reaches the destination's mappings, whatever they say.
+HOOKS: dict[str, tuple[tuple[str, ...], str]] = {
+    WEB: (("track", "identify", "page", "group", "alias"),
+          "segmentio/action-destinations packages/browser-destination-runtime/src/plugin.ts generatePlugins "
+          "(the plugin defines track, page, alias, identify, group: no screen); segmentio/analytics-next "
+          "packages/core/src/queue/delivery.ts attempt() (no hook for the event's type: the plugin is not called)"),
+    MOBILE: (EVENT_TYPES,
+             "segment-docs src/connections/destinations/catalog/1flow-analytics/index.md (screen and page calls "
+             "documented); a cloud-mode destination receives every type"),
+    IOS: (("identify", "track", "screen", "group", "alias"),
+          "segmentio/analytics-swift Sources/Segment/Plugins.swift EventPlugin (identify, track, group, alias, "
+          "screen: no page); the 1Flow plugin implements identify, track, screen"),
+    ANDROID: (("identify", "track", "screen", "group", "alias"),
+              "segmentio/analytics-android core/src/main/java/com/segment/analytics/integrations/Integration.java "
+              "(identify, group, track, alias, screen: no page); the 1Flow plugin implements identify, track"),
+    CLOUD: (EVENT_TYPES,
+            "segmentio/action-destinations packages/core/src/destination-kit (the cloud runtime runs every event "
+            "through the subscriptions; the trigger decides)"),
+}
 
 
 @dataclass(frozen=True)
@@ -156,6 +185,16 @@ class Profile:
     platform: str | None = None
     sdk: str = "_1flow"
 
+    @property
+    def hooks(self) -> tuple[str, ...]:
+        """The event types this runtime hands the destination (:data:`HOOKS`)."""
+        return HOOKS[self.name][0]
+
+    def hooked(self, kind: Any) -> bool:
+        """Whether an event of type ``kind`` reaches the mappings (a type outside Segment's spec
+        is left to the mappings, which match none of it)."""
+        return kind not in EVENT_TYPES or kind in HOOKS[self.name][0]
+
     def subscriptions(self) -> list[Subscription]:
         """The profile's presets as subscriptions (what runs when no mappings are given)."""
         return load_subscriptions(list(self.presets))
@@ -174,6 +213,8 @@ class Profile:
     def calls(self, event: dict[str, Any], subscriptions: list[Subscription] | None = None) -> list[SdkCall]:
         """Every SDK call ``event`` causes under this profile (before the wire's own rules,
         such as identify without a userId not being sent)."""
+        if not self.hooked(event.get("type")):
+            return []
         return [self.call(s, event) for s in (self.subscriptions() if subscriptions is None else subscriptions)
                 if s.matches(event)]
 

@@ -1,4 +1,6 @@
-"""A requests transport that calls a Flask app in-process.
+"""Calling the mock in-process: the ingest's transport (function calls into the hot path),
+and a ``requests`` adapter that runs a Flask app through WSGI (kept for tests that drive a
+``requests`` session).
 
 Segment ingest runs events through the destination's real HTTP client; pointing that
 client at the same mock over a socket would need a free worker thread per nested call.
@@ -15,17 +17,20 @@ of a 429 or 5xx is kept in :attr:`InProcessAdapter.retry_after` for the ingest t
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import requests
 from flask import Flask
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from ..destination.client import Reply, TransportError
 from ..server import wsgi
+from ..server.hotpath import KEY_HEADER, REASONS, Request
 
 INPROCESS_URL = "http://mock-1flow.inprocess"
 
@@ -97,3 +102,71 @@ def inprocess_session(app: Flask, headers: dict[str, str] | None = None, via: st
     session.trust_env = False
     session.mount(INPROCESS_URL, InProcessAdapter(app, headers, via, gate))
     return session
+
+
+class HotPathTransport:
+    """The ingest destination client's transport: each request a function call into the SDK
+    API's hot path (:class:`~mock_1flow.server.hotpath.HotPath`: route, fault, stubs, gate,
+    validation, store, journal), no ``requests`` and no WSGI round trip. The journal entry,
+    its ``via`` link, faults (a latency fault sleeps this thread, a dropped connection is a
+    retryable :class:`~mock_1flow.destination.client.TransportError`) are those of a request
+    over a socket. A path the hot path does not serve goes to the Flask app as before.
+
+    ``gate(generation)``, when given, is a context manager around each call that may refuse
+    it (the ingest's reset barrier, for a delivery begun before a reset)."""
+
+    def __init__(self, hot: Any, via: str, gate: Callable[[int], AbstractContextManager[None]] | None = None) -> None:
+        self.hot = hot
+        self.via = via
+        self.gate = gate
+        self.generation = 0  # the delivery's, set by the ingest before it sends
+        self.retry_after: float | None = None
+
+    def __call__(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+                 params: dict[str, str] | None, timeout: float) -> Reply:
+        if self.gate is None:
+            return self._call(method, url, data, headers, params)
+        with self.gate(self.generation):
+            return self._call(method, url, data, headers, params)
+
+    def _call(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+              params: dict[str, str] | None) -> Reply:
+        target = url[len(INPROCESS_URL):] if url.startswith(INPROCESS_URL) else urlsplit(url).path
+        path, _, query = target.partition("?")
+        if params:
+            query = urlencode(params)
+        path = unquote(path) or "/"
+        sent = [("host", "localhost"), *((name.lower(), value) for name, value in headers.items())]
+        if data:
+            sent.append(("content-length", str(len(data))))
+        hot = self.hot
+        match = hot.route(method, path)
+        if match is None:
+            return self._fallback(method, path, query, sent, data)
+        started = time.perf_counter()
+        request = Request(method=method, path=path, query_string=query, headers=tuple(sent),
+                          key=headers.get(KEY_HEADER) or None, host="localhost",
+                          content_type=headers.get("Content-Type", ""),
+                          content_length=len(data) if data is not None else None, raw_names=True,
+                          via=self.via, body=data or None)
+        fired = hot.pick_fault(request, match)
+        if fired is not None and fired[1]:
+            time.sleep(fired[1])
+        reply = hot.respond(request, match, fired, started)
+        if reply.dropped:
+            raise TransportError("connection dropped by the mock", retryable=True)
+        fields = dict(reply.headers)
+        self._note_retry_after(reply.status, fields.get("Retry-After"))
+        return Reply(reply.status, fields, reply.body, REASONS.get(reply.status, ""))
+
+    def _fallback(self, method: str, path: str, query: str, sent: list[tuple[str, str]], data: bytes | None) -> Reply:
+        env = wsgi.environ(method, path, query, sent, data, server=("localhost", "80"), client="127.0.0.1")
+        env[wsgi.VIA] = self.via
+        outcome = contextvars.Context().run(wsgi.run, self.hot.fallback, env)
+        if outcome.dropped:
+            raise TransportError("connection dropped by the mock", retryable=True)
+        fields = {name: value for name, value in outcome.headers}
+        self._note_retry_after(outcome.status, fields.get("Retry-After"))
+        return Reply(outcome.status, fields, outcome.body, outcome.reason)
+
+    _note_retry_after = InProcessAdapter._note_retry_after

@@ -27,8 +27,10 @@ DEFAULT_LEDGER_MAX_BYTES = 32 * 1024 * 1024
 # The entry's tuple and key, the float and the ordered dict's slot, measured with
 # tracemalloc (tests/reliability/test_delivery_ledger.py keeps the estimate honest).
 ENTRY_OVERHEAD_BYTES = 280
+# ``async`` delivery (.background): accepted and not yet attempted; failed, a retry planned.
+QUEUED, RETRYING = "queued", "retrying"
 FINAL = (SENT, DROPPED)
-DELIVERY_STATES = (SENT, DROPPED, FAILED)
+DELIVERY_STATES = (SENT, DROPPED, FAILED, QUEUED, RETRYING)
 # The stored tuple, after its (write_key, message_id) key.
 FIELDS = ("project", "type", "status", "reason", "http_status", "error", "detail", "attempts", "updated")
 _STATUS, _ATTEMPTS, _SIZE = 2, 7, 9
@@ -58,27 +60,43 @@ class DeliveryLedger:
             entry = self._entries.get((write_key, message_id))
             return entry is not None and entry[_STATUS] in FINAL
 
+    def accepted(self, write_key: str, message_id: str) -> bool:
+        """Whether this event is already taken care of (queued, retrying, sent or dropped):
+        ``async`` delivery does not queue it again."""
+        with self._lock:
+            entry = self._entries.get((write_key, message_id))
+            return entry is not None and entry[_STATUS] != FAILED
+
     def record(self, write_key: str, project: str, outcomes: Iterable[Outcome]) -> None:
-        now = time.time()
-        entries = self._entries
+        """One attempt's outcomes: each event's entry updated, its attempts counted."""
         with self._lock:
             for outcome in outcomes:
-                key = (write_key, outcome.message_id)
-                previous = entries.pop(key, None)
-                if previous is None:
-                    self.recorded += 1
-                    attempts = 1
-                else:
-                    self.bytes -= previous[_SIZE]
-                    attempts = previous[_ATTEMPTS] + 1
-                size = ENTRY_OVERHEAD_BYTES + _strings_bytes(outcome.message_id, outcome.type, outcome.reason,
-                                                             outcome.error, outcome.detail)
-                entries[key] = (project, outcome.type, outcome.status, outcome.reason, outcome.http_status,
-                                outcome.error, outcome.detail, attempts, now, size)
-                self.bytes += size
-                while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):
-                    self.bytes -= entries.popitem(last=False)[1][_SIZE]
-                    self.dropped += 1
+                self._put(write_key, outcome.message_id, project, outcome.type, outcome.status, outcome.reason,
+                          outcome.http_status, outcome.error, outcome.detail, 1)
+
+    def queue(self, write_key: str, project: str, events: Iterable[tuple[str, str]]) -> None:
+        """``(message_id, type)`` accepted for background delivery: ``queued``, no attempt yet."""
+        with self._lock:
+            for message_id, kind in events:
+                self._put(write_key, message_id, project, kind, QUEUED, None, None, None, None, 0)
+
+    def _put(self, write_key: str, message_id: str, project: str, kind: str, status: str, reason: str | None,
+             http_status: int | None, error: str | None, detail: str | None, attempt: int) -> None:
+        entries = self._entries
+        key = (write_key, message_id)
+        previous = entries.pop(key, None)
+        if previous is None:
+            self.recorded += 1
+            attempts = attempt
+        else:
+            self.bytes -= previous[_SIZE]
+            attempts = previous[_ATTEMPTS] + attempt
+        size = ENTRY_OVERHEAD_BYTES + _strings_bytes(message_id, kind, reason, error, detail)
+        entries[key] = (project, kind, status, reason, http_status, error, detail, attempts, time.time(), size)
+        self.bytes += size
+        while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):
+            self.bytes -= entries.popitem(last=False)[1][_SIZE]
+            self.dropped += 1
 
     def size(self) -> int:
         return len(self._entries)

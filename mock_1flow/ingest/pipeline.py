@@ -2,18 +2,29 @@
 
 One destination per Segment source, kept across requests (as Segment keeps its
 destination's device ids) and rebuilt when the source's project changes (region, plan,
-deleted and re-created); its client is pointed at this same app in-process, so the 1Flow
-calls it makes are journaled like any other, marked with the source they came from.
+deleted and re-created); its client's transport calls this same mock's hot path as
+function calls (:class:`~.inprocess.HotPathTransport`), so the 1Flow calls it makes are
+journaled like any other, marked with the source they came from.
 
-At-least-once (the mock's design, see FIDELITY.md): the inner client does not retry; when
-a delivery fails for a reason a retry can cure (5xx, 429, dropped connection), the ingest
-answers the Segment client 503 or 429 so that *it* retries, and skips on the retry what
-already ended (the :class:`~.ledger.DeliveryLedger`, by messageId). One source's
-deliveries run one at a time, so each request's ``delivery`` summary counts its own events.
+Two delivery modes (a source's ``delivery``, else ``serve --ingest-delivery``):
+
+- ``sync`` (default; the mock's design, see FIDELITY.md): the events are delivered before
+  the answer. The inner client does not retry; when a delivery fails for a reason a retry
+  can cure (5xx, 429, dropped connection), the ingest answers the Segment client 503 or 429
+  so that *it* retries, and skips on the retry what already ended (the
+  :class:`~.ledger.DeliveryLedger`, by messageId).
+- ``async`` (Segment's own semantics): 200 once the batch is valid, delivery and retries in
+  the background (:mod:`.background`), each event's attempts and state in the ledger.
+
+One source's deliveries run one at a time, so each request's ``delivery`` summary counts its
+own events. A reset is a barrier: each reset starts a new generation; a delivery's calls run
+only in the generation it began in, and a reset waits for the calls in flight before it
+forgets anything.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections.abc import Iterator
@@ -26,7 +37,7 @@ import requests
 from flask import current_app
 
 from ..destination import wire
-from ..destination.client import OneFlowClient
+from ..destination.client import OneFlowClient, TransportError
 from ..destination.destination import Destination
 from ..destination.mapping import load_subscriptions
 from ..destination.outcomes import FAILED, Outcome, Report
@@ -35,16 +46,29 @@ from ..paths import DEFAULT_PROJECTS_FILE
 from ..server.faults import MAX_LATENCY_MS
 from ..server.projects import Project, Source
 from ..server.runtime import Runtime
-from .inprocess import INPROCESS_URL, InProcessAdapter, inprocess_session
-from .ledger import DeliveryLedger
+from .background import BackgroundDelivery, Job, RetrySchedule
+from .inprocess import INPROCESS_URL, HotPathTransport
+from .ledger import QUEUED, RETRYING, DeliveryLedger
 from .sources import mappings_path
 
+VIA_PREFIX = "segment:"
 BARRIER_TIMEOUT = MAX_LATENCY_MS / 1000 + 5  # a reset waits at most this for the ingest's calls in flight
 EXTENSION_KEY = "mock_1flow.ingest"
+SYNC, ASYNC = "sync", "async"
+DELIVERY_MODES = (SYNC, ASYNC)
+DEFAULT_DELIVERY = SYNC
 
 
 class UnknownSource(Exception):
     """The source's project is gone (deleted through the admin API or a provider state)."""
+
+
+class StaleDelivery(TransportError):
+    """A delivery's call to the mock after a reset: refused, so nothing of what was sent
+    before the reset lands in the state after it."""
+
+    def __init__(self) -> None:
+        super().__init__("the mock was reset during this delivery: not sent", retryable=False)
 
 
 @dataclass
@@ -53,13 +77,9 @@ class _Route:
 
     signature: tuple[str, str, str]
     destination: Destination
-    adapter: InProcessAdapter
+    transport: HotPathTransport
+    project: str
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class StaleDelivery(requests.ConnectionError):
-    """A delivery's call to the mock after a reset: refused, so nothing of what was sent
-    before the reset lands in the state after it."""
 
 
 @dataclass
@@ -67,19 +87,17 @@ class IngestState:
     routes: dict[str, _Route] = field(default_factory=dict)
     ledger: DeliveryLedger = field(default_factory=DeliveryLedger)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # The reset barrier: each reset starts a new generation; a delivery's in-process calls
-    # run only in the generation the delivery began in, and a reset waits for the calls in
-    # flight (milliseconds; as long as a latency fault holds one) before forgetting anything.
     generation: int = 0
     active: int = 0
     gate: threading.Condition = field(default_factory=threading.Condition)
+    background: BackgroundDelivery | None = None
 
     @contextmanager
     def call(self, generation: int) -> Iterator[None]:
         """One in-process call of a delivery begun in ``generation``."""
         with self.gate:
             if generation != self.generation:
-                raise StaleDelivery("the mock was reset during this delivery: not sent")
+                raise StaleDelivery()
             self.active += 1
         try:
             yield
@@ -95,9 +113,15 @@ class IngestState:
             self.generation += 1
             self.gate.wait_for(lambda: self.active == 0, timeout=BARRIER_TIMEOUT)
 
+    def current(self) -> int:
+        with self.gate:
+            return self.generation
+
     def clear(self) -> None:
         with self.lock:
             self.routes.clear()
+        if self.background is not None:
+            self.background.clear()
         self.ledger.clear()
 
 
@@ -113,11 +137,15 @@ class Delivery:
 
 
 def ingest_state(runtime: Runtime) -> IngestState:
-    """This app's destinations and ledger, emptied when the runtime resets."""
+    """This app's destinations, ledger and background queue, emptied when the runtime resets."""
     app = current_app._get_current_object()
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
         state = app.extensions[EXTENSION_KEY] = IngestState()
+        config = runtime.config
+        state.background = BackgroundDelivery(
+            lambda job, last: _attempt_job(state, job, last), state.current,
+            RetrySchedule(config.ingest_retry_speedup), config.ingest_queue_bytes)
         runtime.before_reset.append(state.barrier)
         runtime.on_reset.append(state.clear)
     return state
@@ -130,6 +158,11 @@ def source_project(runtime: Runtime, source: Source) -> Project:
     return project
 
 
+def delivery_mode(runtime: Runtime, source: Source) -> str:
+    """The source's ``delivery``, else the server's (``serve --ingest-delivery``)."""
+    return source.delivery or runtime.config.ingest_delivery
+
+
 def _route(runtime: Runtime, state: IngestState, source: Source, project: Project) -> _Route:
     region = source.region or project.region
     signature = (project.key, region, project.plan)
@@ -137,15 +170,35 @@ def _route(runtime: Runtime, state: IngestState, source: Source, project: Projec
         route = state.routes.get(source.write_key)
         if route is not None and route.signature == signature:
             return route
-        settings = Settings(project_api_key=project.key, region=region, url=INPROCESS_URL)
-        session = inprocess_session(current_app._get_current_object(), via=f"segment:{source.write_key}",
-                                    gate=state.call)
-        client = OneFlowClient(settings, session=session, max_retries=0)
+        settings = Settings(project_api_key=project.key, region=region, url=INPROCESS_URL, profile=source.profile)
+        client = OneFlowClient(settings, max_retries=0)
+        transport = HotPathTransport(current_app._get_current_object().wsgi_app, VIA_PREFIX + source.write_key, state.call)
+        client.transport = transport  # the function-call transport in place of libcurl
         projects_file = runtime.config.projects_file or DEFAULT_PROJECTS_FILE
-        subscriptions = load_subscriptions(mappings_path(source, projects_file.resolve().parent))
-        route = _Route(signature, Destination(settings, subscriptions, client=client), session.get_adapter(INPROCESS_URL))
+        path = mappings_path(source, projects_file.resolve().parent)
+        subscriptions = None if path is None else load_subscriptions(path)  # None: the profile's presets
+        destination = Destination(settings, subscriptions, client=client, profile=source.profile)
+        route = _Route(signature, destination, transport, project.key)
         state.routes[source.write_key] = route
         return route
+
+
+def _run(state: IngestState, route: _Route, write_key: str, events: list[dict[str, Any]],
+         generation: int) -> tuple[list[Outcome], int, float | None, bool]:
+    """Deliver ``events`` once (those not already ended); returns the outcomes, how many were
+    skipped as already delivered, the largest downstream Retry-After, and whether a reset
+    came in between (then nothing is recorded)."""
+    outcomes: list[Outcome] = []
+    with route.lock:
+        route.transport.generation = generation
+        route.transport.retry_after = None
+        fresh = [e for e in events if not state.ledger.done(write_key, wire.message_id(e))]
+        destination = route.destination
+        for event in fresh:
+            outcomes.extend(destination.process(event))
+        outcomes.extend(destination.flush())
+        destination.report.outcomes.clear()  # the ledger keeps what matters, bounded
+        return outcomes, len(events) - len(fresh), route.transport.retry_after, state.current() != generation
 
 
 def deliver(runtime: Runtime, source: Source, events: list[dict[str, Any]]) -> Delivery:
@@ -153,23 +206,12 @@ def deliver(runtime: Runtime, source: Source, events: list[dict[str, Any]]) -> D
     state = ingest_state(runtime)
     project = source_project(runtime, source)
     route = _route(runtime, state, source, project)
-    outcomes: list[Outcome] = []
-    with route.lock:
-        with state.gate:
-            generation = route.adapter.generation = state.generation
-        route.adapter.retry_after = None
-        fresh = [e for e in events if not state.ledger.done(source.write_key, wire.message_id(e))]
-        for event in fresh:
-            outcomes.extend(route.destination.process(event))
-        outcomes.extend(route.destination.flush())
-        route.destination.report.outcomes.clear()  # the ledger keeps what matters, bounded
-        with state.gate:
-            reset = generation != state.generation
-        if not reset:
-            state.ledger.record(source.write_key, project.key, outcomes)
-        downstream_retry_after = route.adapter.retry_after
+    generation = state.current()
+    outcomes, duplicates, downstream_retry_after, reset = _run(state, route, source.write_key, events, generation)
+    if not reset:
+        state.ledger.record(source.write_key, project.key, outcomes)
     summary = Report(outcomes).summary()
-    summary["duplicates"] = len(events) - len(fresh)
+    summary["duplicates"] = duplicates
     if reset:  # accepted before the reset, forgotten by it like everything else: no retry
         summary["reset"] = True
         return Delivery(summary)
@@ -183,6 +225,44 @@ def deliver(runtime: Runtime, source: Source, events: list[dict[str, Any]]) -> D
     return Delivery(summary, 503, None, reasons)
 
 
+def enqueue(runtime: Runtime, source: Source, events: list[dict[str, Any]], size: int) -> Delivery:
+    """``async``: queue ``events`` (``size``: their JSON bytes) for background delivery; events
+    already accepted (queued, retrying, sent or dropped) are not queued again. Raises
+    :class:`~.background.QueueFull` when the queue cannot take them."""
+    state = ingest_state(runtime)
+    project = source_project(runtime, source)
+    _route(runtime, state, source, project)  # built here, in the app's context, for the worker
+    fresh = [e for e in events if not state.ledger.accepted(source.write_key, wire.message_id(e))]
+    summary: dict[str, Any] = {"events": len(fresh), "queued": len(fresh), "duplicates": len(events) - len(fresh)}
+    if fresh:
+        assert state.background is not None
+        share = size if len(fresh) == len(events) else max(1, size * len(fresh) // max(1, len(events)))
+        state.background.submit(Job(source.write_key, fresh, share, state.current()))
+        state.ledger.queue(source.write_key, project.key, [(wire.message_id(e), str(e.get("type"))) for e in fresh])
+    return Delivery(summary)
+
+
+def _attempt_job(state: IngestState, job: Job, last: bool) -> list[dict[str, Any]]:
+    """One background attempt: the job's events through their source's destination; returns
+    those to retry (none when ``last``: their failure is then final)."""
+    with state.lock:
+        route = state.routes.get(job.write_key)
+    if route is None:  # the mock was reset (routes cleared) after the job was taken
+        return []
+    outcomes, _, _, reset = _run(state, route, job.write_key, job.events, job.generation)
+    if reset:
+        return []
+    retry_ids = set() if last else {o.message_id for o in outcomes if o.status == FAILED and _retryable(o.http_status)}
+    if retry_ids:
+        outcomes = [dataclasses.replace(o, status=RETRYING) if o.message_id in retry_ids else o for o in outcomes]
+    state.ledger.record(job.write_key, route.project, outcomes)
+    return [e for e in job.events if wire.message_id(e) in retry_ids]
+
+
 def _retryable(http_status: int | None) -> bool:
     """What a later attempt can cure: no response (dropped, refused), 429, or 5xx."""
     return http_status is None or http_status == 429 or http_status >= 500
+
+
+__all__ = ["ASYNC", "DEFAULT_DELIVERY", "DELIVERY_MODES", "QUEUED", "SYNC", "Delivery", "UnknownSource",
+           "deliver", "delivery_mode", "enqueue", "ingest_state", "source_project"]

@@ -29,7 +29,8 @@ from ..server.routes.common import dumps
 from ..server.runtime import EXTENSION_KEY, Runtime, current_runtime
 from ..server.stubs import Scope
 from ..server.validation import MalformedJson, operation_validators, parse_json
-from .pipeline import UnknownSource, deliver, source_project
+from .background import QueueFull
+from .pipeline import ASYNC, UnknownSource, deliver, delivery_mode, enqueue, source_project
 
 EVENT_LIMIT = 32 * 1024
 BATCH_LIMIT = 500 * 1024
@@ -150,15 +151,19 @@ def _check(operation_id: str, body: Any) -> None:
         raise SegmentError(400, "invalid_request", f"Invalid request at {pointer or '(root)'}: {problem.message}.")
 
 
-def _check_events(events: list[dict[str, Any]]) -> None:
+def _check_events(events: list[dict[str, Any]]) -> int:
+    """Each event's size and ids checked; returns their JSON bytes in all."""
+    total = 0
     for index, event in enumerate(events):
         size = len(dumps(event))
+        total += size
         if size > EVENT_LIMIT:
             raise SegmentError(
                 400, "event_too_large", f"Event {index} is {size} bytes; Segment accepts at most {EVENT_LIMIT} bytes per event."
             )
         if not event.get("userId") and not event.get("anonymousId"):
             raise SegmentError(400, "invalid_request", f"Event {index} has neither userId nor anonymousId; send at least one.")
+    return total
 
 
 def _request_source() -> tuple[Any, Source]:
@@ -172,8 +177,18 @@ def _request_source() -> tuple[Any, Source]:
 
 
 def _accept(events: list[dict[str, Any]], source: Source) -> Response:
-    _check_events(events)
-    delivery = deliver(current_runtime(), source, events)
+    size = _check_events(events)
+    runtime = current_runtime()
+    if delivery_mode(runtime, source) == ASYNC:
+        try:
+            g.delivery = enqueue(runtime, source, events, size).summary
+        except QueueFull as full:
+            raise SegmentError(429, "rate_limited",
+                               f"The ingest's delivery queue is full ({runtime.config.ingest_queue_bytes} bytes of events "
+                               f"not yet delivered); retry after {full.retry_after} s. Nothing of this batch was accepted.",
+                               {"Retry-After": str(full.retry_after)}) from None
+        return _segment_response(200, {"success": True})
+    delivery = deliver(runtime, source, events)
     g.delivery = delivery.summary
     if delivery.retry_status == 429:
         raise SegmentError(429, "rate_limited",

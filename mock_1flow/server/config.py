@@ -28,6 +28,9 @@ grants (FIDELITY.md, "Admin API security")."""
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_BODY_BYTES_BOUND = 64 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 10.0
+INGEST_DELIVERY_MODES = ("sync", "async")  # mock_1flow/ingest/pipeline.py
+DEFAULT_INGEST_QUEUE_BYTES = 16 * 1024 * 1024  # mock_1flow/ingest/background.py
+DEFAULT_INGEST_RETRY_SPEEDUP = 3600.0  # Segment's four hours of retries become four seconds
 
 
 @dataclass
@@ -56,6 +59,9 @@ class MockConfig:
     state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
     access_log: bool = False  # one line per request on stderr (serve --access-log)
     proxy: dict | None = None  # mock-1flow proxy: mock_1flow.proxy.forward.ProxyConfig fields
+    ingest_delivery: str = "sync"  # serve --ingest-delivery: a source's ``delivery`` when it names none
+    ingest_queue_bytes: int = DEFAULT_INGEST_QUEUE_BYTES  # async delivery: accepted events held at most
+    ingest_retry_speedup: float = DEFAULT_INGEST_RETRY_SPEEDUP  # async delivery: Segment's schedule compressed
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
@@ -68,6 +74,12 @@ class MockConfig:
         self.admin_networks = tuple(ipaddress.ip_network(net, strict=False) for net in self.admin_allow)
         if self.body_timeout <= 0:
             raise ValueError("the body timeout must be positive")
+        if self.ingest_delivery not in INGEST_DELIVERY_MODES:
+            raise ValueError(f"the ingest delivery must be one of {', '.join(INGEST_DELIVERY_MODES)}, not {self.ingest_delivery!r}")
+        if isinstance(self.ingest_queue_bytes, bool) or not isinstance(self.ingest_queue_bytes, int) or self.ingest_queue_bytes < 1:
+            raise ValueError(f"the ingest queue's byte cap must be a whole number of bytes, at least 1, not {self.ingest_queue_bytes!r}")
+        if not self.ingest_retry_speedup > 0:
+            raise ValueError(f"the ingest retry speed-up must be positive (1: Segment's real schedule), not {self.ingest_retry_speedup!r}")
 
     def admin_allowed(self, address: str | None) -> bool:
         """Whether ``address`` may use /__admin; IPv4-mapped IPv6 (``::ffff:127.0.0.1``,

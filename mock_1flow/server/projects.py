@@ -47,6 +47,8 @@ class Source:
     project: str
     region: str | None = None
     mappings: str | None = None
+    profile: str = "web"  # the destination's runtime profile, as ``send``'s default
+    delivery: str | None = None  # "sync" | "async"; None: the server's (serve --ingest-delivery)
 
 
 @dataclass

@@ -62,8 +62,8 @@ def test_segment_sdk_events_land_exactly_as_the_destination_maps_them():
         client.join()
         # The same events through the destination straight to a second mock: the expected state.
         settings = Settings(project_api_key=PROJECT, region="us", url=direct.url)
-        # The subscriptions the ingest runs for a source without mappings (ingest/pipeline.py).
-        report = Destination(settings, load_subscriptions()).send(events)
+        # What the ingest runs for the fixture's source: profile mobile, its presets (no mappings).
+        report = Destination(settings, load_subscriptions(), profile="mobile").send(events)
         expected = project_state(direct)
         actual = project_state(via_segment)
         segment_calls = via_segment.admin("requests", params={"path": "/v1/batch"})["requests"]
