@@ -21,7 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import orjson
@@ -96,6 +96,14 @@ class PoolTransport:
             target += "?" + urlencode(params)
         response = self.pool.urlopen(method, target, body=data, headers=headers, timeout=timeout, redirect=False)
         return Reply(response.status, response.headers, response.data, response.reason or "")
+
+
+class Transport(Protocol):
+    """What sends one request for the client: an HTTP transport here, or the ingest's
+    function calls into the mock (``ingest.inprocess.HotPathTransport``)."""
+
+    def __call__(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+                 params: dict[str, str] | None, timeout: float) -> Any: ...
 
 
 class TransportError(Exception):
@@ -302,7 +310,7 @@ class OneFlowClient:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         self.settings = settings
-        self.transport = default_transport(settings.api_base, pool_size) if session is None else SessionTransport(session)
+        self.transport: Transport = default_transport(settings.api_base, pool_size) if session is None else SessionTransport(session)
         self.timeout = timeout
         self.retry = RetryPolicy(total=max_retries, connect=None, read=None, status=None, other=0, redirect=0,
                                  allowed_methods=None, backoff_factor=backoff, backoff_max=max_backoff,

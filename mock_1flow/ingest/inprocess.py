@@ -169,4 +169,5 @@ class HotPathTransport:
         self._note_retry_after(outcome.status, fields.get("Retry-After"))
         return Reply(outcome.status, fields, outcome.body, outcome.reason)
 
-    _note_retry_after = InProcessAdapter._note_retry_after
+    def _note_retry_after(self, status: int, value: str | None) -> None:
+        InProcessAdapter._note_retry_after(self, status, value)  # type: ignore[arg-type]  # same fields
