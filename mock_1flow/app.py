@@ -39,6 +39,9 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     # 1Flow's HTTP API: its /{region}/v1 routes, and a hook (after the core's fault hook) that
     # answers /v1/... itself when the Host is api.1flow.app, before Segment's /v1 views could.
     http_api.init_app(app)
+    if config.store:  # admin routes see other instances' writes too (the SDK API syncs in its fault check)
+        shared = runtime.store.shared  # type: ignore[attr-defined]
+        app.before_request(lambda: shared.sync())
     if config.access_log:
         enable_access_log(app, runtime)
     return app

@@ -52,6 +52,7 @@ class MockConfig:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
     access_log: bool = False  # one line per request on stderr (serve --access-log)
+    store: str | None = None  # serve --store redis://HOST:PORT/DB: the state in Redis (server/state/redis)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
