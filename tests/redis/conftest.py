@@ -53,7 +53,13 @@ class RedisServer:
                     raise RuntimeError(f"redis-server did not start on port {self.port}") from None
                 time.sleep(0.02)
 
-    def stop(self) -> None:
+    def stop(self, save: bool = False) -> None:
+        """Stop it; ``save``: write its data to its folder first, so the next start has it back."""
+        if save and self.process is not None:
+            try:
+                self.client().shutdown(save=True)
+            except redis.ConnectionError:  # the connection closes as it shuts down
+                pass
         if self.process is not None:
             self.process.terminate()
             self.process.wait(10)
