@@ -9,6 +9,7 @@ operations through it as the scripts of :mod:`.lua`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable
@@ -80,15 +81,17 @@ class Shared:
         self.url = url
         self.redis_errors: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
         self.response_error = redis.ResponseError
+        self.no_script = redis.exceptions.NoScriptError
         self.client: redis.Redis = redis.Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 1),
             health_check_interval=0,
         )
-        self.scripts = {name: self.client.register_script(getattr(lua, name)) for name in (
+        self.scripts = {name: getattr(lua, name) for name in (
             "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
-            "SYNC", "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_CLEAR",
+            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_CLEAR",
             "JOURNAL_FORGET", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
         )}
+        self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
         self.gen = -1
         self.sync_lock = threading.Lock()
         self.on_sync: list[Callable[[], None]] = []  # reloaders of what instances cache (projects, faults, parts)
@@ -104,8 +107,12 @@ class Shared:
 
     def run(self, name: str, *args: Any) -> Any:
         """Run script ``name``; Redis down or flushed raises :class:`StoreUnavailable`."""
+        execute = self.client.execute_command
         try:
-            return self.scripts[name](args=args)
+            try:
+                return execute("EVALSHA", self.shas[name], 0, *args)
+            except self.no_script:  # a Redis restarted or flushed with SCRIPT FLUSH: load it again
+                return execute("EVAL", self.scripts[name], 0, *args)
         except self.redis_errors as exc:
             raise self.unavailable(exc) from None
         except self.response_error as exc:
@@ -124,10 +131,11 @@ class Shared:
         """Once per request: notice a lost Redis (``broken``), and reload what admin writes on
         any instance changed (projects, faults, stubs, content) when the generation moved."""
         try:
-            gen = self.run("SYNC")
-        except StoreUnavailable as exc:
-            self.broken = exc
+            found = self.client.get("m1f:gen")  # every seeding sets it; a flush takes it away
+        except self.redis_errors as exc:
+            self.broken = self.unavailable(exc)
             return
+        gen = -1 if found is None else int(found)
         if gen < 0:
             self.broken = self.flushed()
             return

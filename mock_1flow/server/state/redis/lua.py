@@ -7,7 +7,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 
 =================  =========================================================================
 ``m1f:schema``     the layout's version; absent = flushed (the mock answers 503 until reset)
-``m1f:gen``        bumped by every admin write; instances reload projects, faults, parts
+``m1f:gen``        bumped by every admin write (instances reload projects, faults, parts); read once a request
 ``m1f:projects``   hash key -> project JSON; ``m1f:plist`` their order
 ``m1f:parts``      the state parts (stubs, content) as one JSON document
 ``m1f:keys``       set of project keys that hold data
@@ -228,12 +228,6 @@ for i = 2, #ARGV, 2 do
 end
 redis.call('INCR', 'm1f:gen')
 return {ARGV[1], 1}
-"""
-
-# Once per request: the admin generation (-1 when the state is gone).
-SYNC = r"""
-if redis.call('EXISTS', 'm1f:schema') == 0 then return -1 end
-return tonumber(redis.call('GET', 'm1f:gen') or '0')
 """
 
 PUT_PROJECT = PRELUDE + r"""
