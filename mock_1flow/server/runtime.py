@@ -66,6 +66,9 @@ class Runtime:
     @classmethod
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
         projects = load_projects(config.projects_file, check_source)
+        store: Store
+        journal: Journal
+        faults: FaultSet
         if config.store:  # state in Redis (serve --store): shared by every worker and instance
             from .state.redis.build import redis_state
 

@@ -34,8 +34,8 @@ class RedisFaultSet(FaultSet):
     def load(self) -> None:
         self._faults = self._read()
 
-    @property  # type: ignore[override]
-    def faults(self) -> list[Fault]:
+    @property
+    def faults(self) -> list[Fault]:  # type: ignore[override]
         """This request's view: synced with Redis first (an outage leaves it empty; the gate answers 503)."""
         self.shared.sync()
         return self._faults if self.shared.broken is None else []

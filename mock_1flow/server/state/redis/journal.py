@@ -137,18 +137,18 @@ class RedisJournal(Journal):
     def __len__(self) -> int:
         return int(self.shared.call(self.shared.client.xlen, STREAM))
 
-    @property  # type: ignore[override]
-    def recorded(self) -> int:
+    @property
+    def recorded(self) -> int:  # type: ignore[override]
         return self._meta("recorded")
 
-    @property  # type: ignore[override]
-    def dropped(self) -> int:
+    @property
+    def dropped(self) -> int:  # type: ignore[override]
         return self._meta("dropped")
 
-    @property  # type: ignore[override]
-    def bytes(self) -> int:
+    @property
+    def bytes(self) -> int:  # type: ignore[override]
         return self._meta("bytes")
 
-    @property  # type: ignore[override]
-    def clears(self) -> int:
+    @property
+    def clears(self) -> int:  # type: ignore[override]
         return self._meta("clears")

@@ -150,7 +150,7 @@ class RedisProjectState(ProjectState):
         response["received_at"] = now_iso()
         doc = self.shared.run("ADD_RESPONSE", self.prefix, self.key, dumps(response), "" if given else RESPONSE_ID,
                               f"{self.key}\x1fresponse\x1f")
-        return parse_json(doc)  # type: ignore[no-any-return]
+        return parse_json(doc)
 
     def add_push_token(self, analytic_id: str, token: str, at: float | None = None) -> dict[str, Any]:
         at = time.time() if at is None else at
@@ -158,8 +158,8 @@ class RedisProjectState(ProjectState):
 
     # -- reads (admin API, state document) --------------------------------------------------
 
-    @property  # type: ignore[override]
-    def users(self) -> dict[str, dict[str, Any]]:
+    @property
+    def users(self) -> dict[str, dict[str, Any]]:  # type: ignore[override]
         client = self.shared.client
         aids = self.shared.call(client.zrange, self.prefix + "U", 0, -1)
         pipe = client.pipeline(transaction=False)
@@ -180,24 +180,24 @@ class RedisProjectState(ProjectState):
         found = self.shared.call(self.shared.client.hgetall, self.prefix + name)
         return {_text(k): _text(v) for k, v in found.items()}
 
-    @property  # type: ignore[override]
-    def devices(self) -> dict[str, str]:
+    @property
+    def devices(self) -> dict[str, str]:  # type: ignore[override]
         return self._hash("d")
 
-    @property  # type: ignore[override]
-    def app_users(self) -> dict[str, str]:
+    @property
+    def app_users(self) -> dict[str, str]:  # type: ignore[override]
         return self._hash("a")
 
-    @property  # type: ignore[override]
-    def responses(self) -> list[dict[str, Any]]:
+    @property
+    def responses(self) -> list[dict[str, Any]]:  # type: ignore[override]
         return [parse_json(doc) for doc in self.shared.call(self.shared.client.lrange, self.prefix + "r", 0, -1)]
 
-    @property  # type: ignore[override]
-    def sessions(self) -> int:
+    @property
+    def sessions(self) -> int:  # type: ignore[override]
         return int(self.shared.call(self.shared.client.hget, self.prefix + "m", "sessions") or 0)
 
-    @property  # type: ignore[override]
-    def events(self) -> "EventLog":
+    @property
+    def events(self) -> "EventLog":  # type: ignore[override]
         return RedisEvents(self.shared, self.key)  # type: ignore[return-value]
 
 
@@ -262,19 +262,19 @@ class RedisStore(Store):
                 projects[project.key] = project
         self._projects = projects
 
-    @property  # type: ignore[override]
-    def projects(self) -> dict[str, Project]:
+    @property
+    def projects(self) -> dict[str, Project]:  # type: ignore[override]
         """The projects as of this request's sync; raises 503 while Redis is lost."""
         self.shared.check()
         return self._projects
 
-    @property  # type: ignore[override]
-    def states(self) -> dict[str, ProjectState]:
+    @property
+    def states(self) -> dict[str, ProjectState]:  # type: ignore[override]
         keys = sorted(_text(key) for key in self.shared.call(self.shared.client.smembers, "m1f:keys"))
         return {key: self.state(key) for key in keys}
 
-    @property  # type: ignore[override]
-    def event_budget(self) -> EventBudget:
+    @property
+    def event_budget(self) -> EventBudget:  # type: ignore[override]
         total, size, dropped = self.shared.call(self.shared.client.hmget, "m1f:ev", "total", "bytes", "dropped")
         return RedisBudget(self.event_cap, self.event_max_bytes, int(total or 0), int(size or 0),  # type: ignore[return-value]
                            int(dropped or 0))
