@@ -47,6 +47,9 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
         settings["redact_json_paths"] = tuple(settings.get("redact_json_paths") or ())
         runtime.answerer = Forwarder(ProxyConfig(**settings))
     web_routes.init_app(app)  # the web SDK double: /js/1flow.js and the calls it reports
+    if config.store:  # admin routes see other instances' writes too (the SDK API syncs in its fault check)
+        shared = runtime.store.shared  # type: ignore[attr-defined]
+        app.before_request(lambda: shared.sync())
     if config.access_log:
         enable_access_log(app, runtime)
     return app

@@ -348,7 +348,8 @@ def event_loop() -> str:
     return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
-def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS) -> None:
+def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS,
+          workers: int = 1) -> None:
     """Run until Ctrl-C / SIGTERM (granian handles both and stops cleanly).
 
     A worker that dies is started again by granian; ``threads`` sizes the pool that runs
@@ -366,7 +367,7 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
         port=port,
         interface=Interfaces.RSGI,
         loop=Loops(event_loop()),
-        workers=1,
+        workers=workers,  # > 1 only with the state in Redis (serve --store): granian forks them on one port
         factory=True,
         respawn_failed_workers=True,
         respawn_interval=0.5,

@@ -55,6 +55,42 @@ def _check_state_file(config: MockConfig, path: Path) -> str:
             "every change is written to it, a crash loses at most the last second)")
 
 
+def _check_store(url: str | None, workers: int, state_file: Path | None) -> str | None:
+    """``--store`` and ``--workers``: a usage error (exit 2) says what to write instead."""
+    if not url:
+        if workers > 1:
+            raise click.BadParameter(
+                f"{workers} workers need --store redis://HOST:PORT/DB: each worker is its own process, and without "
+                "a shared store each would keep its own projects, users, events and journal (a request would "
+                f"land in one of {workers} separate mocks)", param_hint="'--workers'")
+        return None
+    from ..server.state.redis import StoreURLError, check_url
+
+    if state_file is not None:
+        raise click.BadParameter("--state-file keeps the in-memory store on disk; with --store the state is already "
+                                 "in Redis (use one or the other)", param_hint="'--state-file'")
+    try:
+        return check_url(url)
+    except StoreURLError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--store' / MOCK_1FLOW_STORE") from None
+
+
+def _open_store(config: MockConfig) -> str:
+    """Reach Redis and seed or check it before any worker starts: an unreachable Redis or one
+    of another schema is a usage error (exit 2) naming what to fix."""
+    from ..ingest.sources import check_source_mappings
+    from ..server.runtime import Runtime
+    from ..server.state.redis import StoreStartError, shown
+
+    try:
+        runtime = Runtime.build(config, check_source=check_source_mappings)
+    except StoreStartError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--store' / MOCK_1FLOW_STORE") from None
+    seeded = runtime.store.seeded  # type: ignore[attr-defined]
+    runtime.store.shared.client.close()  # type: ignore[attr-defined]
+    return f"state: Redis at {shown(str(config.store))} ({'seeded from the projects file' if seeded else 'joined the mock it holds'})"
+
+
 def _read_stubs(path: Path, body_limit: int) -> list[dict]:
     """``--stub FILE``: checked as ``POST /__admin/stubs`` checks each, so a bad file stops the start."""
     from ..server.stubs import StubError, stubs_from_text
@@ -151,6 +187,11 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
 @click.option("--state-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help="Keep the state (projects, users, events, responses, tokens) in PATH: loaded at start if it "
                    "exists, every change appended within 0.2 s (a crash loses at most the last second).")
+@click.option("--store", "store", envvar="MOCK_1FLOW_STORE", metavar="URL",
+              help="Keep the state in Redis (redis://HOST:PORT/DB; also MOCK_1FLOW_STORE): every worker and every "
+                   "instance pointed at it is one mock. Default: in memory. Needs the [redis] extra.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes serving the one port; more than 1 needs --store (they share the state in Redis).")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
               help="Threads for the Flask routes (Segment ingest, 1Flow's HTTP API, spec, pages); the SDK API runs on "
               "the event loop, the admin API in a pool of its own, and latency faults sleep on the loop.")
@@ -193,6 +234,8 @@ def serve(
     faults: tuple[dict, ...],
     stub_files: tuple[Path, ...],
     state_file: Path | None,
+    store: str | None,
+    workers: int,
     threads: int,
     access_log: bool,
     ingest_delivery: str = "sync",
@@ -236,10 +279,12 @@ def serve(
             ingest_delivery=ingest_delivery,
             ingest_queue_bytes=ingest_queue_bytes,
             ingest_retry_speedup=ingest_retry_speedup,
+            store=_check_store(store, workers, state_file),
         )
         config.host_regions.update(dict(host_regions))
         config.http_api_hosts.update(dict(http_api_hosts))
         snapshot_note = _check_state_file(config, state_file) if state_file else None
+        store_note = _open_store(config) if store else None
         tls_note = _configure_tls(config, tls, tls_dir, tls_cert, tls_key)
     except ProjectsFileError as exc:
         raise click.ClickException(str(exc)) from None
@@ -268,6 +313,8 @@ def serve(
         click.echo(f"stubs: {len(config.stubs)} from {', '.join(map(str, stub_files))}")
     if snapshot_note:
         click.echo(snapshot_note)
+    if store_note:
+        click.echo(f"{store_note}; {workers} worker(s)")
     if tls_note:
         click.echo(tls_note)
-    run(config, host=host, port=port, threads=threads)
+    run(config, host=host, port=port, threads=threads, workers=workers)

@@ -62,6 +62,7 @@ class MockConfig:
     ingest_delivery: str = "sync"  # serve --ingest-delivery: a source's ``delivery`` when it names none
     ingest_queue_bytes: int = DEFAULT_INGEST_QUEUE_BYTES  # async delivery: accepted events held at most
     ingest_retry_speedup: float = DEFAULT_INGEST_RETRY_SPEEDUP  # async delivery: Segment's schedule compressed
+    store: str | None = None  # serve --store redis://HOST:PORT/DB: the state in Redis (server/state/redis)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:

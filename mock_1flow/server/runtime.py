@@ -68,25 +68,42 @@ class Runtime:
     @classmethod
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
         projects = load_projects(config.projects_file, check_source)
-        runtime = cls(
-            config=config,
-            store=Store(projects, event_cap=config.event_cap, event_max_bytes=config.event_max_bytes),
-            journal=Journal(
+        store: Store
+        journal: Journal
+        faults: FaultSet
+        if config.store:  # state in Redis (serve --store): shared by every worker and instance
+            from .state.redis.build import redis_state
+
+            store, journal, faults = redis_state(config, projects)
+        else:
+            store = Store(projects, event_cap=config.event_cap, event_max_bytes=config.event_max_bytes)
+            journal = Journal(
                 config.journal_cap,
                 max_bytes=config.journal_max_bytes,
                 body_max=config.journal_body_max,
                 redact=config.journal_redact,
-            ),
-            faults=FaultSet(),
+            )
+            faults = FaultSet()
+        runtime = cls(
+            config=config,
+            store=store,
+            journal=journal,
+            faults=faults,
             regions=regions(),
             stubs=StubSet(config.journal_body_max),
             content=ProjectContent(projects.content),
         )
-        runtime.install_configured_faults()
+        seeded = getattr(store, "seeded", True)  # an instance joining a Redis that holds a mock adds no faults
+        if seeded:
+            runtime.install_configured_faults()
         runtime.install_configured_stubs()
         runtime.state_parts["stubs"] = StubsPart(runtime)
         runtime.state_parts["content"] = ContentPart(runtime)
         runtime.on_project_reset.append(lambda key: runtime.stubs.clear(project=key))
+        if config.store:
+            from .state.redis.bind import bind
+
+            bind(runtime, store.shared, seeded)  # type: ignore[attr-defined]
         return runtime
 
     def install_configured_faults(self) -> None:

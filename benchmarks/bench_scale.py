@@ -1,0 +1,110 @@
+"""The mock with its state in Redis at 1, 2 (4, 8 where the cores allow) workers, beside the
+in-memory store: wrk on ``POST /v3/track`` (10 events a call), req/s, p99, server CPU per
+request (the mock's processes and redis-server apart) and the scaling efficiency
+(req/s at N workers / (N x req/s at 1)).
+
+    python benchmarks/bench_scale.py --seconds 10 --connections 64
+
+It starts its own redis-server (``apt-get install redis-server``) on a free loopback port
+with no persistence, and wrk (``apt-get install wrk``). Target: with Redis, 1 worker costs at
+most 1.5x the in-memory store's CPU per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import cpu_seconds, free_port, run_wrk, wait_http  # noqa: E402
+
+
+def start_redis(folder: str) -> tuple[subprocess.Popen, int]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed: apt-get install redis-server")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", folder], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
+            return process, port
+        time.sleep(0.05)
+    raise SystemExit("redis-server did not start")
+
+
+def measure(args: argparse.Namespace, workers: int, store: str | None, redis: subprocess.Popen | None, run_id: int) -> dict:
+    port = free_port()
+    command = [sys.executable, "-m", "mock_1flow", "serve", "--port", str(port), "--workers", str(workers)]
+    if store:
+        subprocess.run(["redis-cli", "-u", store, "flushall"], check=True, capture_output=True)
+        command += ["--store", store]
+    mock = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(root + "/__admin/health", mock)
+        run_wrk(root, 2, args.connections, args.threads, run_id * 1000)  # warm-up
+        results = []
+        for round_no in range(args.rounds):
+            mock_before = cpu_seconds(mock.pid)
+            redis_before = cpu_seconds(redis.pid) if redis else 0.0
+            started = time.perf_counter()
+            result = run_wrk(root, args.seconds, args.connections, args.threads, run_id * 1000 + round_no + 1)
+            elapsed = time.perf_counter() - started
+            requests = max(result["requests"], 1)
+            result["rps"] = result["requests"] / elapsed
+            result["mock_us"] = (cpu_seconds(mock.pid) - mock_before) / requests * 1e6
+            result["redis_us"] = ((cpu_seconds(redis.pid) - redis_before) / requests * 1e6) if redis else 0.0
+            results.append(result)
+        best = sorted(results, key=lambda r: r["rps"])[len(results) // 2]  # the median round
+        return best
+    finally:
+        mock.terminate()
+        mock.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per setup (the median is shown)")
+    parser.add_argument("--workers", default=None, help="worker counts, e.g. 1,2,4 (default: 1, 2, 4, 8 up to the cores)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    cores = os.cpu_count() or 1
+    counts = [int(n) for n in args.workers.split(",")] if args.workers else [n for n in (1, 2, 4, 8) if n == 1 or n <= cores]
+    print(f"cores: {cores}  load: wrk -c{args.connections} -t{args.threads}, {args.rounds} x {args.seconds:g} s per setup "
+          f"(median shown)  request: POST /v3/track, 10 events  loadavg: {Path('/proc/loadavg').read_text().split()[:3]}")
+    rows: list[tuple[str, int, dict]] = []
+    memory = measure(args, 1, None, None, 1)
+    rows.append(("in-memory", 1, memory))
+    with tempfile.TemporaryDirectory() as folder:
+        redis, port = start_redis(folder)
+        try:
+            for index, workers in enumerate(counts):
+                rows.append(("redis", workers, measure(args, workers, f"redis://127.0.0.1:{port}/0", redis, index + 2)))
+        finally:
+            redis.terminate()
+            redis.wait(timeout=10)
+    one = next(result for store, workers, result in rows if store == "redis" and workers == 1)
+    print(f"{'store':<10}{'workers':>8}{'req/s':>10}{'p99 ms':>9}{'mock µs/req':>13}{'redis µs/req':>14}"
+          f"{'total µs/req':>14}{'vs memory':>11}{'scaling':>9}{'non-2xx':>9}")
+    for store, workers, r in rows:
+        total = r["mock_us"] + r["redis_us"]
+        ratio = total / memory["mock_us"]
+        scaling = f"{r['rps'] / (workers * one['rps']):.0%}" if store == "redis" else "-"
+        print(f"{store:<10}{workers:>8}{r['rps']:>10,.0f}{r['p99']:>9.2f}{r['mock_us']:>13.0f}{r['redis_us']:>14.0f}"
+              f"{total:>14.0f}{ratio:>10.2f}x{scaling:>9}{r['non_2xx']:>9}")
+    print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""State in Redis (``serve --store redis://host:port/db``): every instance and worker that
+points at the same Redis database is one mock.
+
+:class:`Shared` is the one connection and the one place Redis errors become the mock's
+503 ``store_unavailable`` (never a 500, never a local fallback); the store
+(:mod:`.store`), journal (:mod:`.journal`) and faults (:mod:`.faults`) run their
+operations through it as the scripts of :mod:`.lua`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import urlsplit
+
+from ...errors import ApiError
+from . import lua
+
+if TYPE_CHECKING:
+    import redis
+
+log = logging.getLogger("mock_1flow")
+
+STORE_ENV = "MOCK_1FLOW_STORE"
+SOCKET_TIMEOUT = 2.0  # a Redis that stops answering costs a request this long at most, then a 503
+
+
+class StoreUnavailable(ApiError):
+    """Redis is unreachable or lost the mock's state: 503 ``store_unavailable``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(503, "store_unavailable", message, headers={"Retry-After": "1"})
+
+
+class StoreURLError(ValueError):
+    """A ``--store`` value that is not a Redis URL; the message says what to write."""
+
+
+class StoreStartError(RuntimeError):
+    """Redis cannot be used at start (unreachable, another schema); the message says what to fix."""
+
+
+def check_url(url: str) -> str:
+    """``redis://host:port/db`` (or ``rediss://``, ``unix://``), checked before anything starts."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise StoreURLError(f"'{url}' is not a Redis URL ({exc}); write redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379/0") from None
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise StoreURLError(f"'{url}' is not a Redis URL: it must start with redis://, rediss:// or unix:// "
+                            "(e.g. redis://127.0.0.1:6379/0)")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise StoreURLError(f"'{url}' names no host; write redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379/0")
+    db = parts.path.strip("/")
+    if parts.scheme != "unix" and db and not db.isdigit():
+        raise StoreURLError(f"'{url}': the database after the port must be a number (redis://HOST:PORT/0), not '{db}'")
+    del port
+    return url
+
+
+def shown(url: str) -> str:
+    """The URL without a password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+class Shared:
+    """One Redis client (a thread-safe pool) with the scripts registered, and the admin
+    generation this instance last loaded (``gen``; -1 before the first sync)."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.url = url
+        self.redis_errors: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
+        self.response_error = redis.ResponseError
+        self.no_script = redis.exceptions.NoScriptError
+        self.client: redis.Redis = redis.Redis.from_url(
+            url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 1),
+            health_check_interval=0,
+        )
+        self.scripts = {name: getattr(lua, name) for name in (
+            "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
+            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_CLEAR",
+            "JOURNAL_FORGET", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
+        )}
+        self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
+        self.gen = -1
+        self.sync_lock = threading.Lock()
+        self.on_sync: list[Callable[[], None]] = []  # reloaders of what instances cache (projects, faults, parts)
+        self.broken: StoreUnavailable | None = None
+
+    def unavailable(self, exc: Exception) -> StoreUnavailable:
+        return StoreUnavailable(f"The mock's state store, Redis at {shown(self.url)}, does not answer ({type(exc).__name__}: {exc}); "
+                                "the mock answers again as soon as Redis does.")
+
+    def flushed(self) -> StoreUnavailable:
+        return StoreUnavailable(f"Redis at {shown(self.url)} no longer holds the mock's state (flushed or restarted "
+                                "empty); POST /__admin/reset to any instance seeds it again from the projects file.")
+
+    def run(self, name: str, *args: Any) -> Any:
+        """Run script ``name``; Redis down or flushed raises :class:`StoreUnavailable`."""
+        execute = self.client.execute_command
+        try:
+            try:
+                return execute("EVALSHA", self.shas[name], 0, *args)
+            except self.no_script:  # a Redis restarted or flushed with SCRIPT FLUSH: load it again
+                return execute("EVAL", self.scripts[name], 0, *args)
+        except self.redis_errors as exc:
+            raise self.unavailable(exc) from None
+        except self.response_error as exc:
+            if lua.FLUSHED in str(exc):
+                raise self.flushed() from None
+            raise
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A plain client call with the same error mapping as :meth:`run`."""
+        try:
+            return fn(*args)
+        except self.redis_errors as exc:
+            raise self.unavailable(exc) from None
+
+    def sync(self) -> None:
+        """Once per request: notice a lost Redis (``broken``), and reload what admin writes on
+        any instance changed (projects, faults, stubs, content) when the generation moved."""
+        try:
+            found = self.client.get("m1f:gen")  # every seeding sets it; a flush takes it away
+        except self.redis_errors as exc:
+            self.broken = self.unavailable(exc)
+            return
+        gen = -1 if found is None else int(found)
+        if gen < 0:
+            self.broken = self.flushed()
+            return
+        self.broken = None
+        if gen != self.gen:
+            with self.sync_lock:
+                self.gen = gen
+                try:
+                    for reload in self.on_sync:
+                        reload()
+                except StoreUnavailable as exc:
+                    self.gen = -1
+                    self.broken = exc
+
+    def check(self) -> None:
+        """Raise the outage the last :meth:`sync` saw, if any."""
+        if self.broken is not None:
+            raise self.broken
+
+    def wrote(self, gen: int) -> None:
+        """This instance made generation ``gen``: no reload needed unless another write came between."""
+        if gen == self.gen + 1:
+            self.gen = gen
+
+
+def connect(url: str) -> Shared:
+    """A :class:`Shared` on ``url`` that answered a PING; :class:`StoreStartError` says why not."""
+    try:
+        import redis  # noqa: F401
+    except ModuleNotFoundError:
+        raise StoreStartError("--store needs the redis client, an extra of mock-1flow: pip install 'mock-1flow[redis]'") from None
+    shared = Shared(url)
+    try:
+        shared.client.ping()
+    except shared.redis_errors as exc:
+        raise StoreStartError(f"cannot reach Redis at {shown(url)} ({exc}); start redis-server "
+                              "(apt-get install redis-server) or fix --store / MOCK_1FLOW_STORE") from None
+    except Exception as exc:  # noqa: BLE001 - e.g. a password Redis refuses: say so, no traceback
+        raise StoreStartError(f"Redis at {shown(url)} refused the mock: {exc}; fix --store / MOCK_1FLOW_STORE") from None
+    return shared

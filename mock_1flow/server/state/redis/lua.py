@@ -1,0 +1,335 @@
+"""The Redis store's operations as Lua scripts: each runs atomically in Redis, so workers and
+instances racing on the same ids, devices and users see the in-memory store's invariants
+(each ``_id`` stored once, one analytic user per device, identify merges whole).
+
+Layout (``P`` is a project's prefix, ``m1f:p:<key>`` + ``\\x1f``; scripts build the names
+they need, so this works on one Redis server, not a Redis Cluster):
+
+=================  =========================================================================
+``m1f:schema``     the layout's version; absent = flushed (the mock answers 503 until reset)
+``m1f:gen``        bumped by every admin write (instances reload projects, faults, parts); read once a request
+``m1f:projects``   hash key -> project JSON; ``m1f:plist`` their order
+``m1f:parts``      the state parts (stubs, content) as one JSON document
+``m1f:keys``       set of project keys that hold data
+``m1f:epochs``     hash key -> how many times its data was cleared (stale cap entries)
+``m1f:ev``         hash total, bytes, dropped: the event caps across all projects
+``m1f:order``      list, one entry per stored call, oldest first: ``[key, epoch]``
+``P m``            hash sessions, seq, count, bytes, dropped
+``P U``            zset analytic id -> creation order; ``P u:<id>`` the user (hash), ``P p:<id>`` its parameters (raw JSON values)
+``P d`` ``P a``    hashes device id -> analytic id, app user id -> analytic id
+``P r``            list of survey responses (JSON)
+``P ids`` ``P c``  set of stored event ids; list of calls: ``[user, received, ids]`` JSON, newline, the rows
+=================  =========================================================================
+"""
+
+from __future__ import annotations
+
+SCHEMA = "mock-1flow redis state 1"
+FLUSHED = "FLUSHED"
+
+PRELUDE = r"""
+if redis.call('EXISTS', 'm1f:schema') == 0 then return redis.error_reply('FLUSHED') end
+local function arr(t)
+  local out = {}
+  for i, v in ipairs(t) do out[i] = cjson.encode(v) end
+  return '[' .. table.concat(out, ',') .. ']'
+end
+local function has(t, value)
+  for _, v in ipairs(t) do if v == value then return true end end
+  return false
+end
+local function new_user(P, key, aid, system, at)
+  local seq = redis.call('HINCRBY', P .. 'm', 'seq', 1)
+  redis.call('HSET', P .. 'u:' .. aid, 'id', aid, 'sys', system, 'ident', '0', 'ctx', 'null', 'created', at,
+             'updated', at, 'dev', '[]', 'anon', '[]', 'tok', '[]')
+  redis.call('ZADD', P .. 'U', seq, aid)
+  redis.call('SADD', 'm1f:keys', key)
+end
+local function user(P, aid)
+  return {redis.call('HGETALL', P .. 'u:' .. aid), redis.call('HGETALL', P .. 'p:' .. aid)}
+end
+"""
+
+ADD_DEVICE = PRELUDE + r"""
+local P, key, device, ctx, at, default, system = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local aid = redis.call('HGET', P .. 'd', device)
+if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
+  local known = redis.call('HGET', P .. 'a', device)
+  if known and redis.call('EXISTS', P .. 'u:' .. known) == 1 then
+    aid = known
+  else
+    aid = default
+    if redis.call('EXISTS', P .. 'u:' .. aid) == 0 then new_user(P, key, aid, system, at) end
+  end
+  local devices = cjson.decode(redis.call('HGET', P .. 'u:' .. aid, 'dev'))
+  if not has(devices, device) then
+    table.insert(devices, device)
+    redis.call('HSET', P .. 'u:' .. aid, 'dev', arr(devices))
+  end
+  redis.call('HSET', P .. 'd', device, aid)
+end
+if ctx ~= '' then redis.call('HSET', P .. 'u:' .. aid, 'ctx', ctx) end
+return user(P, aid)
+"""
+
+IDENTIFY = PRELUDE + r"""
+local P, key, anon, app, at, default = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local iid = redis.call('HGET', P .. 'a', app) or default
+local uk = P .. 'u:' .. iid
+if redis.call('EXISTS', uk) == 0 then new_user(P, key, iid, app, at) end
+redis.call('HSET', uk, 'uid', app, 'ident', '1')
+redis.call('HSET', P .. 'a', app, iid)
+if anon ~= iid then
+  local ak = P .. 'u:' .. anon
+  local u = redis.call('HMGET', uk, 'dev', 'tok', 'ctx', 'anon')
+  local devices, tokens, ctx, anons = cjson.decode(u[1]), cjson.decode(u[2]), u[3], cjson.decode(u[4])
+  if redis.call('HGET', ak, 'ident') == '0' then
+    local a = redis.call('HMGET', ak, 'dev', 'tok', 'ctx')
+    for _, device in ipairs(cjson.decode(a[1])) do
+      redis.call('HSET', P .. 'd', device, iid)
+      if not has(devices, device) then table.insert(devices, device) end
+    end
+    for _, token in ipairs(cjson.decode(a[2])) do
+      if not has(tokens, token) then table.insert(tokens, token) end
+    end
+    if ctx == 'null' then ctx = a[3] end
+    local params = redis.call('HGETALL', P .. 'p:' .. anon)
+    for i = 1, #params, 2 do redis.call('HSETNX', P .. 'p:' .. iid, params[i], params[i + 1]) end
+    redis.call('DEL', ak, P .. 'p:' .. anon)
+    redis.call('ZREM', P .. 'U', anon)
+  end
+  if not has(anons, anon) then table.insert(anons, anon) end
+  redis.call('HSET', uk, 'dev', arr(devices), 'tok', arr(tokens), 'ctx', ctx, 'anon', arr(anons))
+end
+for i = 7, #ARGV, 2 do redis.call('HSET', P .. 'p:' .. iid, ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', uk, 'updated', at)
+local sessions = redis.call('HINCRBY', P .. 'm', 'sessions', 1)
+return {sessions, iid, user(P, iid)}
+"""
+
+APP_USER_ID = PRELUDE + r"""
+return redis.call('HGET', ARGV[1] .. 'a', ARGV[2]) or ARGV[3]
+"""
+
+PUSH_TOKEN = PRELUDE + r"""
+local P, key, aid, token, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('EXISTS', P .. 'u:' .. aid) == 0 then new_user(P, key, aid, aid, at) end
+local tokens = cjson.decode(redis.call('HGET', P .. 'u:' .. aid, 'tok'))
+if not has(tokens, token) then
+  table.insert(tokens, token)
+  redis.call('HSET', P .. 'u:' .. aid, 'tok', arr(tokens))
+end
+return user(P, aid)
+"""
+
+ADD_RESPONSE = PRELUDE + r"""
+local P, key, doc, placeholder, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local n = redis.call('LLEN', P .. 'r')
+if placeholder ~= '' then
+  local id = string.sub(redis.sha1hex(prefix .. tostring(n)), 1, 24)
+  local at = string.find(doc, placeholder, 1, true)
+  doc = string.sub(doc, 1, at - 1) .. id .. string.sub(doc, at + #placeholder)
+end
+redis.call('RPUSH', P .. 'r', doc)
+redis.call('SADD', 'm1f:keys', key)
+return doc
+"""
+
+# ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then n packed events.
+TRACK = PRELUDE + r"""
+local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local ids, rows = {}, {}
+for i = 1, n do
+  if redis.call('SADD', P .. 'ids', ARGV[7 + i]) == 1 then
+    table.insert(ids, ARGV[7 + i])
+    table.insert(rows, ARGV[7 + n + i])
+  end
+end
+if #ids == 0 then return {0, n} end
+local packed = '[' .. table.concat(rows, ',') .. ']'
+local size = #packed + #caller + 120 + 150 * #ids
+local epoch = redis.call('HGET', 'm1f:epochs', key) or '0'
+redis.call('RPUSH', P .. 'c', cjson.encode({caller, received, ids}) .. '\n' .. packed)
+redis.call('HINCRBY', P .. 'm', 'count', #ids)
+redis.call('HINCRBY', P .. 'm', 'bytes', size)
+redis.call('SADD', 'm1f:keys', key)
+redis.call('RPUSH', 'm1f:order', cjson.encode({key, epoch}))
+local total = redis.call('HINCRBY', 'm1f:ev', 'total', #ids)
+local bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', size)
+while total > cap or bytes > max_bytes do
+  local entry = redis.call('LPOP', 'm1f:order')
+  if not entry then break end
+  local owner = cjson.decode(entry)
+  if (redis.call('HGET', 'm1f:epochs', owner[1]) or '0') == owner[2] then
+    local Q = 'm1f:p:' .. owner[1] .. '\31'
+    local call = redis.call('LPOP', Q .. 'c')
+    if call then
+      local cut = string.find(call, '\n', 1, true)
+      local head = cjson.decode(string.sub(call, 1, cut - 1))
+      local gone = head[3]
+      for _, id in ipairs(gone) do redis.call('SREM', Q .. 'ids', id) end
+      local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
+      redis.call('HINCRBY', Q .. 'm', 'count', -#gone)
+      redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
+      redis.call('HINCRBY', Q .. 'm', 'dropped', #gone)
+      total = redis.call('HINCRBY', 'm1f:ev', 'total', -#gone)
+      bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', -freed)
+      redis.call('HINCRBY', 'm1f:ev', 'dropped', #gone)
+    end
+  end
+end
+return {#ids, n - #ids}
+"""
+
+CLEAR = PRELUDE + r"""
+local P, key = ARGV[1], ARGV[2]
+local meta = redis.call('HMGET', P .. 'm', 'count', 'bytes')
+local count, size = tonumber(meta[1]) or 0, tonumber(meta[2]) or 0
+if count > 0 then redis.call('HINCRBY', 'm1f:ev', 'total', 0 - count) end
+if size > 0 then redis.call('HINCRBY', 'm1f:ev', 'bytes', 0 - size) end
+redis.call('HINCRBY', 'm1f:epochs', key, 1)
+for _, aid in ipairs(redis.call('ZRANGE', P .. 'U', 0, -1)) do redis.call('DEL', P .. 'u:' .. aid, P .. 'p:' .. aid) end
+redis.call('DEL', P .. 'm', P .. 'U', P .. 'd', P .. 'a', P .. 'r', P .. 'ids', P .. 'c')
+redis.call('SREM', 'm1f:keys', key)
+return 1
+"""
+
+# Everything but the journal's and the faults' id counters goes, then the projects file's
+# projects come back. ARGV: schema, then project key, JSON pairs. Runs on a flushed Redis too.
+RESET = r"""
+local keep = {['m1f:jseq'] = true, ['m1f:fseq'] = true, ['m1f:gen'] = true, ['m1f:jmeta'] = true}
+local cursor = '0'
+repeat
+  local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:*', 'COUNT', 1000)
+  cursor = found[1]
+  for _, name in ipairs(found[2]) do
+    if not keep[name] then redis.call('DEL', name) end
+  end
+until cursor == '0'
+redis.call('SET', 'm1f:schema', ARGV[1])
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', 'm1f:projects', ARGV[i], ARGV[i + 1])
+  redis.call('RPUSH', 'm1f:plist', ARGV[i])
+end
+return redis.call('INCR', 'm1f:gen')
+"""
+
+# At start: seed an empty Redis (atomically: two instances starting at once seed it once).
+# Returns {schema found or false, seeded 1/0}.
+SEED = r"""
+local found = redis.call('GET', 'm1f:schema')
+if found then return {found, 0} end
+if redis.call('EXISTS', 'm1f:projects') == 1 then return {'(none: partial mock-1flow state)', 0} end
+redis.call('SET', 'm1f:schema', ARGV[1])
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', 'm1f:projects', ARGV[i], ARGV[i + 1])
+  redis.call('RPUSH', 'm1f:plist', ARGV[i])
+end
+redis.call('INCR', 'm1f:gen')
+return {ARGV[1], 1}
+"""
+
+PUT_PROJECT = PRELUDE + r"""
+if redis.call('HSET', 'm1f:projects', ARGV[1], ARGV[2]) == 1 then redis.call('RPUSH', 'm1f:plist', ARGV[1]) end
+return redis.call('INCR', 'm1f:gen')
+"""
+
+DELETE_PROJECT = PRELUDE + r"""
+local gone = redis.call('HDEL', 'm1f:projects', ARGV[1])
+redis.call('LREM', 'm1f:plist', 0, ARGV[1])
+redis.call('INCR', 'm1f:gen')
+return gone
+"""
+
+REPLACE_PROJECTS = PRELUDE + r"""
+redis.call('DEL', 'm1f:projects', 'm1f:plist')
+for i = 1, #ARGV, 2 do
+  redis.call('HSET', 'm1f:projects', ARGV[i], ARGV[i + 1])
+  redis.call('RPUSH', 'm1f:plist', ARGV[i])
+end
+return redis.call('INCR', 'm1f:gen')
+"""
+
+CHANGED = PRELUDE + r"""
+redis.call('SET', 'm1f:parts', ARGV[1])
+return redis.call('INCR', 'm1f:gen')
+"""
+
+# The journal: one stream, ids "0-N" from one counter, so entries order across workers.
+# ARGV: cap, max_bytes, size, project, payload. Returns the entry's id.
+JOURNAL_RECORD = r"""
+local cap, max_bytes, size = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local id = redis.call('INCR', 'm1f:jseq')
+redis.call('XADD', 'm1f:journal', '0-' .. id, 's', size, 'p', ARGV[4], 'e', ARGV[5])
+redis.call('HINCRBY', 'm1f:jmeta', 'recorded', 1)
+local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', size)
+local length = redis.call('XLEN', 'm1f:journal')
+while length > cap or (bytes > max_bytes and length > 1) do
+  local oldest = redis.call('XRANGE', 'm1f:journal', '-', '+', 'COUNT', 1)[1]
+  redis.call('XDEL', 'm1f:journal', oldest[1])
+  bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', -tonumber(oldest[2][2]))
+  redis.call('HINCRBY', 'm1f:jmeta', 'dropped', 1)
+  length = length - 1
+end
+return id
+"""
+
+JOURNAL_CLEAR = r"""
+redis.call('DEL', 'm1f:journal')
+redis.call('HSET', 'm1f:jmeta', 'bytes', 0, 'dropped', 0, 'recorded', 0)
+return redis.call('HINCRBY', 'm1f:jmeta', 'clears', 1)
+"""
+
+JOURNAL_FORGET = r"""
+local bytes = 0
+for _, entry in ipairs(redis.call('XRANGE', 'm1f:journal', '-', '+')) do
+  if entry[2][4] == ARGV[1] then redis.call('XDEL', 'm1f:journal', entry[1]) else bytes = bytes + tonumber(entry[2][2]) end
+end
+redis.call('HSET', 'm1f:jmeta', 'bytes', bytes)
+return 1
+"""
+
+# Faults: rules in a list (JSON with their id), counters in two hashes.
+FAULT_ADD = PRELUDE + r"""
+local id = 'fault-' .. redis.call('INCR', 'm1f:fseq')
+redis.call('RPUSH', 'm1f:faults', cjson.encode({id, ARGV[1]}))
+return {id, redis.call('INCR', 'm1f:gen')}
+"""
+
+FAULT_HIT = r"""
+local id, times = ARGV[1], tonumber(ARGV[2])
+redis.call('HINCRBY', 'm1f:fseen', id, 1)
+if times and tonumber(redis.call('HGET', 'm1f:fhits', id) or '0') >= times then return 0 end
+if ARGV[3] ~= '1' then return 0 end
+redis.call('HINCRBY', 'm1f:fhits', id, 1)
+return 1
+"""
+
+FAULT_REMOVE = PRELUDE + r"""
+local gone = 0
+for _, entry in ipairs(redis.call('LRANGE', 'm1f:faults', 0, -1)) do
+  if cjson.decode(entry)[1] == ARGV[1] then gone = gone + redis.call('LREM', 'm1f:faults', 0, entry) end
+end
+redis.call('HDEL', 'm1f:fhits', ARGV[1])
+redis.call('HDEL', 'm1f:fseen', ARGV[1])
+redis.call('INCR', 'm1f:gen')
+return gone
+"""
+
+FAULTS_FORGET = PRELUDE + r"""
+for _, entry in ipairs(redis.call('LRANGE', 'm1f:faults', 0, -1)) do
+  local fault = cjson.decode(entry)
+  if cjson.decode(fault[2])['project'] == ARGV[1] then
+    redis.call('LREM', 'm1f:faults', 0, entry)
+    redis.call('HDEL', 'm1f:fhits', fault[1])
+    redis.call('HDEL', 'm1f:fseen', fault[1])
+  end
+end
+return redis.call('INCR', 'm1f:gen')
+"""
+
+FAULTS_CLEAR = PRELUDE + r"""
+redis.call('DEL', 'm1f:faults', 'm1f:fhits', 'm1f:fseen')
+return redis.call('INCR', 'm1f:gen')
+"""

@@ -1,0 +1,318 @@
+"""The store with its data in Redis: the methods and reads of
+:class:`~mock_1flow.server.store.Store` and :class:`~mock_1flow.server.store.ProjectState`,
+each operation one script of :mod:`.lua` (atomic across workers and instances).
+
+Ids and timestamps are computed here exactly as the in-memory store computes them (the
+derived ids in Python, ``at`` passed in), so the two stores answer the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+import orjson
+
+from ...events import EventBudget, _pack, stored_events
+from ...projects import Project, ProjectsConfig
+from ...routes.common import dumps
+from ...store import ProjectState, Store, now_iso, object_id
+from ...validation import parse_json
+from . import StoreStartError, StoreUnavailable, Shared, lua, shown
+
+if TYPE_CHECKING:
+    from ...events import EventLog
+
+RESPONSE_ID = "m1f-response-id-" + uuid.uuid4().hex  # replaced by the script with the derived id
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _user(reply: list[Any]) -> dict[str, Any]:
+    """A user as the in-memory store keeps it, from a script's ``[HGETALL user, HGETALL params]``."""
+    flat, params = reply
+    fields = {_text(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
+    uid = fields.get("uid")
+    return {
+        "analytic_user_id": _text(fields["id"]),
+        "system_id": _text(fields["sys"]),
+        "device_ids": orjson.loads(fields["dev"]),
+        "user_id": _text(uid) if uid is not None else None,
+        "identified": fields["ident"] == b"1",
+        "anonymous_ids": orjson.loads(fields["anon"]),
+        "parameters": {_text(params[i]): parse_json(params[i + 1]) for i in range(0, len(params), 2)},
+        "context": parse_json(fields["ctx"]),
+        "push_tokens": orjson.loads(fields["tok"]),
+        "created_on": int(fields["created"]),
+        "updated_on": int(fields["updated"]),
+    }
+
+
+def prefix(key: str) -> str:
+    return f"m1f:p:{key}\x1f"
+
+
+def project_json(project: Project) -> bytes:
+    return dumps(project.as_dict())
+
+
+def project_args(projects: dict[str, Project]) -> list[Any]:
+    return [item for project in projects.values() for item in (project.key, project_json(project))]
+
+
+class RedisEvents:
+    """A project's stored events as read from Redis (iterating yields the stored event dicts)."""
+
+    def __init__(self, shared: Shared, key: str) -> None:
+        self.shared, self.prefix = shared, prefix(key)
+
+    def calls(self) -> tuple[list[str], list[float | str], list[bytes]]:
+        raw = self.shared.call(self.shared.client.lrange, self.prefix + "c", 0, -1)
+        users: list[str] = []
+        received: list[float | str] = []
+        rows: list[bytes] = []
+        for call in raw:
+            head, _, packed = call.partition(b"\n")
+            caller, at, _ids = orjson.loads(head)
+            users.append(caller)
+            received.append(float(at))
+            rows.append(packed)
+        return users, received, rows
+
+    def _meta(self, name: str) -> int:
+        return int(self.shared.call(self.shared.client.hget, self.prefix + "m", name) or 0)
+
+    @property
+    def dropped(self) -> int:
+        return self._meta("dropped")
+
+    @property
+    def released(self) -> bool:
+        return False
+
+    def __len__(self) -> int:
+        return self._meta("count")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for caller, at, rows in zip(*self.calls()):
+            yield from stored_events(caller, at, parse_json(rows))
+
+
+class RedisProjectState(ProjectState):
+    """One project's data in Redis; the same operations and reads as :class:`ProjectState`."""
+
+    def __init__(self, key: str, store: "RedisStore") -> None:  # no dataclass fields: the data is in Redis
+        self.key = key
+        self.shared = store.shared
+        self.store = store
+        self.prefix = prefix(key)
+        self.sink = None
+
+    def add_device(self, device_id: str, context: dict[str, Any] | None, at: float | None = None) -> dict[str, Any]:
+        at = time.time() if at is None else at
+        system = str(uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())).upper()
+        reply = self.shared.run("ADD_DEVICE", self.prefix, self.key, device_id, dumps(context) if context else "",
+                                int(at * 1000), object_id(self.key, "device", device_id), system)
+        return _user(reply)
+
+    def analytic_id_of(self, app_user_id: str) -> str:
+        return _text(self.shared.run("APP_USER_ID", self.prefix, app_user_id, object_id(self.key, "user", app_user_id)))
+
+    def identify(
+        self, anonymous_id: str, app_user_id: str, parameters: dict[str, Any], at: float | None = None
+    ) -> tuple[dict[str, Any], str]:
+        at = time.time() if at is None else at
+        pairs = [item for name, value in parameters.items() for item in (name, dumps(value))]
+        sessions, identified_id, reply = self.shared.run(
+            "IDENTIFY", self.prefix, self.key, anonymous_id, app_user_id, int(at * 1000),
+            object_id(self.key, "user", app_user_id), *pairs,
+        )
+        return _user(reply), object_id(self.key, "session", _text(identified_id), str(sessions))
+
+    def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
+        ids = [event["_id"] for event in events]
+        rows = [_pack([event])[1:-1] for event in events]
+        store = self.store
+        stored, duplicates = self.shared.run("TRACK", self.prefix, self.key, analytic_id, repr(time.time()),
+                                             store.event_cap, store.event_max_bytes, len(events), *ids, *rows)
+        return int(stored), int(duplicates)
+
+    def add_response(self, body: dict[str, Any]) -> dict[str, Any]:
+        response = dict(body)
+        given = body.get("_id")
+        response["_id"] = given or RESPONSE_ID
+        response["received_at"] = now_iso()
+        doc = self.shared.run("ADD_RESPONSE", self.prefix, self.key, dumps(response), "" if given else RESPONSE_ID,
+                              f"{self.key}\x1fresponse\x1f")
+        return parse_json(doc)
+
+    def add_push_token(self, analytic_id: str, token: str, at: float | None = None) -> dict[str, Any]:
+        at = time.time() if at is None else at
+        return _user(self.shared.run("PUSH_TOKEN", self.prefix, self.key, analytic_id, token, int(at * 1000)))
+
+    # -- reads (admin API, state document) --------------------------------------------------
+
+    @property
+    def users(self) -> dict[str, dict[str, Any]]:  # type: ignore[override]
+        client = self.shared.client
+        aids = self.shared.call(client.zrange, self.prefix + "U", 0, -1)
+        pipe = client.pipeline(transaction=False)
+        for aid in aids:
+            pipe.hgetall(self.prefix + "u:" + _text(aid))
+            pipe.hgetall(self.prefix + "p:" + _text(aid))
+        replies = self.shared.call(pipe.execute)
+        users = {}
+        for i in range(0, len(replies), 2):
+            flat = [item for pair in replies[i].items() for item in pair]
+            params = [item for pair in replies[i + 1].items() for item in pair]
+            if flat:
+                user = _user([flat, params])
+                users[user["analytic_user_id"]] = user
+        return users
+
+    def _hash(self, name: str) -> dict[str, str]:
+        found = self.shared.call(self.shared.client.hgetall, self.prefix + name)
+        return {_text(k): _text(v) for k, v in found.items()}
+
+    @property
+    def devices(self) -> dict[str, str]:  # type: ignore[override]
+        return self._hash("d")
+
+    @property
+    def app_users(self) -> dict[str, str]:  # type: ignore[override]
+        return self._hash("a")
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return [parse_json(doc) for doc in self.shared.call(self.shared.client.lrange, self.prefix + "r", 0, -1)]
+
+    @property
+    def sessions(self) -> int:  # type: ignore[override]
+        return int(self.shared.call(self.shared.client.hget, self.prefix + "m", "sessions") or 0)
+
+    @property
+    def events(self) -> "EventLog":  # type: ignore[override]
+        return RedisEvents(self.shared, self.key)  # type: ignore[return-value]
+
+
+@dataclass
+class RedisBudget:
+    """The event caps' counters across every instance (``GET /__admin/usage``)."""
+
+    cap: int
+    max_bytes: int
+    total: int
+    bytes: int
+    dropped: int
+
+    def order(self) -> list["EventLog"]:
+        return []
+
+
+class RedisStore(Store):
+    """Projects and their data in Redis. ``lock`` is kept for the callers that take it; it
+    guards nothing shared (the scripts are atomic in Redis)."""
+
+    def __init__(self, config: ProjectsConfig, shared: Shared, event_cap: int, event_max_bytes: int) -> None:
+        self.config = config
+        self.shared = shared
+        self.lock = threading.RLock()
+        self.event_cap = event_cap
+        self.event_max_bytes = event_max_bytes
+        self.plans = dict(config.plans)
+        self.sources = dict(config.sources)
+        self.sink = None
+        self._projects: dict[str, Project] = dict(config.projects)
+        self._states: dict[str, RedisProjectState] = {}
+        self.seeded = self._seed()
+        shared.on_sync.append(self.load_projects)
+
+    def _seed(self) -> bool:
+        """Seed an empty Redis from the projects file; True when this call did. A Redis holding
+        another layout is refused (:class:`StoreStartError`)."""
+        try:
+            found, seeded = self.shared.run("SEED", lua.SCHEMA, *project_args(self.config.projects))
+        except StoreUnavailable as exc:
+            raise StoreStartError(exc.message) from None
+        if _text(found) != lua.SCHEMA:
+            raise StoreStartError(
+                f"Redis at {shown(self.shared.url)} holds mock-1flow state of schema version '{_text(found)}'; this "
+                f"mock-1flow uses '{lua.SCHEMA}'. Point --store at another database (redis://HOST:PORT/N) or empty "
+                "this one (redis-cli -n N FLUSHDB)."
+            )
+        return bool(seeded)
+
+    def load_projects(self) -> None:
+        client = self.shared.client
+        pipe = client.pipeline(transaction=False)
+        pipe.lrange("m1f:plist", 0, -1)
+        pipe.hgetall("m1f:projects")
+        order, found = self.shared.call(pipe.execute)
+        projects = {}
+        for key in order:
+            data = found.get(key)
+            if data is not None:
+                project = Project(**orjson.loads(data))
+                projects[project.key] = project
+        self._projects = projects
+
+    @property
+    def projects(self) -> dict[str, Project]:  # type: ignore[override]
+        """The projects as of this request's sync; raises 503 while Redis is lost."""
+        self.shared.check()
+        return self._projects
+
+    @property
+    def states(self) -> dict[str, ProjectState]:  # type: ignore[override]
+        keys = sorted(_text(key) for key in self.shared.call(self.shared.client.smembers, "m1f:keys"))
+        return {key: self.state(key) for key in keys}
+
+    @property
+    def event_budget(self) -> EventBudget:  # type: ignore[override]
+        total, size, dropped = self.shared.call(self.shared.client.hmget, "m1f:ev", "total", "bytes", "dropped")
+        return RedisBudget(self.event_cap, self.event_max_bytes, int(total or 0), int(size or 0),  # type: ignore[return-value]
+                           int(dropped or 0))
+
+    def attach(self, sink: Any) -> None:
+        raise TypeError("the Redis store takes no sink: its state is already durable in Redis")
+
+    def reset(self) -> None:
+        gen = self.shared.run("RESET", lua.SCHEMA, *project_args(self.config.projects))
+        self._projects = dict(self.config.projects)
+        self.shared.broken = None
+        self.shared.wrote(gen)
+
+    def state(self, key: str) -> ProjectState:
+        state = self._states.get(key)
+        if state is None:
+            if len(self._states) > 4096:
+                self._states.clear()
+            state = self._states[key] = RedisProjectState(key, self)
+        return state
+
+    def put_project(self, project: Project) -> None:
+        self.shared.wrote(self.shared.run("PUT_PROJECT", project.key, project_json(project)))
+        self._projects = {**self._projects, project.key: project}
+
+    def clear_state(self, key: str) -> None:
+        self.shared.run("CLEAR", prefix(key), key)
+
+    def delete_project(self, key: str) -> bool:
+        self.clear_state(key)
+        gone = self.shared.run("DELETE_PROJECT", key)
+        self._projects = {k: p for k, p in self._projects.items() if k != key}
+        self.shared.gen = -1  # reload at the next request
+        return bool(gone)
+
+    def replace(self, projects: dict[str, Project], states: dict[str, ProjectState], budget: EventBudget) -> None:
+        from ...errors import ApiError
+
+        raise ApiError(409, "not_supported_with_store",
+                       "PUT /__admin/state loads a state document into the in-memory store; with --store redis:// "
+                       "the state lives in Redis: use POST /__admin/reset and the SDK or admin API to build it.")
