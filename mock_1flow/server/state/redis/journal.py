@@ -67,6 +67,7 @@ class RedisJournal(Journal):
         ignored_query: tuple[str, ...] = (),
         stub: str | None = None,
         off_spec: tuple[str, str] | None = None,
+        violations: tuple[dict[str, str], ...] | None = None,
     ) -> None:
         truncated = body is not None and len(body) > self.body_max
         if truncated:
@@ -82,7 +83,7 @@ class RedisJournal(Journal):
              body.decode("latin-1") if body is not None else None,
              bytes(response).decode("latin-1") if response is not None else None,
              fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
-             warning, ignored_query, size, stub, off_spec],
+             warning, ignored_query, size, stub, off_spec, violations],
             default=str,
         )
         try:
@@ -104,6 +105,7 @@ class RedisJournal(Journal):
             data[14], data[15] = _headers(data[14]), _headers(data[15])
             data[18] = tuple(data[18])
             data[21] = tuple(data[21]) if data[21] else None
+            data[22] = tuple(data[22]) if data[22] else None
             rows.append((int(stream_id.split(b"-")[1]), *data))
         return rows
 
