@@ -71,7 +71,7 @@ def get_state() -> Any:
 def put_state() -> Any:
     runtime = current_runtime()
     if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "Send the state document as Content-Type: application/json.")
+        raise ApiError(415, "unsupported_content_type", "Send the state document as Content-Type: application/json.")
     cap = import_cap(runtime)
     request.max_content_length = cap  # this route's own bound, in place of the app's 1 MiB
     if (request.content_length or 0) > cap:

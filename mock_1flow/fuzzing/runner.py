@@ -32,6 +32,9 @@ STATE_CHANGING_ADMIN = (
     "adminPutProjectSurveys",
     "adminPutProjectAnnouncements",
     "adminResetProject",
+    "adminAddStub",
+    "adminClearStubs",
+    "adminRemoveStub",
 )
 CHECKS = (
     "not_a_server_error",
