@@ -58,6 +58,17 @@ def keys_from_mock(url: str, timeout: float = 5.0) -> dict[str, str]:
     return keys
 
 
+def host_form_operations(spec: Path = SPEC_PATH) -> list[str]:
+    """The spec's host-form operations (``x-path-form``): 1Flow's own URLs, which a mock at
+    ``--url`` serves only to a client that sends a mapped ``Host``; their path-form twins
+    have the same request and answers and are fuzzed instead."""
+    import yaml
+
+    document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    return [operation["operationId"] for item in document["paths"].values() for operation in item.values()
+            if isinstance(operation, dict) and "x-path-form" in operation]
+
+
 def schemathesis_command(
     url: str,
     *,
@@ -81,6 +92,8 @@ def schemathesis_command(
     if not include_admin_writes:
         for operation_id in STATE_CHANGING_ADMIN:
             command += ["--exclude-operation-id", operation_id]
+    for operation_id in host_form_operations(spec):
+        command += ["--exclude-operation-id", operation_id]
     if seed is not None:
         command += ["--seed", str(seed)]
     if max_examples is not None:
