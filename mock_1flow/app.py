@@ -45,6 +45,10 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
         settings = dict(config.proxy)
         settings["redact_json_paths"] = tuple(settings.get("redact_json_paths") or ())
         runtime.answerer = Forwarder(ProxyConfig(**settings))
+    if config.replay is not None:
+        from .replay.answer import Replayer
+
+        runtime.answerer = Replayer(**config.replay)
     if config.access_log:
         enable_access_log(app, runtime)
     return app

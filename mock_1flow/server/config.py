@@ -53,6 +53,7 @@ class MockConfig:
     state_file: str | None = None  # serve --state-file: loaded at start, written at shutdown (admin/snapshot.py)
     access_log: bool = False  # one line per request on stderr (serve --access-log)
     proxy: dict | None = None  # mock-1flow proxy: mock_1flow.proxy.forward.ProxyConfig fields
+    replay: dict | None = None  # serve --replay: mock_1flow.replay.answer.Replayer arguments (file, key_map, strict)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
