@@ -1,7 +1,7 @@
 """Recordings made the way a user makes them: ``mock-1flow proxy --record`` in front of a real
 second server (a ``mock-1flow serve`` mapping 127.0.0.1 to 1Flow's hosts), first faithful, then
 made to deviate with stubs (addUser loses ``analytic_user_id`` and answers ``created_on`` as a
-string; trackEvents answers 202 without ``message``)."""
+string; trackEvents answers ``success`` 202 without ``message``; listSurveys is 503)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ DEVIATIONS = [
     {"request": {"method": "POST", "path": "/v3/user"},
      "response": {"status": 200, "json": {"success": 200, "message": "found",
                                           "result": {"system_id": "SYS-1", "created_on": "2026-01-01", "updated_on": 1}}}},
-    {"request": {"method": "POST", "path": "/v3/track"}, "response": {"status": 202, "json": {"success": 202, "result": None}}},
+    {"request": {"method": "POST", "path": "/v3/track"}, "response": {"status": 200, "json": {"success": 202, "result": None}}},
+    {"request": {"method": "GET", "path": "/v3/survey"},
+     "response": {"status": 503, "json": {"success": 503, "message": "maintenance", "result": None}}},
 ]
 HTTP_API_IDENTIFY = json.dumps({"user_id": "u-7", "traits": {"plan": "pro"}}).encode()
 
