@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from ..proxy.forward import HOP_BY_HOP, is_http_api
 from ..server.projects import load_projects
 from ..server.spec import API_VERSION_PATH
-from .drift import operation_name
+from .drift import operation_name, shape
 from .matching import PLACEHOLDER
 from .recording import KEY_HEADERS, Recorded, header
 
@@ -99,10 +99,13 @@ def _hex(text: str) -> bool:
 
 
 def _distinct(recordings: list[Recorded]) -> list[Recorded]:
-    """One interaction per distinct request and status (an app repeats itself)."""
+    """One interaction per distinct request and answer (status and shape: an app repeats itself,
+    the ids in the answers differ)."""
     seen, kept = set(), []
     for recorded in recordings:
-        key = (recorded.method, recorded.path, recorded.query, json.dumps(recorded.body, sort_keys=True), recorded.status)
+        answer = sorted((pointer, tuple(sorted(types))) for pointer, types in shape(recorded.response_body).items())
+        key = (recorded.method, recorded.path, recorded.query, json.dumps(recorded.body, sort_keys=True), recorded.status,
+               json.dumps(answer))
         if key not in seen:
             seen.add(key)
             kept.append(recorded)
