@@ -50,6 +50,10 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     if config.store:  # admin routes see other instances' writes too (the SDK API syncs in its fault check)
         shared = runtime.store.shared  # type: ignore[attr-defined]
         app.before_request(lambda: shared.sync())
+    if config.replay is not None:
+        from .replay.answer import Replayer
+
+        runtime.answerer = Replayer(**config.replay)
     if config.access_log:
         enable_access_log(app, runtime)
     return app

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fuzz": ("fuzz", "fuzz", "Fuzz a server with schemathesis and openapi.yaml."),
     "contracts": ("contracts", "contracts", "Pact contracts: list and verify."),
     "proxy": ("proxy", "proxy", "Forward to the real 1Flow, checking and recording each exchange."),
+    "drift": ("drift", "drift", "Where the mock answers a recording's requests unlike the real 1Flow did."),
 }
 
 

@@ -15,7 +15,7 @@ import click
 import requests
 
 from ..paths import CONTRACTS_DIR
-from .params import writable_file
+from .params import KeyValue, writable_file
 from .urls import require_server, url_option
 
 STATE_PATH = "/__admin/provider-states"
@@ -327,6 +327,36 @@ def _broker_errors() -> Iterator[None]:
         yield
     except BrokerError as exc:
         raise BadInput(str(exc)) from None
+
+
+@contracts.command("from-recording")
+@click.argument("recording", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--consumer", required=True, help="The consumer's name in the Pact (your app, e.g. my-ios-app).")
+@click.option("--provider", default="1flow-api", show_default=True, help="The provider's name in the Pact.")
+@click.option("--key-map", "key_map", multiple=True, type=KeyValue("PLACEHOLDER", "KEY"), metavar="<key-N>=KEY",
+              help="The project key to put for the recording's <key-N> (repeatable). Default: oneflow_prod_acme.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), callback=writable_file,
+              help="The Pact file to write. Default: CONSUMER-PROVIDER.json here.")
+def from_recording_command(recording: Path, consumer: str, provider: str, key_map: tuple[tuple[str, str], ...],
+                           output: Path | None) -> None:
+    """Turn a recording (mock-1flow proxy --record) into a Pact file like the client contracts:
+    requests as sent, answers with matchers (types, ids by regex).
+
+    \b
+    Examples:
+      mock-1flow contracts from-recording traffic.jsonl --consumer my-ios-app -o pacts/my-ios-app-1flow-api.json
+      mock-1flow contracts verify --contracts pacts/
+    """
+    from ..replay.pact import write_pact
+    from ..replay.recording import RecordingError, load_recording
+
+    try:
+        exchanges = load_recording(recording)
+    except RecordingError as exc:
+        raise BadInput(str(exc)) from None
+    out = output or Path(f"{consumer}-{provider}.json")
+    count = write_pact(exchanges, consumer, out, provider, dict(key_map))
+    click.echo(f"wrote {out}: {count} interaction(s) from {len(exchanges)} recorded exchange(s), {consumer} -> {provider}")
 
 
 @contracts.command("publish")

@@ -101,6 +101,26 @@ def _read_stubs(path: Path, body_limit: int) -> list[dict]:
         raise click.BadParameter(f"{path} {exc}", param_hint="'--stub'") from None
 
 
+def _replay(path: Path | None, key_map: dict[str, str], strict: bool) -> tuple[dict | None, int]:
+    """``--replay FILE``: read and checked now, so a bad recording stops the start (exit 2) naming its line."""
+    if path is None:
+        if key_map or strict:
+            raise click.UsageError("--key-map and --replay-strict go with --replay FILE")
+        return None, 0
+    from ..replay.matching import PLACEHOLDER
+    from ..replay.recording import RecordingError, load_recording
+
+    for placeholder in key_map:
+        if not PLACEHOLDER.match(placeholder):
+            raise click.BadParameter(f"{placeholder!r} is not a recording's key placeholder such as <key-1>",
+                                     param_hint="'--key-map'")
+    try:
+        count = len(load_recording(path))
+    except RecordingError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--replay'") from None
+    return {"file": str(path.resolve()), "key_map": key_map, "strict": strict}, count
+
+
 def _ensure_port_free(host: str, port: int) -> int:
     """granian binds with SO_REUSEPORT, so a second mock on a busy port would silently
     share its traffic; a bind and listen first turn that into a clear error. The probe sets
@@ -215,6 +235,13 @@ def _configure_tls(config: MockConfig, tls: bool, tls_dir: Path | None, cert: Pa
               help="async delivery: Segment's four hours of retries divided by this (1: real time).")
 @click.option("--access-log", "-v", "access_log", is_flag=True,
               help="Print one line per request on stderr: method, path, status, key, region, duration, fault.")
+@click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Answer each request recorded in FILE (mock-1flow proxy --record) with its recorded response; "
+                   "the rest falls to the mock. Opens no network connection.")
+@click.option("--key-map", "key_map", multiple=True, type=KeyValue("PLACEHOLDER", "KEY"), metavar="<key-N>=KEY",
+              help="With --replay: the recording's <key-N> answers only requests with this key (repeatable).")
+@click.option("--replay-strict", is_flag=True, help="With --replay: a request not recorded is 404 not_recorded "
+                                                     "naming the closest recording, not the mock's answer.")
 def serve(
     host: str,
     port: int,
@@ -245,6 +272,9 @@ def serve(
     tls_dir: Path | None = None,
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
+    replay: Path | None = None,
+    key_map: tuple[tuple[str, str], ...] = (),
+    replay_strict: bool = False,
 ) -> None:
     """Start the 1Flow mock (Ctrl-C or SIGTERM stops it).
 
@@ -254,6 +284,7 @@ def serve(
       mock-1flow serve --port 0 --access-log
       mock-1flow serve --projects my-projects.yaml --error-profile backend
       mock-1flow serve --fault 'path=/v3/track,status=503,probability=0.3'
+      mock-1flow serve --replay traffic.jsonl --key-map '<key-1>=oneflow_prod_acme'
     """
     from ..ingest.sources import check_source_mappings
     from ..serving import serve as run
@@ -281,6 +312,7 @@ def serve(
             ingest_retry_speedup=ingest_retry_speedup,
             store=_check_store(store, workers, state_file),
         )
+        config.replay, replayed = _replay(replay, dict(key_map), replay_strict)
         config.host_regions.update(dict(host_regions))
         config.http_api_hosts.update(dict(http_api_hosts))
         snapshot_note = _check_state_file(config, state_file) if state_file else None
@@ -315,6 +347,9 @@ def serve(
         click.echo(snapshot_note)
     if store_note:
         click.echo(f"{store_note}; {workers} worker(s)")
+    if config.replay:
+        click.echo(f"replaying {replayed} recorded exchange(s) from {replay}"
+                   + (" (--replay-strict: the rest is 404 not_recorded)" if replay_strict else " (the rest: the mock)"))
     if tls_note:
         click.echo(tls_note)
     run(config, host=host, port=port, threads=threads, workers=workers)

@@ -63,6 +63,7 @@ class MockConfig:
     ingest_queue_bytes: int = DEFAULT_INGEST_QUEUE_BYTES  # async delivery: accepted events held at most
     ingest_retry_speedup: float = DEFAULT_INGEST_RETRY_SPEEDUP  # async delivery: Segment's schedule compressed
     store: str | None = None  # serve --store redis://HOST:PORT/DB: the state in Redis (server/state/redis)
+    replay: dict | None = None  # serve --replay: mock_1flow.replay.answer.Replayer arguments (file, key_map, strict)
 
     def __post_init__(self) -> None:
         if self.error_profile not in ERROR_PROFILES:
