@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from flask import Flask, Response, g, request
@@ -22,12 +23,24 @@ from ..server.wsgi import VIA
 def access_line(
     method: str, target: str, status: int, key: str | None, region: str | None,
     duration_ms: float | None, fault: str | None, via: str | None,
+    stub: str | None = None, off_spec: Sequence[str] | None = None,
+    violations: Sequence[Mapping[str, str]] | None = None,
 ) -> str:
-    """One request as the access log prints it (the same for the hot path and Flask)."""
+    """One request as the access log prints it (the same for the hot path and Flask).
+
+    An answer that is not 1Flow's contract says so on its line: ``stub=`` (the stub that
+    answered), ``off_spec=`` (where its answer breaks the spec), ``violations=`` (``mock-1flow
+    proxy``: side and pointer of each); the reasons are in the journal."""
     duration = f"{duration_ms:.1f}ms" if duration_ms is not None else "-"
     fields = [method, target, str(status), f"key={key or '-'}", f"region={region or '-'}", duration, f"fault={fault or '-'}"]
     if via:
         fields.append(f"via={via}")
+    if stub:
+        fields.append(f"stub={stub}")
+    if off_spec:
+        fields.append(f"off_spec={off_spec[0] or '(root)'}")
+    if violations:
+        fields.append("violations=" + ",".join(f"{item['side']}:{item['pointer'] or '(root)'}" for item in violations))
     return " ".join(fields)
 
 
@@ -43,6 +56,9 @@ def _line(response: Response) -> str:
         (time.perf_counter() - started) * 1000 if started else None,
         ctx.get("fault"),
         request.environ.get(VIA),
+        ctx.get("stub"),
+        ctx.get("off_spec"),
+        ctx.get("violations"),
     )
 
 

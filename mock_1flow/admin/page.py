@@ -27,7 +27,7 @@ FILTERS = ("method", "status", "project", "region", "path", "fault")
 SEGMENT_PREFIX = "/v1/"
 #: Fields shown in an entry's summary or sections; anything else is listed under "more".
 SHOWN_FIELDS = {"id", "time", "method", "path", "query", "region", "project", "status", "error", "body",
-                "response", "fault", "via", "delivery", "duration_ms", "warning"}
+                "response", "fault", "via", "delivery", "duration_ms", "warning", "stub", "off_spec", "violations"}
 
 
 def journal_entries(runtime: Runtime, filters: dict[str, str], limit: int = SHOWN_ENTRIES, *,

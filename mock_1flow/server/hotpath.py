@@ -235,6 +235,9 @@ class HotPath:
         if stub is None or not cors.has_allow_origin(reply.headers):
             reply.headers.append(cors.ALLOW_ORIGIN)  # every answer, errors too, as 1Flow's (server/cors.py)
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        off_spec = stub.off_spec(match.operation.operation_id if match.operation else None, request.method, request.path) \
+            if stub else None
+        violations = journal_violations(answer)
         runtime.journal.record(
             started=wall,
             duration_ms=duration_ms,
@@ -255,15 +258,15 @@ class HotPath:
             None if request.key else key_warning(request.headers, request.raw_names),
             ignored_query=ignored,
             stub=stub.id if stub else None,
-            off_spec=stub.off_spec(match.operation.operation_id if match.operation else None, request.method, request.path)
-            if stub else None,
-            violations=journal_violations(answer),
+            off_spec=off_spec,
+            violations=violations,
         )
         if runtime.on_request:
             target = f"{request.path}?{request.query_string}" if request.query_string else request.path
             status = 0 if reply.dropped else reply.status
             for hook in runtime.on_request:
-                hook(request.method, target, status, project, region, duration_ms, fault.id if fault else None, request.via)
+                hook(request.method, target, status, project, region, duration_ms, fault.id if fault else None, request.via,
+                     stub.id if stub else None, off_spec, violations)
         if request.method == "HEAD":
             reply.body = b""
         return reply

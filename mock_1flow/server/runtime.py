@@ -59,11 +59,10 @@ class Runtime:
     answerer: Any = None
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)  # tells a restarted mock from the same one
     # Called after each hot-path (SDK API) request with (method, path?query, status, key,
-    # region, duration_ms, fault id, via); the access log listens here, since those
-    # requests never reach Flask's hooks.
-    on_request: list[Callable[[str, str, int, str | None, str | None, float, str | None, str | None], None]] = field(
-        default_factory=list
-    )
+    # region, duration_ms, fault id, via, stub id, off_spec, violations); the access log
+    # listens here, since those requests never reach Flask's hooks.
+    on_request: list[Callable[[str, str, int, str | None, str | None, float, str | None, str | None,
+                               str | None, Any, Any], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, config: MockConfig, check_source: SourceCheck | None = None) -> "Runtime":
