@@ -1,7 +1,8 @@
 """What the admin page and ``--access-log`` say about an answer that is not 1Flow's contract:
 a stub's override (its id, and where its answer breaks ``openapi.yaml``), and an exchange
-``mock-1flow proxy`` found off the spec (side, pointer, reason). Real servers, headless
-Chromium as in ``test_admin_page.py``; a test can never take an override for the contract.
+``mock-1flow proxy`` found off the spec (side, pointer, reason), and which recording a
+``serve --replay`` answer came from. Real servers, headless Chromium as in
+``test_admin_page.py``: nobody reading the page can take an override for the contract.
 """
 
 from __future__ import annotations
@@ -109,17 +110,20 @@ def upstream():
         stop(process)
 
 
-def test_a_proxied_exchange_off_the_spec_shows_its_violations_on_the_proxys_page(upstream: int, browser) -> None:  # noqa: F811
+def test_a_proxied_exchange_off_the_spec_shows_its_violations_and_its_replay_which_recording_answered(upstream: int, browser, tmp_path) -> None:  # noqa: F811
     stub = {"request": {"method": "POST", "path": "/v3/user"}, "response": {"status": 200, "json": OFF_SPEC_USER}}
     assert call(upstream, "POST", "/__admin/stubs", json.dumps(stub).encode(), ADMIN)[0] == 201
     port = free_port()
     url = f"http://127.0.0.1:{upstream}"
-    process = start_proxy("--port", str(port), "--upstream", url, "--http-api-upstream", url, "--access-log")
+    recording = tmp_path / "rec.jsonl"
+    process = start_proxy("--port", str(port), "--upstream", url, "--http-api-upstream", url, "--access-log",
+                          "--record", str(recording))
     try:
         wait_ready(port, process)
         assert corpus(port, "ios-add-user")[1]["result"]["analytic_user_id"] == 42  # passed on as it came
         corpus(port, "android-list-surveys")  # faithful: no violation
-        bad, good = call(port, "GET", "/__admin/requests")[1]["requests"]
+        corpus(port, "ios-add-user")  # recorded twice: its replay says which recording answered
+        bad, good, _ = call(port, "GET", "/__admin/requests")[1]["requests"]
         violation = bad["violations"][0]
         assert violation["side"] == "response" and violation["pointer"].startswith("/result") and good["violations"] is None
 
@@ -143,3 +147,22 @@ def test_a_proxied_exchange_off_the_spec_shows_its_violations_on_the_proxys_page
     log = process.stdout.read()
     line = next(line for line in log.splitlines() if "POST /api/2021-06-15/v3/user 200" in line and "violations=" in line)
     assert line.endswith(f"violations=response:{violation['pointer']}")
+
+    # the recording replayed: the page shows which recording answered, on the row and in the entry
+    port = free_port()
+    replay = start("--port", str(port), "--replay", str(recording))
+    try:
+        wait_ready(port, replay)
+        assert corpus(port, "ios-add-user")[1]["result"]["analytic_user_id"] == 42
+        note = call(port, "GET", "/__admin/requests")[1]["requests"][-1]["warning"]
+        assert note.startswith("replayed") and "2 recordings match" in note
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"http://127.0.0.1:{port}/__admin/")
+        row = page.locator("#entries details.entry").first
+        assert row.locator("summary .warning").get_attribute("title") == note
+        row.locator("summary").click()
+        assert row.locator(".sections p.warning").inner_text() == note
+        page.close()
+    finally:
+        stop(replay)
