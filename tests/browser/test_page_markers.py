@@ -80,7 +80,7 @@ def test_a_stub_answer_shows_its_id_and_where_it_breaks_the_spec(mock: ServedMoc
     assert "keeps openapi.yaml's response schema" in entry_of(page, survey["id"]).locator("p.override").inner_text()
 
     # the access log: the stub and the pointer on the request's line (the SDK API's hot path) ...
-    assert f"POST /us/api/2021-06-15/v3/user 200 key=oneflow_prod_acme region=us" in mock.output
+    assert "POST /us/api/2021-06-15/v3/user 200 key=oneflow_prod_acme region=us" in mock.output
     line = next(line for line in mock.output.splitlines() if f"stub={broken['id']}" in line)
     assert "/v3/user 200 " in line and line.endswith(f"stub={broken['id']} off_spec={pointer}")
     assert next(line for line in mock.output.splitlines() if f"stub={kept['id']}" in line).endswith(f"stub={kept['id']}")
