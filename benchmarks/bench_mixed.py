@@ -12,7 +12,9 @@ keep-alive connection (the classes of ``soak.py``), for ``--seconds`` (20 by def
 - 20% admin reads: ``GET /__admin/requests?limit=20``, ``/__admin/requests/count``,
   ``/__admin/usage``, ``/__admin/health``.
 
-It prints each figure beside its target: requests, admin p50/p99 (p99 < 1 s), data-route
+First, for ``--baseline`` seconds (5 by default), the same connections send SDK calls only:
+their latency is what the machine gives the data routes with nothing else running (on a
+shared machine, compare the soak's figures with it). It prints each figure beside its target: requests, admin p50/p99 (p99 < 1 s), data-route
 p99 (< 1 s), lost = 0 (every acknowledged event is stored, or for the Segment ingest has a
 ``failed``/``dropped`` delivery in ``/__admin/deliveries``) and RSS before/after. Exit 1 when
 a target is missed.
@@ -81,7 +83,8 @@ def acknowledged(results: Results, connection: Connection, path: str, body: byte
     return False
 
 
-def worker(index: int, host: str, port: int, deadline: float, results: Results, analytic: str) -> None:
+def worker(index: int, host: str, port: int, deadline: float, results: Results, analytic: str,
+           sdk_only: bool = False) -> None:
     rng = random.Random(index)
     connection = Connection(host, port)
     sdk = {"one_flow_key": SDK_KEY, "Content-Type": "application/json"}
@@ -91,6 +94,8 @@ def worker(index: int, host: str, port: int, deadline: float, results: Results, 
     sequence = 0
     while time.monotonic() < deadline:
         roll, sequence = rng.random(), sequence + 1
+        if sdk_only:
+            roll *= 0.35
         if roll < 0.35:
             ids = [f"{index:04x}{sequence:012x}{i:08x}" for i in range(10)]
             events = [{"name": "mixed", "time": 1764000000, "parameters": {"i": i}, "plt": "i", "_id": _id}
@@ -117,6 +122,19 @@ def worker(index: int, host: str, port: int, deadline: float, results: Results, 
     connection.close()
 
 
+def run_clients(connections: int, port: int, seconds: float, results: Results, analytic: str,
+                sdk_only: bool = False) -> float:
+    """``connections`` client threads for ``seconds``; returns the time they took."""
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i, "127.0.0.1", port, started + seconds, results, analytic, sdk_only),
+                                daemon=True) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
@@ -139,6 +157,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help=f"run time (at most {MAX_SECONDS})")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--baseline", type=float, default=5.0,
+                        help="seconds of SDK-only traffic first, on the same connections: what the machine gives "
+                             "the data routes with nothing else running (0: none)")
     args = parser.parse_args()
     seconds = min(args.seconds, MAX_SECONDS)
 
@@ -157,16 +178,13 @@ def main() -> int:
             "params": {"key": SDK_KEY, "region": "us", "plan": "enterprise", "device_id": "mixed-device"}})["analytic_user_id"]
         get(root, "/__admin/faults", "POST", DOWNSTREAM_FAULT)
         rss_before = rss_kib(process.pid) / 1024
+        baseline = Results()
+        if args.baseline > 0:
+            run_clients(args.connections, port, args.baseline, baseline, analytic, sdk_only=True)
         results = Results()
-        started = time.monotonic()
-        threads = [threading.Thread(target=worker, args=(i, "127.0.0.1", port, started + seconds, results, analytic),
-                                    daemon=True) for i in range(args.connections)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
+        elapsed = run_clients(args.connections, port, seconds, results, analytic)
         rss_after = rss_kib(process.pid) / 1024
+        results.sdk_acked |= baseline.sdk_acked  # the baseline's events must be kept too
         lost, failed_deliveries = lost_events(root, results)
         fault_hits = get(root, "/__admin/faults")["faults"][0]["hits"]
         admin, data = results.latency["admin"], results.latency["data"]
@@ -176,6 +194,10 @@ def main() -> int:
         print(f"mixed soak: {seconds:g} s, {args.connections} connections, fault {DOWNSTREAM_FAULT}, load {' '.join(loadavg)}")
         print(f"{'figure':<28} {'measured':>14} {'target':>12}")
         print(f"{'requests':<28} {results.requests:>14} {'':>12}  ({results.requests / elapsed:.0f}/s)")
+        if baseline.requests:
+            base = baseline.latency["data"]
+            print(f"{'SDK-only baseline p50/p99':<28} {f'{percentile(base, 0.5):.3f}/{percentile(base, 0.99):.3f}':>14} "
+                  f"{'':>12}  ({args.baseline:g} s before, {baseline.requests / args.baseline:.0f}/s: the machine's share)")
         print(f"{'admin p50 (s)':<28} {percentile(admin, 0.5):>14.3f} {'':>12}  ({len(admin)} reads)")
         print(f"{'admin p99 (s)':<28} {admin_p99:>14.3f} {'< 1':>12}")
         print(f"{'data-route p99 (s)':<28} {data_p99:>14.3f} {'< 1':>12}  ({len(data)} calls, p50 {percentile(data, 0.5):.3f})")

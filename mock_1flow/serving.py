@@ -28,12 +28,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 
-from .admin.snapshot import spooled_body_cap
+from .admin.snapshot import StateFileError, spooled_body_cap
 from .app import create_app
 from .server.config import MockConfig
 from .server import wsgi
@@ -42,6 +42,7 @@ from .server.hotpath import KEY_HEADER, HotPath, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
+FAILED_ENV = "MOCK_1FLOW_FAILED"  # a file the worker makes when it gives up, so serve exits 2
 DEFAULT_THREADS = 1  # benchmarks/bench_threads.py: 1.06-1.45x the req/s of 2 on /v1/track, never slower
 ADMIN_THREADS = 2
 # An SDK request whose body is larger than this is answered in a thread of its own pool, not
@@ -332,12 +333,26 @@ def app_from_env() -> RSGIApp:
     collections 25-110 ms.
     """
     _die_with_parent()
-    app = create_app(config_from_env())
+    try:
+        app = create_app(config_from_env())
+    except StateFileError as exc:
+        _give_up(f"mock-1flow: cannot load the state file: {exc}")
     rsgi = RSGIApp(app, int(os.environ.get(THREADS_ENV, DEFAULT_THREADS)))
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     return rsgi
+
+
+def _give_up(message: str) -> NoReturn:
+    """A worker that cannot build the app would fail the same way each time granian starts it
+    again (and a replay past granian's 5.5 s crash-loop window would never stop): it says why
+    on stderr, stops the server (SIGTERM to granian's main process) and exits with status 2."""
+    print(message, file=sys.stderr, flush=True)
+    if os.environ.get(FAILED_ENV):
+        Path(os.environ[FAILED_ENV]).touch()
+    os.kill(os.getppid(), signal.SIGTERM)
+    os._exit(2)
 
 
 def event_loop() -> str:
@@ -353,14 +368,26 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
     """Run until Ctrl-C / SIGTERM (granian handles both and stops cleanly).
 
     A worker that dies is started again by granian; ``threads`` sizes the pool that runs
-    the Flask routes (the SDK API does not use it).
+    the Flask routes (the SDK API does not use it). A worker that cannot build the app
+    (a state file it cannot replay) stops the server, which exits with status 2.
     """
+    os.environ[CONFIG_ENV] = config_to_env(config)
+    os.environ[THREADS_ENV] = str(threads)
+    with tempfile.TemporaryDirectory(prefix="mock-1flow-") as folder:
+        failed = Path(folder) / "failed"
+        os.environ[FAILED_ENV] = str(failed)
+        try:
+            _granian(config, host, port)
+        finally:
+            if failed.exists():  # the worker gave up (see _give_up): not a clean stop
+                sys.exit(2)
+
+
+def _granian(config: MockConfig, host: str, port: int) -> None:
     from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
     from granian.log import LogLevels
     from granian.server import Server
 
-    os.environ[CONFIG_ENV] = config_to_env(config)
-    os.environ[THREADS_ENV] = str(threads)
     Server(
         "mock_1flow.serving:app_from_env",
         address=host,

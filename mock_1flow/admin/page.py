@@ -108,7 +108,7 @@ def _journal_context() -> dict[str, Any]:
 
 def _state_context() -> dict[str, Any]:
     runtime = current_runtime()
-    return {"projects": _projects(runtime), "faults": runtime.faults.list()}
+    return {"projects": _projects(runtime), "faults": runtime.faults.list(), "stubs": runtime.stubs.list()}
 
 
 @page.get("/", endpoint="page")

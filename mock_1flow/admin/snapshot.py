@@ -82,6 +82,10 @@ def put_state() -> Any:
         spool.seek(0)
         _load(runtime, spool)
     runtime.state_changed()
+    sink = runtime.store.sink
+    if sink is not None and not sink.durable():  # with --state-file: in the file before the answer
+        raise ApiError(503, "state_not_saved", "The state was imported but could not be written to the state file "
+                       "(the server's log says why); it is in force until the mock stops.")
     return _ok()
 
 
@@ -115,9 +119,9 @@ def keep_state_in(app: Flask, runtime: Runtime, path: Path) -> StateFile:
 
 
 def check_state_file(runtime: Runtime, path: Path) -> int:
-    """Replay ``path`` into ``runtime`` (a throw-away one) to refuse a bad file before start;
-    returns the lines replayed. Raises :class:`StateFileError`."""
-    return StateFile(path, runtime.store, runtime.state_parts, runtime.regions).load()
+    """Check ``path`` with ``runtime`` (a throw-away one) to refuse a bad file before start
+    (:meth:`StateFile.check`: no replay); returns the lines checked. Raises :class:`StateFileError`."""
+    return StateFile(path, runtime.store, runtime.state_parts, runtime.regions).check()
 
 
 def init_app(app: Flask) -> None:

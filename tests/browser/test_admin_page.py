@@ -285,6 +285,53 @@ def test_a_fault_and_a_project_added_from_the_page_take_effect(mock: ServedMock,
                           for h in writes)
 
 
+def test_a_stub_added_from_the_page_answers_counts_its_hits_and_is_removed(mock: ServedMock, fresh) -> None:
+    page = fresh
+    page.goto(f"{mock.url}/__admin/")
+    page.locator("#add-stub-panel summary").click()
+    form = page.locator("#add-stub")
+    form.locator("input[name='request.method']").fill("GET")
+    form.locator("input[name='request.path']").fill("/v3/survey")
+    form.locator("input[name='request.project']").fill("oneflow_prod_acme")
+    form.locator("input[name='response.status']").fill("401")
+    form.locator("textarea[name='response.json']").fill('{"success": 401, "message": "from the page"')  # not JSON yet
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#add-stub .form-result.error")
+    assert "response.json: not JSON" in form.locator(".form-result").inner_text()
+    assert mock.admin("stubs")["stubs"] == []
+    form.locator("textarea[name='response.json']").fill('{"success": 401, "message": "from the page"}')
+    form.locator("input[name=times]").fill("5")
+    form.locator("input[name=priority]").fill("2")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#add-stub .form-result.ok")
+    [stub] = mock.admin("stubs")["stubs"]
+    assert (stub["request"], stub["response"], stub["times"], stub["priority"]) == (
+        {"method": "GET", "path": "/v3/survey", "project": "oneflow_prod_acme"},
+        {"status": 401, "json": {"success": 401, "message": "from the page"}}, 5, 2)
+    row = page.locator(f"tr.stub-row[data-id='{stub['id']}']")
+    row.wait_for()
+    assert row.locator(".stub-hits").inner_text() == "0"
+
+    for _ in range(2):
+        answer = requests.get(f"{mock.base('us')}/v3/survey", headers=ACME, timeout=10)
+        assert (answer.status_code, answer.json()) == (401, {"success": 401, "message": "from the page"})
+    page.wait_for_function(f"() => document.querySelector(\"tr.stub-row[data-id='{stub['id']}'] .stub-hits\")"
+                           "?.textContent === '2'")
+
+    row.locator("button.remove-stub").click()
+    page.wait_for_selector("#no-stubs")
+    assert mock.admin("stubs")["stubs"] == []
+    assert requests.get(f"{mock.base('us')}/v3/survey", headers=ACME, timeout=10).status_code == 200
+
+    for path in ("/v3/survey", "/v3/announcements"):  # clear all, as for faults
+        assert requests.post(f"{mock.url}/__admin/stubs", json={"request": {"path": path}, "response": {"status": 500}},
+                             timeout=10).status_code == 201
+    page.wait_for_function("() => document.querySelectorAll('tr.stub-row').length === 2")
+    page.locator("#clear-stubs").click()
+    page.wait_for_selector("#no-stubs")
+    assert mock.admin("stubs")["stubs"] == []
+
+
 def test_the_layout_holds_at_800_pixels(mock: ServedMock, fresh) -> None:
     page, session = fresh, requests.Session()
     page.set_viewport_size({"width": 800, "height": 900})

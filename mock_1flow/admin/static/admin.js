@@ -227,23 +227,38 @@ async function call(method, url) {
 
 function formBody(form) {
   // data-type says how a field goes out: integer/number (text that is not a number is
-  // sent as typed, so the mock's validation names the field), boolean, else string.
+  // sent as typed, so the mock's validation names the field), boolean, json (parsed here:
+  // text that is not JSON is refused before sending), else string. A dotted name is a
+  // nested field: "request.path" goes out as {"request": {"path": ...}}.
   const body = {};
   for (const field of form.elements) {
     if (!field.name) continue;
     const type = field.dataset.type || "string";
-    if (type === "boolean") { if (field.checked) body[field.name] = true; continue; }
-    const text = field.value.trim();
-    if (!text) continue;
-    const number = Number(text);
-    body[field.name] = (type === "integer" || type === "number") && !Number.isNaN(number) ? number : text;
+    let value;
+    if (type === "boolean") {
+      if (!field.checked) continue;
+      value = true;
+    } else {
+      const text = field.value.trim();
+      if (!text) continue;
+      const number = Number(text);
+      value = (type === "integer" || type === "number") && !Number.isNaN(number) ? number : text;
+      if (type === "json") {
+        try { value = JSON.parse(text); } catch (error) { throw new Error(`${field.name}: not JSON (${error.message})`); }
+      }
+    }
+    const path = field.name.split(".");
+    let into = body;
+    for (const part of path.slice(0, -1)) into = into[part] ??= {};
+    into[path[path.length - 1]] = value;
   }
   return body;
 }
 
-const MADE = {  // what to do once the mock accepted a form's object
-  fault: (fault) => `Added ${fault.id}.`,
-  project: (project) => {
+const MADE = {  // what to do once the mock accepted a form's object (given the mock's answer)
+  fault: ({fault}) => `Added ${fault.id}.`,
+  stub: (stub) => `Added ${stub.id}.`,  // POST /__admin/stubs answers the stub itself
+  project: ({project}) => {
     for (const list of [document.querySelector("#filters select[name=project]"), document.getElementById("project-keys")]) {
       const option = document.createElement("option");
       option.value = option.textContent = project.key;
@@ -257,14 +272,22 @@ async function submitForm(form) {
   const result = form.querySelector(".form-result");
   result.className = "form-result";
   result.textContent = "…";
-  const response = await adminCall("POST", form.dataset.endpoint, formBody(form));
+  let body;
+  try {
+    body = formBody(form);
+  } catch (error) {
+    result.textContent = error.message;
+    result.className = "form-result error";
+    return;
+  }
+  const response = await adminCall("POST", form.dataset.endpoint, body);
   const answer = await answerOf(response);
   if (!response.ok) {
     result.textContent = problem(response, answer);
     result.className = "form-result error";
     return;
   }
-  result.textContent = MADE[form.dataset.made](answer[form.dataset.made]);
+  result.textContent = MADE[form.dataset.made](answer);
   result.className = "form-result ok";
   form.reset();
   await refreshState();
@@ -316,6 +339,8 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("click", (event) => {
     if (event.target.id === "clear-faults") call("DELETE", "/__admin/faults");
     if (event.target.classList.contains("remove-fault")) call("DELETE", "/__admin/faults/" + encodeURIComponent(event.target.dataset.id));
+    if (event.target.id === "clear-stubs") call("DELETE", "/__admin/stubs");
+    if (event.target.classList.contains("remove-stub")) call("DELETE", "/__admin/stubs/" + encodeURIComponent(event.target.dataset.id));
   });
   window.addEventListener("hashchange", openFromHash);
   setInterval(poll, POLL_MS);

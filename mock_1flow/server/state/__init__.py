@@ -72,6 +72,10 @@ class StateSink(Protocol):
     def changed(self) -> None:
         """Projects or a state part changed (``Runtime.state_changed``)."""
 
+    def durable(self) -> bool:
+        """Block until every change told so far is kept (a crash now loses none of it);
+        False if it could not be. ``PUT /__admin/state`` answers only after this."""
+
 
 class StatePart(Protocol):
     """State kept beside the store's (per-project content, stubs, ...): carried by the state

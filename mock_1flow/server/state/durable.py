@@ -61,6 +61,10 @@ class StateFile:
         self.compact_now = False
         self.tail: list[bytes] | None = None  # while compacting: lines written after the copy was taken
         self.stopping = threading.Event()
+        self.wake = threading.Event()  # a writer round now, not in FLUSH_EVERY (durable() waits for it)
+        self.rounds = 0  # writer rounds completed, under self.done
+        self.sync_now = False
+        self.done = threading.Condition()
         self.thread: threading.Thread | None = None
         self.failed = False
 
@@ -70,6 +74,18 @@ class StateFile:
         """Replay the file into the store (before :meth:`start`); returns the lines replayed.
         A file holding a ``GET /__admin/state`` document (the format before this one) is
         loaded as such and rewritten at start."""
+        return self._read(self._replay)
+
+    def check(self) -> int:
+        """What ``serve`` does before it starts, in a fraction of a replay's time: the header,
+        every line whole JSON of a kind this version writes, and the projects and state parts
+        (the lines that depend on the mock's plans, regions and parts) applied to this
+        throw-away store. Data lines are not replayed: the server's own replay is the only one,
+        and a line it cannot replay stops the server with the same message.
+        Returns the lines checked; raises :class:`StateFileError`."""
+        return self._read(self._check_lines)
+
+    def _read(self, lines: Callable[[IO[bytes]], int]) -> int:
         try:
             handle = open(self.path, "rb")
         except FileNotFoundError:
@@ -88,12 +104,29 @@ class StateFile:
                     raise StateFileError(str(exc)) from None
                 self.compact_now = True
                 return 1
-            return self._replay(handle)
+            return lines(handle)
 
-    def _replay(self, handle: IO[bytes]) -> int:
+    def _check_lines(self, handle: IO[bytes]) -> int:
+        self._header(handle)
+        replayer = Replayer(self.store, self.parts, self.regions)
+        number = 1
+        for number, raw in enumerate(handle, start=2):
+            if not raw.endswith(b"\n"):
+                break  # a torn last line: the replay drops it
+            try:
+                replayer.check(raw)
+            except RecordError as exc:
+                raise StateFileError(f"{self.path}, line {number}: {exc}") from None
+        return number - 1
+
+    def _header(self, handle: IO[bytes]) -> bytes:
         header = handle.readline()
         if header != HEADER:
             raise StateFileError(f"{self.path} is not a mock-1flow state file (its first line is not {HEADER.decode().strip()})")
+        return header
+
+    def _replay(self, handle: IO[bytes]) -> int:
+        header = self._header(handle)
         replayer = Replayer(self.store, self.parts, self.regions)
         good = len(header)
         number = 1
@@ -125,6 +158,7 @@ class StateFile:
     def close(self) -> None:
         """Write what is queued and stop (a clean shutdown: no snapshot, nothing to wait for)."""
         self.stopping.set()
+        self.wake.set()
         if self.thread is not None:
             self.thread.join()
         self.store.attach(None)
@@ -160,6 +194,22 @@ class StateFile:
     def replaced(self) -> None:
         self.compact_now = True
 
+    def durable(self, timeout: float = 300.0) -> bool:
+        """Return once every change told so far is in the file and fsynced, a compaction asked
+        for by :meth:`replaced` included (``PUT /__admin/state`` answers after this, so a crash
+        right after the answer keeps the imported state). Two writer rounds: the second began
+        after this call. False if the writer stopped or ``timeout`` passed."""
+        deadline = time.monotonic() + timeout
+        with self.done:
+            goal = self.rounds + 2
+            while self.rounds < goal:
+                if self.stopping.is_set() or self.thread is None or time.monotonic() > deadline:
+                    return False
+                self.sync_now = True
+                self.wake.set()
+                self.done.wait(0.1)
+        return not self.failed
+
     def changed(self) -> None:
         with self.store.lock:
             projects = [project.as_dict() for project in self.store.projects.values()]
@@ -169,14 +219,22 @@ class StateFile:
 
     def _run(self) -> None:
         synced = time.monotonic()
-        while not self.stopping.wait(FLUSH_EVERY):
+        while True:
+            self.wake.wait(FLUSH_EVERY)
+            self.wake.clear()
+            if self.stopping.is_set():
+                break
             self._drain()
-            if time.monotonic() - synced >= FSYNC_EVERY:
+            if self.sync_now or time.monotonic() - synced >= FSYNC_EVERY:
+                self.sync_now = False
                 self._sync()
                 synced = time.monotonic()
             if self.compact_now or self.written > max(COMPACT_MIN_BYTES, self.snapshot_bytes):
                 self._compact()
                 synced = time.monotonic()
+            with self.done:
+                self.rounds += 1
+                self.done.notify_all()
 
     def _drain(self) -> None:
         queue, file, tail = self.queue, self.file, self.tail
