@@ -377,13 +377,13 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, threads
         failed = Path(folder) / "failed"
         os.environ[FAILED_ENV] = str(failed)
         try:
-            _granian(config, host, port)
+            _granian(config, host, port, workers)
         finally:
             if failed.exists():  # the worker gave up (see _give_up): not a clean stop
                 sys.exit(2)
 
 
-def _granian(config: MockConfig, host: str, port: int) -> None:
+def _granian(config: MockConfig, host: str, port: int, workers: int = 1) -> None:
     from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
     from granian.log import LogLevels
     from granian.server import Server

@@ -38,6 +38,10 @@ class RedisSink:
 
     def reset(self) -> None: ...
 
+    def durable(self) -> bool:
+        """Every operation is already in Redis when it returns (Redis' own persistence decides the rest)."""
+        return True
+
     def replaced(self) -> None: ...
 
 
