@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import WRK_SCRIPT, cpu_seconds, free_port, run_wrk, spawn, wait_http  # noqa: E402
+from compare import WRK_SCRIPT, cpu_seconds, free_port, id_prefix, run_wrk, spawn, wait_http  # noqa: E402
 
 SDK_PATH = "/us/api/2021-06-15/v3/track"
 SDK_KEY = "oneflow_prod_acme"
@@ -87,11 +87,16 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+RUNS = 0
+
+
 def phase(root: str, pid: int, seconds: float, connections: int, script: str, path: str, events: int) -> dict:
     """A warm-up of a second, then ``seconds`` of load with the server's CPU measured."""
-    run_wrk(root, 1, connections, 2, 0, script.replace("RUN", "w"), path)
+    global RUNS
+    RUNS += 2  # SDK event ids: 24 hex digits unique to each run (as compare.py's)
+    run_wrk(root, 1, connections, 2, 0, script.replace("RUN", "w").replace("PREFIX", id_prefix(RUNS - 1)), path)
     before = cpu_seconds(pid)
-    result = run_wrk(root, seconds, connections, 2, 1, script.replace("RUN", "m"), path)
+    result = run_wrk(root, seconds, connections, 2, 1, script.replace("RUN", "m").replace("PREFIX", id_prefix(RUNS)), path)
     cpu = cpu_seconds(pid) - before
     requests = max(1, result["requests"])
     return {**result, "rps": requests / seconds, "cpu_us_request": cpu / requests * 1e6,
@@ -116,9 +121,9 @@ def main() -> int:
         wait_http(root + "/__admin/health", server)
         auth = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
         sdk = phase(root, server.pid, args.seconds, args.connections,
-                    WRK_SCRIPT.replace("PATH", SDK_PATH).replace("KEY", SDK_KEY).replace("RUN", "1"), SDK_PATH, 10)
+                    WRK_SCRIPT.replace("PATH", SDK_PATH).replace("KEY", SDK_KEY), SDK_PATH, 10)
         sdk = phase(root, server.pid, args.seconds, args.connections,
-                    WRK_SCRIPT.replace("PATH", SDK_PATH).replace("KEY", SDK_KEY).replace("RUN", "2"), SDK_PATH, 10)
+                    WRK_SCRIPT.replace("PATH", SDK_PATH).replace("KEY", SDK_KEY), SDK_PATH, 10)
         ingest = phase(root, server.pid, args.seconds, args.connections, BATCH_SCRIPT.replace("AUTH", auth), "/v1/batch", 10)
         http = phase(root, server.pid, args.seconds, args.connections, HTTP_SCRIPT.replace("KEY", HTTP_KEY), "/us/v1/track", 1)
     finally:

@@ -14,7 +14,6 @@ from flask import Flask
 
 from .server.config import MockConfig
 from .server.core import init_core
-from .server.routes import http_api
 from .server.runtime import Runtime, attach
 
 
@@ -37,9 +36,6 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     init_core(app, runtime)
     for module in (routes, content, faults, stubs, journal, provider_states, deliveries, snapshot, usage, segment_api, page):
         module.init_app(app)
-    # 1Flow's HTTP API: its /{region}/v1 routes, and a hook (after the core's fault hook) that
-    # answers /v1/... itself when the Host is api.1flow.app, before Segment's /v1 views could.
-    http_api.init_app(app)
     if config.proxy is not None:
         from .proxy.forward import Forwarder, ProxyConfig
 

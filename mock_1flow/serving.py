@@ -38,7 +38,7 @@ from .app import create_app
 from .server.config import MockConfig
 from .server import wsgi
 from .server.core import PICKED_FAULT, STARTED, pick_fault
-from .server.hotpath import KEY_HEADER, HotPath, Request, read_cap
+from .server.hotpath import HotPath, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
@@ -93,12 +93,13 @@ class RSGIApp:
         if scope.proto != "http":
             return
         method, path = scope.method, scope.path
-        match = self.hot.route(method, path)
+        authority = scope.authority  # None on HTTP/1.1 with an origin-form target: Host names the host
+        host = authority or scope.headers.get("host") or scope.server
+        match = self.hot.route(method, path, host)
         if match is None:
             await self._flask(scope, protocol)
             return
         started = time.perf_counter()
-        authority = scope.authority  # None on HTTP/1.1 with an origin-form target: Host names the host
         headers = tuple(scope.headers.items()) if authority is None else _raw_headers(scope)
         length = scope.headers.get("content-length")
         request = Request(
@@ -106,8 +107,8 @@ class RSGIApp:
             path=path,
             query_string=scope.query_string,
             headers=headers,
-            key=scope.headers.get(KEY_HEADER) or None,
-            host=authority or scope.headers.get("host") or scope.server,
+            key=scope.headers.get(match.api.key_header) or None,
+            host=host,
             content_type=scope.headers.get("content-type") or "",
             content_length=int(length) if length and length.isdigit() else None,
             raw_names=True,

@@ -30,7 +30,7 @@ from requests.structures import CaseInsensitiveDict
 
 from ..destination.client import Reply, TransportError
 from ..server import wsgi
-from ..server.hotpath import KEY_HEADER, REASONS, Request
+from ..server.hotpath import REASONS, Request
 
 INPROCESS_URL = "http://mock-1flow.inprocess"
 
@@ -145,7 +145,7 @@ class HotPathTransport:
             return self._fallback(method, path, query, sent, data)
         started = time.perf_counter()
         request = Request(method=method, path=path, query_string=query, headers=tuple(sent),
-                          key=headers.get(KEY_HEADER) or None, host="localhost",
+                          key=headers.get(match.api.key_header) or None, host="localhost",
                           content_type=headers.get("Content-Type", ""),
                           content_length=len(data) if data is not None else None, raw_names=True,
                           via=self.via, body=data or None)

@@ -20,7 +20,6 @@ from .answers import Exchange, journal_violations
 from .errors import ApiError
 from .faults import Fault
 from .hotpath import KEY_HEADER, MAX_REQUEST_BYTES, HotPath, dropped_stream, error_code, fault_error, key_warning
-from .routes import http_api
 from .routes.common import dumps, json_response
 from .runtime import Runtime, current_runtime
 from .spec import API_VERSION_PATH, spec_text
@@ -73,11 +72,7 @@ def pick_fault(runtime: Runtime, method: str, path: str, host: str, headers: Any
     if path.startswith(UNJOURNALED_PREFIXES) or not runtime.faults.faults or cors.is_preflight(method, headers.items()):
         return None  # a preflight is answered before faults and stubs (server/cors.py)
     region, api_path = split_api_path(path)
-    key = headers.get("one_flow_key")
-    scope = http_api.request_scope(runtime, path, host, headers)
-    if scope is not None:
-        region, api_path, key = scope
-    return runtime.faults.pick(method, api_path, path, key, region)
+    return runtime.faults.pick(method, api_path, path, headers.get("one_flow_key"), region)
 
 
 def _before() -> Response | None:
@@ -115,12 +110,7 @@ def _before() -> Response | None:
     if fault.drop_connection:
         ctx.dropped = True
         return Response(dropped_stream(b'{"success":'), status=200, headers={"Content-Length": "1024"}, mimetype="application/json")
-    error = fault_error(fault)
-    if http_api.request_scope(runtime, path, req.host, req.headers) is not None:
-        # 1Flow's HTTP API answers in 1Flow's shape: raised, the error would be rendered by the matched
-        # view's blueprint, which on the host form's /v1/... is Segment's.
-        return _respond(error)
-    raise error
+    raise fault_error(fault)
 
 
 def _answered(runtime: Runtime, req: Any, ctx: Any) -> Response | None:
@@ -162,19 +152,12 @@ def _journal(response: Response) -> Response:
         fault=ctx.fault,
         via=req.environ.get(VIA),
         delivery=vars(ctx).get("delivery"),
-        warning=vars(ctx).get("note") or _key_warning(runtime, req, headers, raw_headers is not None),
+        warning=vars(ctx).get("note") or (None if req.headers.get(KEY_HEADER) else key_warning(headers, raw_headers is not None)),
         stub=vars(ctx).get("stub"),
         off_spec=vars(ctx).get("off_spec"),
         violations=vars(ctx).get("violations"),
     )
     return response
-
-
-def _key_warning(runtime: Runtime, req: Any, headers: Any, raw_names: bool) -> str | None:
-    """The near miss of the key header this route reads (``api_key`` on 1Flow's HTTP API,
-    ``one_flow_key`` elsewhere), as the SDK API's hot path warns about it."""
-    key = http_api.KEY_HEADER if http_api.request_scope(runtime, req.path, req.host, req.headers) else KEY_HEADER
-    return None if req.headers.get(key) else key_warning(headers, raw_names, key)
 
 
 def _respond(error: ApiError) -> Response:

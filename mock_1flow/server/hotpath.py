@@ -25,15 +25,15 @@ from . import cors
 from .answers import Exchange, journal_violations
 from .errors import ApiError
 from .faults import Fault
-from .gate import authorize
 from .routes.common import _too_large, dumps
-from .routes import sdk
-from .routes.sdk import OPERATIONS, Operation, unknown_path_error
+from .routes import http_api, sdk
+from .routes.http_api import HTTP_API, HttpApi
+from .routes.sdk import OPERATIONS, SDK_API, Operation, SdkApi
 from .runtime import Runtime
 from .spec import API_VERSION_PATH
 from .stubs import DROPPED_FRAGMENT, Stub
 from .validation import OperationValidator, operation_validators
-from .wsgi import RAW_HEADERS, VIA
+from .wsgi import KEY_NAMES, RAW_HEADERS, VIA
 
 log = logging.getLogger("mock_1flow")
 
@@ -55,14 +55,16 @@ Headers = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Where an SDK request goes: the operation (None for a path 1Flow lacks) and its parameters."""
+    """Where a request goes: which API (the SDK API or 1Flow's HTTP API), the operation (None
+    for a path 1Flow lacks) and its parameters."""
 
     region: str | None
     rest: str
-    operation: Operation | None
+    operation: Operation | http_api.Operation | None
     validator: OperationValidator | None
     params: dict[str, str]
     allowed: tuple[str, ...]
+    api: SdkApi | HttpApi = SDK_API
 
 
 @dataclass(slots=True)
@@ -73,7 +75,7 @@ class Request:
     path: str
     query_string: str
     headers: Headers
-    key: str | None
+    key: str | None  # the key header of the matched API (Match.api.key_header)
     host: str
     content_type: str
     content_length: int | None
@@ -92,7 +94,7 @@ class Reply:
 
 
 class HotPath:
-    """The SDK API as a WSGI application in front of ``fallback`` (the Flask app)."""
+    """The SDK API and 1Flow's HTTP API as a WSGI application in front of ``fallback`` (the Flask app)."""
 
     def __init__(self, runtime: Runtime, fallback: Callable[..., Iterable[bytes]]) -> None:
         self.runtime = runtime
@@ -112,32 +114,36 @@ class HotPath:
             else:
                 self._static.setdefault(rest, {})[op.method] = op
         self._validators = validators
-        self._routes: dict[tuple[str, str], Match | None] = {}
+        self._routes: dict[tuple[str, ...], Match | None] = {}
 
     # -- routing ---------------------------------------------------------------------
 
-    def route(self, method: str, path: str) -> Match | None:
-        """The SDK operation for ``path``, or None when the path is not under the API base.
+    def route(self, method: str, path: str, host: str = "") -> Match | None:
+        """The operation for ``path``, or None when the path is neither under the SDK API's
+        base nor 1Flow's HTTP API's (``host`` decides whether ``/v1/...`` is the HTTP API's
+        host form or Segment's).
 
         Answers are remembered (a :class:`Match` never changes), up to :data:`ROUTE_CACHE`
         distinct requests: an SDK sends the same few paths again and again."""
-        key = (method, path)
+        key: tuple[str, ...] = (method, path)
+        if path.startswith(http_api.PREFIX):  # the host form's region is the Host's
+            key = (method, path, http_api.http_api_region(self.runtime, host) or "")
         routes = self._routes
         if key in routes:
             return routes[key]
-        match = self._route(method, path)
+        match = self._route(method, path, host)
         if len(routes) >= ROUTE_CACHE:
             routes.clear()
         routes[key] = match
         return match
 
-    def _route(self, method: str, path: str) -> Match | None:
+    def _route(self, method: str, path: str, host: str) -> Match | None:
         if path.startswith(HOST_PREFIX):
             region, rest = None, path[len(HOST_PREFIX):]
         else:
             at = path.find(HOST_PREFIX, 1)
             if at < 2 or "/" in path[1:at]:
-                return None
+                return self._route_http_api(method, path, host)
             region, rest = path[1:at], path[at + len(HOST_PREFIX):]
         if not rest or rest[0] == "/":
             return None
@@ -155,6 +161,17 @@ class HotPath:
         op = table.get("GET" if method == "HEAD" else method)
         return Match(region, rest, op, self._validators[op.operation_id] if op else None, params, allowed)
 
+    def _route_http_api(self, method: str, path: str, host: str) -> Match | None:
+        found = http_api.route(self.runtime, path, host)
+        if found is None:
+            return None
+        region, rest = found
+        op = HTTP_API.operation(rest)
+        allowed = http_api.ALLOWED if op is not None else ()
+        if op is not None and method != op.method:
+            op = None
+        return Match(region, rest, op, self._validators[op.operation_id] if op else None, {}, allowed, HTTP_API)
+
     def pick_fault(self, request: Request, match: Match) -> tuple[Fault, float] | None:
         faults = self.runtime.faults
         if not faults.faults or cors.is_preflight(request.method, request.headers):
@@ -166,6 +183,7 @@ class HotPath:
     def respond(self, request: Request, match: Match, fired: tuple[Fault, float] | None, started: float) -> Reply:
         """Answer one SDK request (after any fault latency) and journal it."""
         runtime = self.runtime
+        api = match.api
         wall = time.time() - (time.perf_counter() - started)
         region, project = match.region, request.key
         fault = fired[0] if fired else None
@@ -202,22 +220,18 @@ class HotPath:
                         f"The request body did not arrive within {runtime.config.body_timeout:g} s; "
                         "send the whole body with its Content-Length.",
                     )
+                api.admit(runtime, request.method, region, match.rest)
                 if preflight:
                     reply = Reply(cors.PREFLIGHT_STATUS, cors.preflight_headers(match.allowed, request.headers), b"")
                 elif request.method == "OPTIONS" and match.allowed:
                     reply = Reply(200, [("Allow", ", ".join(match.allowed)), ("Content-Length", "0")], b"")
                 elif match.operation is None and match.allowed:
-                    raise ApiError(
-                        405,
-                        "method_not_allowed",
-                        f"{request.method} is not allowed on {request.path}. Allowed: {', '.join(match.allowed)}.",
-                        headers={"Allow": ", ".join(match.allowed)},
-                    )
+                    raise api.not_allowed(request.method, request.path, match.rest, match.allowed)
                 else:
-                    region = sdk.enter(runtime, region, request.host)
+                    region = api.enter(runtime, region, request.host)
                     if match.operation is None:
-                        raise unknown_path_error(request.method, match.rest)
-                    key = authorize(runtime.store, region, request.key, runtime.config.error_profile).key
+                        raise api.unknown(request.method, match.rest)
+                    key = api.authorize(runtime, region, request.key)
                     if stubs.after and (fault is None or fault.status is None):
                         stub = stubs.pick(True, request.method, "/" + match.rest, request.path, project, region,
                                           request.headers, request.query_string, request.body)
@@ -255,7 +269,7 @@ class HotPath:
             fault=fault.id if fault else None,
             via=request.via,
             warning=answer.note if answer is not None and answer.note else
-            None if request.key else key_warning(request.headers, request.raw_names),
+            None if request.key else key_warning(request.headers, request.raw_names, api.key_header),
             ignored_query=ignored,
             stub=stub.id if stub else None,
             off_spec=off_spec,
@@ -281,13 +295,13 @@ class HotPath:
             for name, value in parse_qsl(request.query_string, keep_blank_values=True):
                 query.setdefault(name, value)
             ignored = tuple(name for name in query if name not in validator.query_names)
-        if ignored and not runtime.config.strict_query:
+        if ignored and not (runtime.config.strict_query or match.api.strict_query):
             validator.validate_parameters({k: v for k, v in query.items() if k in validator.query_names}, match.params)
         elif validator.parameters or query:
             validator.validate_parameters(query, match.params)
         body = None
         if validator.body_validator is not None:
-            limit = runtime.config.max_body_bytes
+            limit = match.api.body_limit(runtime, match.operation)
             size = request.content_length if request.content_length is not None else len(request.body or b"")
             if size > limit:
                 raise _too_large(size, limit)
@@ -302,11 +316,11 @@ class HotPath:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
         path = _wsgi_path(environ.get("PATH_INFO") or "")
-        match = self.route(method, path)
+        match = self.route(method, path, environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
         if match is None:
             return self.fallback(environ, start_response)
         started = time.perf_counter()
-        request = _wsgi_request(environ, method, path)
+        request = _wsgi_request(environ, method, path, match.api.key_header)
         fired = self.pick_fault(request, match)
         if fired is not None and fired[1]:
             time.sleep(fired[1])
@@ -390,14 +404,14 @@ def _wsgi_path(raw: str) -> str:
     return "/" + raw.lstrip("/")
 
 
-def _wsgi_request(environ: dict[str, Any], method: str, path: str) -> Request:
+def _wsgi_request(environ: dict[str, Any], method: str, path: str, key_header: str = KEY_HEADER) -> Request:
     raw = environ.get(RAW_HEADERS)
     if raw is not None:
         headers = tuple(raw)
-        key = next((value for name, value in headers if name.lower() == KEY_HEADER), None)
+        key = next((value for name, value in headers if name.lower() == key_header), None)
     else:
         headers = _environ_headers(environ)
-        key = environ.get("HTTP_ONE_FLOW_KEY")
+        key = environ.get("HTTP_" + key_header.upper())
     length = environ.get("CONTENT_LENGTH")
     return Request(
         method=method,
@@ -413,11 +427,14 @@ def _wsgi_request(environ: dict[str, Any], method: str, path: str) -> Request:
     )
 
 
+KEY_ENVIRON = {"HTTP_" + name.upper(): name for name in KEY_NAMES}  # the key headers, named as 1Flow reads them
+
+
 def _environ_headers(environ: Mapping[str, Any]) -> Headers:
     out = []
     for name, value in environ.items():
         if name.startswith("HTTP_"):
-            shown = KEY_HEADER if name == "HTTP_ONE_FLOW_KEY" else name[5:].lower().replace("_", "-")
+            shown = KEY_ENVIRON.get(name) or name[5:].lower().replace("_", "-")
             out.append((shown, value))
         elif name in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
             out.append((name.lower().replace("_", "-"), value))

@@ -1,8 +1,8 @@
-"""Stubs on the Flask routes (1Flow's HTTP API, the Segment ingest, unknown paths): the
-``before_request`` step that answers with a matching stub, the way faults are answered.
+"""Stubs on the Flask routes (the Segment ingest, unknown paths): the ``before_request``
+step that answers with a matching stub, the way faults are answered.
 
-The SDK API's stubs are answered on its hot path (:mod:`.hotpath`) by the same
-:class:`~.stubs.StubSet`.
+The stubs of the SDK API and 1Flow's HTTP API are answered on the hot path (:mod:`.hotpath`)
+by the same :class:`~.stubs.StubSet`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 from flask import Request, Response
 
 from .hotpath import MAX_REQUEST_BYTES
-from .routes import http_api
 from .runtime import Runtime
 from .stubs import DROPPED_FRAGMENT, Scope, Stub
 
@@ -24,13 +23,7 @@ def _never() -> bool:
 
 
 def flask_scope(runtime: Runtime, req: Request) -> Scope:
-    """The request's scope: 1Flow's HTTP API first (its host form shares ``/v1`` with
-    Segment's), then the APIs that registered a scope, else the path as faults see it."""
-    found = http_api.request_scope(runtime, req.path, req.host, req.headers)
-    if found is not None:
-        region, api_path, key = found
-        return Scope(region, api_path, key, http_api.operation_id(api_path),
-                     lambda: http_api.passes_gate(runtime, region, key))
+    """The request's scope: the APIs that registered a scope, else the path as faults see it."""
     for scope in runtime.stubs.scopes:
         answer = scope(runtime, req)
         if answer is not None:

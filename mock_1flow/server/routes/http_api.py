@@ -6,61 +6,60 @@ Two forms, one server root:
 - path form ``/{region}/v1/{identify,track,batch}`` on any host;
 - host form ``/v1/...`` when the ``Host`` header is one of ``MockConfig.http_api_hosts``
   (``api.1flow.app`` -> us). ``/v1/...`` on any other host is Segment's HTTP Tracking API,
-  which the ingest serves: :func:`serve_host_form` runs before routing picks Segment's view,
-  so neither surface ever answers for the other.
+  which the ingest serves: the hot path routes by path and ``Host`` (:func:`route`), so
+  neither surface ever answers for the other.
 
-Same projects (the ``api_key`` header holds the project key), regions, plan checks, state,
-journal and faults as the SDK API. The page's limits: 32 KB per request to identify and
-track, 500 KB to batch, 413 beyond, checked before anything is stored; a missing or unknown
-key is 401 in both error profiles (the page lists 401, not 404).
+Served by the SDK API's hot path (:mod:`..hotpath`: faults, stubs, gate, validation, store,
+journal, CORS, on the event loop without Flask); :data:`HTTP_API` holds what differs from
+the SDK API. Same projects (the ``api_key`` header holds the project key), regions, plan
+checks, state, journal and faults as the SDK API. The page's limits: 32 KB per request to
+identify and track, 500 KB to batch, 413 beyond, checked before anything is stored; a
+missing or unknown key is 401 in both error profiles (the page lists 401, not 404); query
+parameters are refused (the API takes none).
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from flask import Blueprint, Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
-
-from .. import cors
-from ..errors import ApiError
+from ..errors import ApiError, envelope
 from ..gate import authorize
 from ..projects import Project
-from ..runtime import Runtime, current_runtime
+from ..runtime import Runtime
 from ..store import ProjectState, object_id
-from .common import json_response, ok, preflight_response, validated
 from .sdk import host_name
-
-log = logging.getLogger("mock_1flow")
 
 PREFIX = "/v1"
 KEY_HEADER = "api_key"
 STANDARD_LIMIT = 32 * 1024  # "a maximum of 32KB per standard API request"
 BATCH_LIMIT = 500 * 1024  # "The batch API endpoint accepts a maximum of 500KB per request"
 DOCS = "https://docs.1flow.ai/integrations/http-api"
-ALLOWED = "POST, OPTIONS"
+ALLOWED = ("POST", "OPTIONS")
 
-Handler = Callable[[ProjectState, Any], Response]
+Params = Mapping[str, str]
+Handler = Callable[[Runtime, ProjectState, Any, Params, Params], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Operation:
+    """One operation: its spec id, the body limit the page gives it, its handler (the SDK
+    API's handler signature, so the hot path calls both alike)."""
+
     operation_id: str
     limit: int
     handler: Handler
+    method: str = "POST"
 
 
-bp = Blueprint("http_api", __name__)
-_OPERATIONS: dict[str, Operation] = {}
+OPERATIONS: dict[str, Operation] = {}
 
 
 def operation(name: str, operation_id: str, limit: int) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        _OPERATIONS[name] = Operation(operation_id, limit, handler)
+        OPERATIONS[name] = Operation(operation_id, limit, handler)
         return handler
 
     return register
@@ -71,96 +70,62 @@ def http_api_region(runtime: Runtime, host: str) -> str | None:
     return runtime.config.http_api_hosts.get(host_name(host))
 
 
-def request_scope(runtime: Runtime, path: str, host: str, headers: Any) -> tuple[str | None, str, str | None] | None:
-    """(region, path after the region, key) when the request is for this API, else None:
-    what fault rules match on, the way they match SDK requests."""
-    head, sep, rest = path.partition(PREFIX + "/")
-    if not sep:
-        return None
-    if head == "":
-        region = http_api_region(runtime, host)
-        if region is None:
+def route(runtime: Runtime, path: str, host: str) -> tuple[str, str] | None:
+    """(region as the request names it, path after it: ``v1/track``) when ``path`` on ``host``
+    is this API, else None. The region is checked later (:meth:`HttpApi.admit`), so that an
+    unknown one is answered in this API's shape."""
+    if path.startswith(PREFIX):
+        if path != PREFIX and path[len(PREFIX)] != "/":
             return None
-    elif head.count("/") == 1:
-        region = head[1:]
-    else:
+        region = http_api_region(runtime, host)
+        return None if region is None else (region, path[1:])
+    at = path.find(PREFIX + "/", 1)
+    if at < 2 or "/" in path[1:at] or path.startswith("/__admin"):
         return None
-    return region, PREFIX + "/" + rest, headers.get(KEY_HEADER) or None
+    return path[1:at], path[at + 1:]
 
 
-@bp.route(f"/<region>{PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-          provide_automatic_options=False)
-def path_form(region: str, rest: str) -> Response:
-    return _serve(region, rest)
+class HttpApi:
+    """What 1Flow's HTTP API does differently from the SDK API on the shared hot path."""
+
+    key_header = KEY_HEADER
+    strict_query = True  # the API takes no query parameters: any is refused (FIDELITY.md)
+
+    def operation(self, rest: str) -> Operation | None:
+        """The operation for the path after the region (``v1/track/`` -> track)."""
+        return OPERATIONS.get(rest[len(PREFIX):].strip("/"))
+
+    def admit(self, runtime: Runtime, method: str, region: str | None, rest: str) -> None:
+        """Region known, endpoint known: checked before anything else (a preflight too)."""
+        if region not in runtime.regions:
+            raise ApiError(404, "unknown_region", f"Unknown region '{region}'. 1Flow regions are: "
+                           f"{', '.join(runtime.regions)}; use e.g. /{runtime.regions[0]}{PREFIX}/track, "
+                           f"or {PREFIX}/track with Host: api.1flow.app.")
+        if self.operation(rest) is None:
+            name = rest[len(PREFIX):].strip("/")
+            raise ApiError(404, "unknown_endpoint", f"1Flow's HTTP API has no {method} {PREFIX}/{name}; it has POST "
+                           f"{', '.join(PREFIX + '/' + n for n in OPERATIONS)} ({DOCS}).")
+
+    def enter(self, runtime: Runtime, region: str | None, host: str) -> str:
+        assert region is not None  # admitted
+        return region
+
+    def unknown(self, method: str, rest: str) -> ApiError:
+        return ApiError(404, "unknown_endpoint", f"1Flow's HTTP API has no {method} /{rest} ({DOCS}).")
+
+    def not_allowed(self, method: str, path: str, rest: str, allowed: tuple[str, ...]) -> ApiError:
+        return ApiError(405, "method_not_allowed",
+                        f"{method} is not allowed on {PREFIX}/{rest[len(PREFIX):].strip('/')}; send a POST.",
+                        headers={"Allow": ", ".join(ALLOWED)})
+
+    def authorize(self, runtime: Runtime, region: str, key: str | None) -> str:
+        return _authorize(runtime, region, key).key
+
+    def body_limit(self, runtime: Runtime, operation: Any) -> int:
+        return operation.limit
 
 
-def serve_host_form() -> Response | None:
-    """``before_request`` hook: ``/v1/...`` on a mapped host is this API, whatever view routing
-    chose (Segment's). Errors are answered here, in 1Flow's shape, since the matched view's
-    blueprint (Segment's) would otherwise render them Segment's way."""
-    req = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
-    if not (req.path.startswith(PREFIX + "/") or req.path == PREFIX):
-        return None
-    runtime = current_runtime()
-    region = http_api_region(runtime, req.host)
-    if region is None:
-        return None
-    try:
-        return _serve(region, req.path[len(PREFIX) + 1:])
-    except ApiError as error:
-        return json_response(error.body(), error.status, error.headers)
-    except HTTPException as error:
-        status = error.code or 500
-        code = {413: "payload_too_large", 405: "method_not_allowed"}.get(status, "invalid_request")
-        return json_response(ApiError(status, code, error.description or error.name).body(), status)
-    except Exception as error:  # noqa: BLE001 - one error shape, never a traceback
-        log.exception("mock-1flow: unexpected error on %s %s", req.method, req.path)
-        failure = ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow.")
-        return json_response(failure.body(), 500)
-
-
-def _serve(region: str, rest: str) -> Response:
-    runtime = current_runtime()
-    ctx = g._get_current_object()
-    ctx.region = region
-    key = ctx.project = request.headers.get(KEY_HEADER) or None
-    if region not in runtime.regions:
-        raise ApiError(404, "unknown_region", f"Unknown region '{region}'. 1Flow regions are: {', '.join(runtime.regions)}; "
-                       f"use e.g. /{runtime.regions[0]}{PREFIX}/track, or {PREFIX}/track with Host: api.1flow.app.")
-    name = rest.strip("/")
-    op = _OPERATIONS.get(name)
-    if op is None:
-        raise ApiError(404, "unknown_endpoint", f"1Flow's HTTP API has no {request.method} {PREFIX}/{name}; it has POST "
-                       f"{', '.join(PREFIX + '/' + n for n in _OPERATIONS)} ({DOCS}).")
-    if request.method == "OPTIONS":  # as the SDK API's hot path answers it
-        if cors.is_preflight(request.method, request.headers.items()):
-            return preflight_response(ALLOWED.split(", "))
-        return Response(status=200, headers={"Allow": ALLOWED})
-    if request.method != "POST":
-        raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {PREFIX}/{name}; send a POST.",
-                       headers={"Allow": ALLOWED})
-    project = _authorize(runtime, region, key)
-    body = validated(op.operation_id, {}, op.limit)
-    with runtime.store.lock:
-        return op.handler(runtime.store.state(project.key), body)
-
-
-def operation_id(api_path: str) -> str | None:
-    """The spec's operation for a path after the region (``/v1/track`` -> ``httpTrack``)."""
-    op = _OPERATIONS.get(api_path[len(PREFIX) + 1:].strip("/"))
-    return op.operation_id if op else None
-
-
-def passes_gate(runtime: Runtime, region: str | None, key: str | None) -> bool:
-    """Whether a request with this region and ``api_key`` passes the region and key checks
-    (what a stub with ``after_gate`` waits for)."""
-    if region not in runtime.regions:
-        return False
-    try:
-        _authorize(runtime, region, key)
-    except ApiError:
-        return False
-    return True
+HTTP_API = HttpApi()
 
 
 def _unauthorized(profile: str, code: str, message: str) -> ApiError:
@@ -185,6 +150,10 @@ def _authorize(runtime: Runtime, region: str, key: str | None) -> Project:
             home = runtime.store.projects[key].region
             error.message = f"Project {runtime.store.projects[key].name} is hosted in {home}; send it to /{home}{PREFIX}/..."
         raise
+
+
+def ok(message: str, result: Any) -> dict[str, Any]:
+    return envelope(200, message, result)
 
 
 # -- the operations -----------------------------------------------------------------------
@@ -214,14 +183,14 @@ def _event(state: ProjectState, item: dict[str, Any], pointer: str) -> dict[str,
 
 
 @operation("identify", "httpIdentify", STANDARD_LIMIT)
-def identify(state: ProjectState, body: Any) -> Response:
+def identify(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     _epoch(body.get("timestamp"), "/timestamp")
     user = state.app_user(body["user_id"], body.get("traits") or {})
     return ok("User identified", {"user_id": body["user_id"], "analytic_user_id": user["analytic_user_id"]})
 
 
 @operation("track", "httpTrack", STANDARD_LIMIT)
-def track(state: ProjectState, body: Any) -> Response:
+def track(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     event = _event(state, body, "")
     analytic_id = state.app_user(body["user_id"])["analytic_user_id"]
     stored, duplicates = state.track(analytic_id, [event])
@@ -229,7 +198,7 @@ def track(state: ProjectState, body: Any) -> Response:
 
 
 @operation("batch", "httpBatch", BATCH_LIMIT)
-def batch(state: ProjectState, body: Any) -> Response:
+def batch(runtime: Runtime, state: ProjectState, body: Any, params: Params, query: Params) -> dict[str, Any]:
     """All or nothing: every item is checked (timestamps included) before any is applied."""
     planned: list[tuple[Any, dict[str, Any] | None]] = []
     for index, item in enumerate(body["batch"]):
@@ -248,22 +217,3 @@ def batch(state: ProjectState, body: Any) -> Response:
         new, again = state.track(state.app_user(item["user_id"])["analytic_user_id"], [event])
         stored, duplicates = stored + new, duplicates + again
     return ok("Batch processed", {"identified": identified, "stored": stored, "duplicates": duplicates})
-
-
-def allow_origin(response: Response) -> Response:
-    """``after_request``: every answer of this API (errors, faults and stubs too) may be read
-    by any origin, as 1Flow's services allow (``server/cors.py``). Registered after the
-    journal's hook, so it runs first and the journal shows the header."""
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    if req.path.startswith("/__admin") or cors.has_allow_origin(response.headers.items()):
-        return response
-    if request_scope(current_runtime(), req.path, req.host, req.headers) is not None:
-        response.headers[cors.ALLOW_ORIGIN[0]] = cors.ALLOW_ORIGIN[1]
-    return response
-
-
-def init_app(app: Flask) -> None:
-    """The path form's routes, the host form's hook (after the core's fault hook), CORS."""
-    app.register_blueprint(bp)
-    app.before_request(serve_host_form)
-    app.after_request(allow_origin)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import ApiError, envelope
 from ..content import details_for, surveys_for_platform
-from ..gate import check_region
+from ..gate import authorize, check_region
 from ..runtime import Runtime
 from ..spec import API_VERSION_PATH
 from ..store import ProjectState, object_id
@@ -95,6 +95,36 @@ def unknown_path_error(method: str, rest: str) -> ApiError:
         "unknown_endpoint",
         f"1Flow's API has no {method} /{rest}. See GET /openapi.yaml for the operations the mock serves.",
     )
+
+
+class SdkApi:
+    """The SDK API's rules on the hot path (:mod:`..hotpath`); 1Flow's HTTP API has its own
+    (:class:`.http_api.HttpApi`): which header holds the key, the gate, the errors, the limits."""
+
+    key_header = "one_flow_key"
+    strict_query = False  # unknown query parameters are ignored and journaled, unless serve --strict-query
+
+    def admit(self, runtime: Runtime, method: str, region: str | None, rest: str) -> None:
+        """Nothing is checked before a preflight or a 405 on the SDK API."""
+
+    def enter(self, runtime: Runtime, region: str | None, host: str) -> str:
+        return enter(runtime, region, host)
+
+    def unknown(self, method: str, rest: str) -> ApiError:
+        return unknown_path_error(method, rest)
+
+    def not_allowed(self, method: str, path: str, rest: str, allowed: tuple[str, ...]) -> ApiError:
+        return ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}. Allowed: {', '.join(allowed)}.",
+                        headers={"Allow": ", ".join(allowed)})
+
+    def authorize(self, runtime: Runtime, region: str, key: str | None) -> str:
+        return authorize(runtime.store, region, key, runtime.config.error_profile).key
+
+    def body_limit(self, runtime: Runtime, operation: Any) -> int:
+        return runtime.config.max_body_bytes
+
+
+SDK_API = SdkApi()
 
 
 def _user_result(user: dict[str, Any]) -> dict[str, Any]:
