@@ -144,7 +144,8 @@ def test_the_wheel_carries_spec_fixtures_and_contracts(wheel: Path) -> None:
     assert not any("segment-golden" in name for name in names)  # test data, not the product's
 
 
-def test_serve_with_defaults_outside_the_repository(installed: Path, user_dir: Path) -> None:
+def test_serve_with_defaults_outside_the_repository(installed: Path, user_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # the installed package, whatever the caller's path says
     with ServedMock(command=[str(installed / "bin" / "mock-1flow")], cwd=user_dir) as mock:
         assert str(_site_packages(installed)) in mock.output  # the packaged projects file, not the checkout's
         surveys = requests.get(f"{mock.base('us')}/v3/survey", headers=KEY, timeout=10)
