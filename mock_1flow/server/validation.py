@@ -74,6 +74,17 @@ def parse_json(raw: bytes | str) -> Any:
     return value
 
 
+def json_or_text(raw: bytes | None) -> Any:
+    """A body as the recorder keeps it (and replay reads it): parsed JSON, else text
+    (undecodable bytes replaced), None when empty."""
+    if not raw:
+        return None
+    try:
+        return parse_json(raw)
+    except (MalformedJson, UnicodeDecodeError):
+        return raw.decode("utf-8", "replace")
+
+
 def json_depth(value: Any, stop: int | None = None) -> int:
     """Nesting depth of a parsed JSON value (a scalar is 0), level by level without recursion.
 
