@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import WRK_SCRIPT, cpu_seconds, free_port, id_prefix, run_wrk, spawn, wait_http  # noqa: E402
+from compare import WRK_SCRIPT, WRK_THREADS, cpu_seconds, free_port, id_prefix, run_wrk, spawn, wait_http  # noqa: E402
 
 SDK_PATH = "/us/api/2021-06-15/v3/track"
 SDK_KEY = "oneflow_prod_acme"
@@ -39,17 +39,7 @@ HTTP_KEY = "oneflow_sandbox_initech"
 WRITE_KEY = "segment_wk_acme"
 INGEST_TARGET, HTTP_TARGET, P99_TARGET_MS = 2.0, 1.5, 10.0
 
-BATCH_SCRIPT = r"""
-local counter = 0
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-function init(args)
-  thread_id = tid or 0
-end
-request = function()
+BATCH_SCRIPT = WRK_THREADS + r"""request = function()
   counter = counter + 1
   local events = {}
   local user = (thread_id * 1000 + counter) % 200
@@ -63,17 +53,7 @@ request = function()
 end
 """
 
-HTTP_SCRIPT = r"""
-local counter = 0
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-function init(args)
-  thread_id = tid or 0
-end
-request = function()
+HTTP_SCRIPT = WRK_THREADS + r"""request = function()
   counter = counter + 1
   local body = string.format(
     '{"user_id":"user-%d","event":"Product Viewed","properties":{"n":%d},"message_id":"RUN-%d-%d"}',

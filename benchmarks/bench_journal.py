@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
 import os
 import statistics
 import sys
@@ -35,21 +34,12 @@ READERS, READ_EVERY = 4, 0.25
 READER_MODES = {"page": "requests?since_id={last}&limit=200", "limit=20": "requests?limit=20",
                 "limit=1000": "requests?limit=1000"}
 
+
 def hex_track_request(host: str, port: int, user: str, seq: int) -> bytes:
     """bench_track's request with realistic event ids (24 hex digits, as ObjectIds are):
     all-decimal ids send every body down parse_json's exact-integer path, on write and read."""
-    events = [
-        {"name": "Product Viewed", "time": 1764000000 + i, "plt": "i",
-         "_id": hashlib.blake2b(b"%d:%d" % (seq, i), digest_size=12).hexdigest(),
-         "parameters": {"sku": f"SKU-{i}", "price": 9.99 + i}}
-        for i in range(10)
-    ]
-    body = json.dumps({"user_id": user, "events": events}).encode()
-    head = (
-        f"POST /us/api/2021-06-15/v3/track HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        f"one_flow_key: {bench_track.KEY}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
+    ids = [hashlib.blake2b(b"%d:%d" % (seq, i), digest_size=12).hexdigest() for i in range(10)]
+    return bench_track.track_request_with_ids(host, port, user, ids)
 
 
 bench_track.track_request = hex_track_request  # load() builds its requests through this name

@@ -66,10 +66,15 @@ MASK64 = (1 << 64) - 1  # ids: a bijection of the sequence number, hex digits an
 
 
 def track_request(host: str, port: int, user: str, seq: int) -> bytes:
+    return track_request_with_ids(host, port, user, [f"{(seq * 0x9E3779B97F4A7C15) & MASK64:016x}{i:08x}" for i in range(10)])
+
+
+def track_request_with_ids(host: str, port: int, user: str, ids: list[str]) -> bytes:
+    """The raw HTTP request of one SDK track call, one event per id (other benchmarks pick other ids)."""
     events = [
         {"name": "Product Viewed", "time": 1764000000 + i, "plt": "i",
-         "_id": f"{(seq * 0x9E3779B97F4A7C15) & MASK64:016x}{i:08x}", "parameters": {"sku": f"SKU-{i}", "price": 9.99 + i}}
-        for i in range(10)
+         "_id": event_id, "parameters": {"sku": f"SKU-{i}", "price": 9.99 + i}}
+        for i, event_id in enumerate(ids)
     ]
     body = json.dumps({"user_id": user, "events": events}).encode()
     head = (

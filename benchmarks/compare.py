@@ -63,7 +63,9 @@ PRISM_VERSION = "5.16.0"
 SUCCESS = '{"success":200,"message":"Events added","result":{"stored":10,"duplicates":0}}'
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-WRK_SCRIPT = r"""
+# Each wrk thread's number (1, 2, ...) in ``thread_id``, and a per-thread ``counter``: the
+# start of every wrk script here, so that ids stay unique across threads.
+WRK_THREADS = r"""
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -74,7 +76,9 @@ end
 function init(args)
   thread_id = tid or 0
 end
-request = function()
+"""
+
+WRK_SCRIPT = WRK_THREADS + r"""request = function()
   counter = counter + 1
   local events = {}
   for i = 0, 9 do

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask
@@ -47,24 +48,9 @@ def _put(key: str, kind: str) -> Any:
     return _ok()
 
 
-@bp.get("/projects/<key>/surveys", endpoint="adminGetProjectSurveys")
-def get_surveys(key: str) -> Any:
-    return _get(key, "surveys")
-
-
-@bp.put("/projects/<key>/surveys", endpoint="adminPutProjectSurveys")
-def put_surveys(key: str) -> Any:
-    return _put(key, "surveys")
-
-
-@bp.get("/projects/<key>/announcements", endpoint="adminGetProjectAnnouncements")
-def get_announcements(key: str) -> Any:
-    return _get(key, "announcements")
-
-
-@bp.put("/projects/<key>/announcements", endpoint="adminPutProjectAnnouncements")
-def put_announcements(key: str) -> Any:
-    return _put(key, "announcements")
+for _kind, (_get_operation, _put_operation) in OPERATIONS.items():  # one pair of routes a content kind
+    bp.add_url_rule(f"/projects/<key>/{_kind}", _get_operation, functools.partial(_get, kind=_kind), methods=["GET"])
+    bp.add_url_rule(f"/projects/<key>/{_kind}", _put_operation, functools.partial(_put, kind=_kind), methods=["PUT"])
 
 
 @bp.post("/projects/<key>/reset", endpoint="adminResetProject")

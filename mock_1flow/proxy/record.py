@@ -19,22 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..server.answers import Exchange
-from ..server.validation import MalformedJson, parse_json
+from ..server.validation import json_or_text
 
 KEY_HEADERS = frozenset({"one_flow_key", "one-flow-key", "api_key", "api-key", "authorization", "proxy-authorization"})
 COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
 SECRET_FIELDS = frozenset({"token", "push_token", "device_token", "email", "$email"})  # masked wherever they are
 EMAIL = re.compile(r"[^@\s\"]+@[^@\s\"]+\.[A-Za-z]{2,}")
 MASK = "<redacted>"
-
-
-def _json_or_text(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return parse_json(raw)
-    except (MalformedJson, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace")
 
 
 def _mask(value: Any, paths: tuple[tuple[str, ...], ...], here: tuple[str, ...] = ()) -> Any:
@@ -99,9 +90,9 @@ class Recorder:
                 "path": exchange.path,
                 "query": exchange.query,
                 "headers": self._headers(exchange.headers),
-                "body": _mask(_json_or_text(exchange.body), self.paths),
+                "body": _mask(json_or_text(exchange.body), self.paths),
                 "response": {"status": status, "headers": self._headers(headers),
-                             "body": _mask(_json_or_text(body), self.paths)},
+                             "body": _mask(json_or_text(body), self.paths)},
                 "upstream": upstream,
                 "time": datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             }

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..proxy.forward import HOP_BY_HOP, HTTP_API_HOST, SDK_HOST, is_http_api, spec_operation
-from ..server.validation import MalformedJson, parse_json
+from ..server.validation import json_or_text
 from .matching import PLACEHOLDER
 from .recording import Recorded, body_bytes
 
@@ -123,15 +123,6 @@ def _shown(body: dict, name: str) -> str:
     return str(body[name]) if name in body else "absent"
 
 
-def _read(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return parse_json(raw)
-    except (MalformedJson, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace")
-
-
 def operation_name(recorded: Recorded) -> str:
     found = spec_operation(recorded.method, recorded.path)
     return found.path_form if found else f"{recorded.method} {recorded.path} (not in openapi.yaml)"
@@ -158,7 +149,7 @@ def drift(recordings: list[Recorded], key_map: dict[str, str] | None = None, err
         name = operation_name(recorded)
         entry = report.setdefault(name, OperationDrift(name))
         entry.exchanges += 1
-        for found in compare(recorded.status, recorded.response_body, reply.status_code, _read(reply.get_data())):
+        for found in compare(recorded.status, recorded.response_body, reply.status_code, json_or_text(reply.get_data())):
             entry.add(found, recorded.line)
     return list(report.values())
 

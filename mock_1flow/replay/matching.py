@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..server.validation import MalformedJson, parse_json
+from ..server.validation import json_or_text
 from .recording import KEY_HEADERS, Recorded
 
 # Values a client makes anew each time it sends the same thing: ids it mints (events' and
@@ -49,17 +49,7 @@ class Sent:
     def of(cls, method: str, path: str, query: str, headers: Any, body: bytes | None) -> "Sent":
         folded = {name.lower(): value for name, value in headers}
         key = next((folded[name] for name in KEY_HEADERS if name in folded), None)
-        return cls(method.upper(), path, sorted(parse_qsl(query, keep_blank_values=True)), read_body(body), key)
-
-
-def read_body(raw: bytes | None) -> Any:
-    """A request body as the recorder keeps it: parsed JSON, else text, None when empty."""
-    if not raw:
-        return None
-    try:
-        return parse_json(raw)
-    except (MalformedJson, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace")
+        return cls(method.upper(), path, sorted(parse_qsl(query, keep_blank_values=True)), json_or_text(body), key)
 
 
 def body_difference(recorded: Any, sent: Any, here: str = "") -> str | None:

@@ -169,6 +169,8 @@ class Journal:
         off_spec: tuple[str, str] | None = None,
         violations: tuple[dict[str, str], ...] | None = None,
     ) -> None:
+        """Trims the body to ``body_max``, prices the entry and hands the row to :meth:`_append`
+        (the one place a journal's storage differs: a deque here, a Redis stream there)."""
         truncated = body is not None and len(body) > self.body_max
         if truncated:
             body = body[: self.body_max]  # type: ignore[index]
@@ -181,15 +183,18 @@ class Journal:
             + (len(response) if response else 0)
             + HEADER_BYTES * (len(request_headers) + len(response_headers))
         )
+        self._append((  # an Entry's fields but the id, as a plain tuple: see _entries
+            started, method, path, query, region, project, status, error, body, response,
+            fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
+            warning, ignored_query, size, stub, off_spec, violations,
+        ), size)
+
+    def _append(self, row: Row, size: int) -> None:
+        """Stores one priced row (an Entry's fields but the id), dropping the oldest past the caps."""
         with self._lock:
-            entry = (  # an Entry's fields as a plain tuple: see _entries
-                next(self._ids), started, method, path, query, region, project, status, error, body, response,
-                fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
-                warning, ignored_query, size, stub, off_spec, violations,
-            )
             self.recorded += 1
             entries = self._entries
-            entries.append(entry)
+            entries.append((next(self._ids), *row))
             self.bytes += size
             while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):
                 self.bytes -= entries.popleft()[_SIZE]

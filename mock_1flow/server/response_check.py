@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from .spec import bundle, load_spec
+from .spec import bundle, load_spec, resolve_ref
 from .validation import HTTP_METHODS, MalformedJson, _violations, parse_json
 
 OffSpec = tuple[str, str]
@@ -30,16 +30,6 @@ def _operations() -> dict[str, dict[str, Any]]:
     }
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    spec = load_spec()
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 @lru_cache(maxsize=512)
 def _declared(operation_id: str, status: int) -> tuple[str, Any]:
     """What the spec declares for this status: ("undeclared", the declared statuses),
@@ -48,7 +38,7 @@ def _declared(operation_id: str, status: int) -> tuple[str, Any]:
     response = responses.get(str(status)) or responses.get(f"{status // 100}XX") or responses.get("default")
     if response is None:
         return "undeclared", ", ".join(sorted(responses))
-    schema = (_resolve(response).get("content") or {}).get("application/json", {}).get("schema")
+    schema = (resolve_ref(response).get("content") or {}).get("application/json", {}).get("schema")
     if schema is None:
         return "any", None
     return "json", jsonschema_rs.Draft202012Validator(bundle(schema))

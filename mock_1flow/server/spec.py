@@ -49,3 +49,14 @@ def bundle(schema: dict[str, Any], spec: dict[str, Any] | None = None) -> dict[s
     """Wrap an inline schema from the spec so its ``#/components`` refs resolve."""
     spec = spec or load_spec()
     return {"allOf": [schema], "components": spec["components"]}
+
+
+def resolve_ref(node: dict[str, Any], spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The object a (chain of) local ``$ref`` points to in the spec, or ``node`` itself."""
+    spec = spec or load_spec()
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node

@@ -21,7 +21,7 @@ import jsonschema_rs
 import orjson
 
 from .errors import ApiError
-from .spec import bundle, load_spec
+from .spec import bundle, load_spec, resolve_ref
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -72,6 +72,17 @@ def parse_json(raw: bytes | str) -> Any:
     if not exact and _DIGIT_RUN in scan and _LONG_DIGITS.search(data):
         value = json.loads(data)  # exact integers; orjson has already refused what JSON does not allow
     return value
+
+
+def json_or_text(raw: bytes | None) -> Any:
+    """A body as the recorder keeps it (and replay reads it): parsed JSON, else text
+    (undecodable bytes replaced), None when empty."""
+    if not raw:
+        return None
+    try:
+        return parse_json(raw)
+    except (MalformedJson, UnicodeDecodeError):
+        return raw.decode("utf-8", "replace")
 
 
 def json_depth(value: Any, stop: int | None = None) -> int:
@@ -450,15 +461,6 @@ def _parameter_rules(parameters: list[dict[str, Any]], skip: frozenset[str]) -> 
     return rules
 
 
-def _resolve(node: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 @lru_cache(maxsize=2)
 def operation_validators(skip_params: frozenset[str] = frozenset({"region"})) -> dict[str, OperationValidator]:
     """Every operation of the spec, by ``operationId``.
@@ -469,13 +471,13 @@ def operation_validators(skip_params: frozenset[str] = frozenset({"region"})) ->
     spec = load_spec()
     validators = {}
     for path_item in spec["paths"].values():
-        shared = [_resolve(p, spec) for p in path_item.get("parameters", [])]
+        shared = [resolve_ref(p, spec) for p in path_item.get("parameters", [])]
         for method in HTTP_METHODS:
             operation = path_item.get(method)
             if not operation:
                 continue
-            own = [_resolve(p, spec) for p in operation.get("parameters", [])]
-            body = _resolve(operation["requestBody"], spec) if "requestBody" in operation else None
+            own = [resolve_ref(p, spec) for p in operation.get("parameters", [])]
+            body = resolve_ref(operation["requestBody"], spec) if "requestBody" in operation else None
             validators[operation["operationId"]] = OperationValidator(
                 operation["operationId"], _parameter_rules(shared + own, skip_params), body
             )

@@ -14,7 +14,7 @@ import requests
 
 from mock_1flow.testing import ServedMock
 from tests.browser.test_admin_page import ACME, TIMEOUT_MS, browser  # noqa: F401  (the browser fixture)
-from tests.proxy.test_proxy import ADMIN, call, corpus, start_proxy
+from tests.proxy.test_proxy import ADMIN, call, corpus, start_proxy, upstream  # noqa: F401  (the upstream fixture)
 from tests.unit.test_serve import free_port, start, stop, wait_ready
 
 OFF_SPEC_USER = {"success": 200, "message": "ok", "result": {"analytic_user_id": 42}}  # the spec: a string
@@ -96,18 +96,6 @@ def test_the_access_log_names_a_stub_on_a_flask_route_too(mock: ServedMock) -> N
     assert entry["stub"] == stub["id"] and entry["off_spec"][0] == ""
     line = next(line for line in mock.output.splitlines() if f"stub={stub['id']}" in line)
     assert " 418 " in line and line.endswith(f"stub={stub['id']} off_spec=(root)")
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    """A ``mock-1flow serve`` as the real 1Flow, made to deviate with a stub."""
-    port = free_port()
-    process = start("--port", str(port), "--host-region", "127.0.0.1=us", "--http-api-host", "127.0.0.1=us")
-    try:
-        wait_ready(port, process)
-        yield port
-    finally:
-        stop(process)
 
 
 def test_a_proxied_exchange_off_the_spec_shows_its_violations_and_its_replay_which_recording_answered(upstream: int, browser, tmp_path) -> None:  # noqa: F811

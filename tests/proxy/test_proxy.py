@@ -46,6 +46,7 @@ def journal(port: int) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def upstream():
+    """A ``mock-1flow serve`` as the real 1Flow, made to deviate with a stub."""
     port = free_port()
     process = start("--port", str(port), "--host-region", "127.0.0.1=us", "--http-api-host", "127.0.0.1=us")
     try:

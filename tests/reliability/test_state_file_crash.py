@@ -32,6 +32,17 @@ def get_json(port: int, path: str) -> dict:
     return json.loads(response.read())
 
 
+def served_state(state_file: Path) -> dict:
+    """The ``GET /__admin/state`` document of a fresh ``serve --state-file`` on this file."""
+    port = free_port()
+    process = start("--port", str(port), "--state-file", str(state_file))
+    try:
+        wait_ready(port, process)
+        return get_json(port, "/__admin/state")
+    finally:
+        stop(process)
+
+
 def poll(condition, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

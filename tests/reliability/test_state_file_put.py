@@ -14,7 +14,7 @@ from mock_1flow.app import create_app
 
 from ..conftest import US_KEY, api
 from ..unit.test_serve import free_port, start, stop, wait_ready
-from .test_state_file_crash import get_json, poll, port_free
+from .test_state_file_crash import poll, port_free, served_state
 
 HEADERS = {"one_flow_key": US_KEY, "Content-Type": "application/json"}
 
@@ -54,13 +54,7 @@ def test_a_sigkill_right_after_a_put_state_keeps_the_imported_state(tmp_path: Pa
     finally:
         stop(process)
 
-    port = free_port()
-    process = start("--port", str(port), "--state-file", str(state_file))
-    try:
-        wait_ready(port, process)
-        assert get_json(port, "/__admin/state") == document
-    finally:
-        stop(process)
+    assert served_state(state_file) == document
 
 
 def test_a_state_file_the_replay_cannot_use_stops_the_server_with_the_reason(tmp_path: Path):

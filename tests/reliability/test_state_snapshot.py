@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 
 import pytest
@@ -12,6 +11,7 @@ from mock_1flow.app import create_app
 
 from ..conftest import US_KEY, api
 from ..unit.test_serve import free_port, raw_post, start, stop, wait_ready
+from .test_state_file_crash import get_json, served_state
 
 HEADERS = {"one_flow_key": US_KEY, "Content-Type": "application/json"}
 
@@ -114,19 +114,5 @@ def test_a_state_file_holding_a_state_document_is_loaded_and_kept_as_a_log(tmp_p
     document = client.get("/__admin/state").json
     state_file = tmp_path / "state.json"
     state_file.write_text(json.dumps(document))
-    port = free_port()
-    process = start("--port", str(port), "--state-file", str(state_file))
-    try:
-        wait_ready(port, process)
-        assert get_json(port, "/__admin/state") == document
-    finally:
-        stop(process)
+    assert served_state(state_file) == document
     assert state_file.read_text().startswith('["mock-1flow state"')
-
-
-def get_json(port: int, path: str) -> dict:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path)
-    response = connection.getresponse()
-    assert response.status == 200
-    return json.loads(response.read())

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from mock_1flow.testing import ServedMock
-from tests.browser.test_admin_page import CHROMIUM_ARGS, chromium_path
+from tests.browser.test_admin_page import browser  # noqa: F401  (the browser fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYTICS_NEXT = ROOT / "tests" / "browser" / "web" / "node_modules" / "@segment" / "analytics-next" / "dist" / "umd"
@@ -113,18 +113,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def poll(page, check, what: str) -> Any:
     """``check()`` until it returns something truthy (or the deadline): the mock stores what
     the page sends asynchronously. Waits through the page, so Playwright keeps dispatching
@@ -149,7 +137,7 @@ def calls(mock: ServedMock) -> list[tuple[Any, list[Any], str | None]]:
     return [(call["method"], call["args"], call["error"]) for call in mock.web_sdk_calls(KEY)]
 
 
-def test_a_segment_site_in_chromium_reaches_the_mock_before_and_after_the_script_loads(mock, site, browser) -> None:
+def test_a_segment_site_in_chromium_reaches_the_mock_before_and_after_the_script_loads(mock, site, browser) -> None:  # noqa: F811
     context = browser.new_context()
     context.route("https://cdn.segment.com/**", lambda route: route.abort())  # no network but loopback
     context.route("https://api.segment.io/**", lambda route: route.abort())
@@ -216,7 +204,7 @@ def test_a_segment_site_in_chromium_reaches_the_mock_before_and_after_the_script
     context.close()
 
 
-def test_a_page_calling_the_mock_directly_is_preflighted_and_granted(mock, site, browser) -> None:
+def test_a_page_calling_the_mock_directly_is_preflighted_and_granted(mock, site, browser) -> None:  # noqa: F811
     """No Playwright routing here: while a route is set, Playwright answers CORS preflights
     itself (microsoft/playwright #3331, #2643), so only a page that loads the script from the mock's own URL shows that the
     browser's preflights reach the mock and are granted."""

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 import orjson
 
 from ...journal import (DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS,
-                        ENTRY_OVERHEAD_BYTES, HEADER_BYTES, Criteria, Entry, Headers, Journal, Row, _flat)
+                        Criteria, Entry, Journal, Row)
 from . import Shared, StoreUnavailable, log
 
 STREAM = "m1f:journal"
@@ -22,6 +22,10 @@ STREAM = "m1f:journal"
 
 def _bytes(value: str | None) -> bytes | None:
     return None if value is None else value.encode("latin-1")
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
 
 
 def _headers(flat: Any) -> Any:
@@ -44,50 +48,13 @@ class RedisJournal(Journal):
         self._lock = threading.Lock()
         self._warned = False
 
-    def record(
-        self,
-        *,
-        started: float,
-        duration_ms: float,
-        method: str,
-        path: str,
-        query: str,
-        region: str | None,
-        project: str | None,
-        status: int,
-        error: str | None,
-        body: bytes | None,
-        response: bytes | None,
-        request_headers: Headers = (),
-        response_headers: Headers = (),
-        fault: str | None = None,
-        via: str | None = None,
-        delivery: Any = None,
-        warning: str | None = None,
-        ignored_query: tuple[str, ...] = (),
-        stub: str | None = None,
-        off_spec: tuple[str, str] | None = None,
-        violations: tuple[dict[str, str], ...] | None = None,
-    ) -> None:
-        truncated = body is not None and len(body) > self.body_max
-        if truncated:
-            body = body[: self.body_max]  # type: ignore[index]
-        size = (
-            ENTRY_OVERHEAD_BYTES
-            + (len(body) if body else 0)
-            + (len(response) if response else 0)
-            + HEADER_BYTES * (len(request_headers) + len(response_headers))
-        )
-        payload = orjson.dumps(
-            [started, method, path, query, region, project, status, error,
-             body.decode("latin-1") if body is not None else None,
-             bytes(response).decode("latin-1") if response is not None else None,
-             fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
-             warning, ignored_query, size, stub, off_spec, violations],
-            default=str,
-        )
+    def _append(self, row: Row, size: int) -> None:
+        """The row Journal.record priced, as JSON (bytes as latin-1 text) on the shared stream."""
+        data = list(row)  # 5: project, 8: body, 9: response (an Entry's index less one: no id yet)
+        data[8], data[9] = _text(row[8]), _text(row[9])
+        payload = orjson.dumps(data, default=str)
         try:
-            self.shared.run("JOURNAL_RECORD", self.cap, self.max_bytes, size, project or "", payload)
+            self.shared.run("JOURNAL_RECORD", self.cap, self.max_bytes, size, row[5] or "", payload)
         except StoreUnavailable as exc:  # the request was answered 503 already; there is no journal to write
             if not self._warned:
                 log.warning("mock-1flow: a request was not journaled: %s", exc.message)
