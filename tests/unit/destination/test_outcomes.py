@@ -11,7 +11,8 @@ from mock_1flow.destination.outcomes import (
 
 
 def test_drop_reasons_are_exactly_these():
-    assert DROP_REASONS == ("no_user_id", "unsubscribed_type", "no_matching_mapping", "invalid_payload")
+    assert DROP_REASONS == ("no_user_id", "unsubscribed_type", "no_matching_mapping", "invalid_payload",
+                            "duplicate_message_id")
 
 
 def test_failure_reasons():
