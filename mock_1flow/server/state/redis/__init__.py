@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 from ...errors import ApiError
+from ...store import StaleView
 from . import lua
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class Shared:
         self.sync_lock = threading.Lock()
         self.on_sync: list[Callable[[], None]] = []  # reloaders of what instances cache (projects, faults, parts)
         self.broken: StoreUnavailable | None = None
+        self.local = threading.local()  # this thread's SDK request: may it restart, did a checked script pass
 
     def unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"The mock's state store, Redis at {shown(self.url)}, does not answer ({type(exc).__name__}: {exc}); "
@@ -114,11 +116,34 @@ class Shared:
             except self.no_script:  # a Redis restarted or flushed with SCRIPT FLUSH: load it again
                 return execute("EVAL", self.scripts[name], 0, *args)
         except self.redis_errors as exc:
-            raise self.unavailable(exc) from None
+            self.broken = self.unavailable(exc)  # the next request syncs before trusting its copy
+            raise self.broken from None
         except self.response_error as exc:
             if lua.FLUSHED in str(exc):
-                raise self.flushed() from None
+                self.broken = self.flushed()
+                raise self.broken from None
             raise
+
+    def fresh(self, name: str, *args: Any) -> Any:
+        """Run an SDK operation's script (:data:`lua.CHECK`) with this instance's generation:
+        one round trip both checks the copy of the admin state and does the work. When Redis
+        moved past it the script changed nothing: reload, then raise :class:`StaleView` in an
+        SDK request that may restart, else run it again on the reloaded copy."""
+        for _ in range(8):
+            try:
+                result = self.run(name, self.gen, *args)
+            except self.response_error as exc:
+                if not str(exc).startswith(lua.STALE):
+                    raise
+                self.sync()
+                self.check()
+                if getattr(self.local, "restart", False):
+                    raise StaleView from None
+                continue
+            self.broken = None
+            self.local.confirmed = True
+            return result
+        raise StoreUnavailable("Admin writes kept changing the mock's state in Redis while an operation ran; try again.")
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A plain client call with the same error mapping as :meth:`run`."""
@@ -127,28 +152,31 @@ class Shared:
         except self.redis_errors as exc:
             raise self.unavailable(exc) from None
 
-    def sync(self) -> None:
-        """Once per request: notice a lost Redis (``broken``), and reload what admin writes on
-        any instance changed (projects, faults, stubs, content) when the generation moved."""
+    def sync(self) -> bool:
+        """Notice a lost Redis (``broken``), and reload what admin writes on any instance
+        changed (projects, faults, stubs, content) when the generation moved (then True).
+        Admin routes call it once a request; SDK operations check within their script."""
         try:
             found = self.client.get("m1f:gen")  # every seeding sets it; a flush takes it away
         except self.redis_errors as exc:
             self.broken = self.unavailable(exc)
-            return
+            return False
         gen = -1 if found is None else int(found)
         if gen < 0:
             self.broken = self.flushed()
-            return
+            return False
         self.broken = None
-        if gen != self.gen:
-            with self.sync_lock:
-                self.gen = gen
-                try:
-                    for reload in self.on_sync:
-                        reload()
-                except StoreUnavailable as exc:
-                    self.gen = -1
-                    self.broken = exc
+        if gen == self.gen:
+            return False
+        with self.sync_lock:
+            try:
+                for reload in self.on_sync:
+                    reload()
+                self.gen = gen  # after the reload: a script checked against it sees the copy it names
+            except StoreUnavailable as exc:
+                self.gen = -1
+                self.broken = exc
+        return True
 
     def check(self) -> None:
         """Raise the outage the last :meth:`sync` saw, if any."""

@@ -27,6 +27,15 @@ from __future__ import annotations
 SCHEMA = "mock-1flow redis state 1"
 FLUSHED = "FLUSHED"
 
+# An SDK operation's script: its first argument is the admin generation this instance's
+# copy is of; if Redis moved past it the script changes nothing and answers STALE (the
+# instance reloads and answers the request again). This folds the "did an admin write
+# happen elsewhere?" check into the operation's own round trip.
+STALE = "STALE"
+CHECK = r"""
+if redis.call('GET', 'm1f:gen') ~= table.remove(ARGV, 1) then return redis.error_reply('STALE') end
+"""
+
 PRELUDE = r"""
 if redis.call('EXISTS', 'm1f:schema') == 0 then return redis.error_reply('FLUSHED') end
 local function arr(t)
@@ -50,7 +59,7 @@ local function user(P, aid)
 end
 """
 
-ADD_DEVICE = PRELUDE + r"""
+ADD_DEVICE = PRELUDE + CHECK + r"""
 local P, key, device, ctx, at, default, system = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local aid = redis.call('HGET', P .. 'd', device)
 if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
@@ -72,7 +81,7 @@ if ctx ~= '' then redis.call('HSET', P .. 'u:' .. aid, 'ctx', ctx) end
 return user(P, aid)
 """
 
-IDENTIFY = PRELUDE + r"""
+IDENTIFY = PRELUDE + CHECK + r"""
 local P, key, anon, app, at, default = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local iid = redis.call('HGET', P .. 'a', app) or default
 local uk = P .. 'u:' .. iid
@@ -107,11 +116,11 @@ local sessions = redis.call('HINCRBY', P .. 'm', 'sessions', 1)
 return {sessions, iid, user(P, iid)}
 """
 
-APP_USER_ID = PRELUDE + r"""
+APP_USER_ID = PRELUDE + CHECK + r"""
 return redis.call('HGET', ARGV[1] .. 'a', ARGV[2]) or ARGV[3]
 """
 
-PUSH_TOKEN = PRELUDE + r"""
+PUSH_TOKEN = PRELUDE + CHECK + r"""
 local P, key, aid, token, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', P .. 'u:' .. aid) == 0 then new_user(P, key, aid, aid, at) end
 local tokens = cjson.decode(redis.call('HGET', P .. 'u:' .. aid, 'tok'))
@@ -122,7 +131,7 @@ end
 return user(P, aid)
 """
 
-ADD_RESPONSE = PRELUDE + r"""
+ADD_RESPONSE = PRELUDE + CHECK + r"""
 local P, key, doc, placeholder, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local n = redis.call('LLEN', P .. 'r')
 if placeholder ~= '' then
@@ -136,7 +145,7 @@ return doc
 """
 
 # ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then n packed events.
-TRACK = PRELUDE + r"""
+TRACK = PRELUDE + CHECK + r"""
 local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ids, rows = {}, {}
@@ -297,7 +306,7 @@ redis.call('RPUSH', 'm1f:faults', cjson.encode({id, ARGV[1]}))
 return {id, redis.call('INCR', 'm1f:gen')}
 """
 
-FAULT_HIT = r"""
+FAULT_HIT = PRELUDE + CHECK + r"""
 local id, times = ARGV[1], tonumber(ARGV[2])
 redis.call('HINCRBY', 'm1f:fseen', id, 1)
 if times and tonumber(redis.call('HGET', 'm1f:fhits', id) or '0') >= times then return 0 end

@@ -20,13 +20,15 @@ import orjson
 from ...events import EventBudget, _pack, stored_events
 from ...projects import Project, ProjectsConfig
 from ...routes.common import dumps
-from ...store import ProjectState, Store, now_iso, object_id
+from ...store import ProjectState, StaleView, Store, now_iso, object_id
 from ...validation import parse_json
 from . import StoreStartError, StoreUnavailable, Shared, lua, shown
 
 if TYPE_CHECKING:
     from ...events import EventLog
 
+# The SDK operations whose script checks the instance's admin generation (lua.CHECK).
+SCRIPTED = frozenset({"addUser", "identifyUser", "trackEvents", "submitSurveyResponse", "registerPushToken"})
 RESPONSE_ID = "m1f-response-id-" + uuid.uuid4().hex  # replaced by the script with the derived id
 
 
@@ -117,19 +119,19 @@ class RedisProjectState(ProjectState):
     def add_device(self, device_id: str, context: dict[str, Any] | None, at: float | None = None) -> dict[str, Any]:
         at = time.time() if at is None else at
         system = str(uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())).upper()
-        reply = self.shared.run("ADD_DEVICE", self.prefix, self.key, device_id, dumps(context) if context else "",
+        reply = self.shared.fresh("ADD_DEVICE", self.prefix, self.key, device_id, dumps(context) if context else "",
                                 int(at * 1000), object_id(self.key, "device", device_id), system)
         return _user(reply)
 
     def analytic_id_of(self, app_user_id: str) -> str:
-        return _text(self.shared.run("APP_USER_ID", self.prefix, app_user_id, object_id(self.key, "user", app_user_id)))
+        return _text(self.shared.fresh("APP_USER_ID", self.prefix, app_user_id, object_id(self.key, "user", app_user_id)))
 
     def identify(
         self, anonymous_id: str, app_user_id: str, parameters: dict[str, Any], at: float | None = None
     ) -> tuple[dict[str, Any], str]:
         at = time.time() if at is None else at
         pairs = [item for name, value in parameters.items() for item in (name, dumps(value))]
-        sessions, identified_id, reply = self.shared.run(
+        sessions, identified_id, reply = self.shared.fresh(
             "IDENTIFY", self.prefix, self.key, anonymous_id, app_user_id, int(at * 1000),
             object_id(self.key, "user", app_user_id), *pairs,
         )
@@ -139,7 +141,7 @@ class RedisProjectState(ProjectState):
         ids = [event["_id"] for event in events]
         rows = [_pack([event])[1:-1] for event in events]
         store = self.store
-        stored, duplicates = self.shared.run("TRACK", self.prefix, self.key, analytic_id, repr(time.time()),
+        stored, duplicates = self.shared.fresh("TRACK", self.prefix, self.key, analytic_id, repr(time.time()),
                                              store.event_cap, store.event_max_bytes, len(events), *ids, *rows)
         return int(stored), int(duplicates)
 
@@ -148,13 +150,13 @@ class RedisProjectState(ProjectState):
         given = body.get("_id")
         response["_id"] = given or RESPONSE_ID
         response["received_at"] = now_iso()
-        doc = self.shared.run("ADD_RESPONSE", self.prefix, self.key, dumps(response), "" if given else RESPONSE_ID,
+        doc = self.shared.fresh("ADD_RESPONSE", self.prefix, self.key, dumps(response), "" if given else RESPONSE_ID,
                               f"{self.key}\x1fresponse\x1f")
         return parse_json(doc)
 
     def add_push_token(self, analytic_id: str, token: str, at: float | None = None) -> dict[str, Any]:
         at = time.time() if at is None else at
-        return _user(self.shared.run("PUSH_TOKEN", self.prefix, self.key, analytic_id, token, int(at * 1000)))
+        return _user(self.shared.fresh("PUSH_TOKEN", self.prefix, self.key, analytic_id, token, int(at * 1000)))
 
     # -- reads (admin API, state document) --------------------------------------------------
 
@@ -264,7 +266,8 @@ class RedisStore(Store):
 
     @property
     def projects(self) -> dict[str, Project]:  # type: ignore[override]
-        """The projects as of this request's sync; raises 503 while Redis is lost."""
+        """The projects as of the last sync (an SDK operation's script checks they are current);
+        raises 503 while Redis is lost."""
         self.shared.check()
         return self._projects
 
@@ -278,6 +281,30 @@ class RedisStore(Store):
         total, size, dropped = self.shared.call(self.shared.client.hmget, "m1f:ev", "total", "bytes", "dropped")
         return RedisBudget(self.event_cap, self.event_max_bytes, int(total or 0), int(size or 0),  # type: ignore[return-value]
                            int(dropped or 0))
+
+    # -- an SDK request's view (see Store.begin) --------------------------------------------
+
+    def begin(self, restart: bool = True) -> None:
+        local = self.shared.local
+        local.restart, local.confirmed = restart, False
+
+    def end(self) -> None:
+        self.shared.local.restart = False
+
+    def enter(self, operation_id: str) -> None:
+        """A scripted operation checks the view in its own round trip; any other (the content
+        reads) syncs first, as does every request while Redis was last seen lost."""
+        shared = self.shared
+        if operation_id not in SCRIPTED or shared.broken is not None:
+            if shared.sync() and getattr(shared.local, "restart", False):
+                raise StaleView
+            shared.check()
+
+    def stale(self) -> bool:
+        shared = self.shared
+        if getattr(shared.local, "confirmed", False):
+            return False
+        return shared.sync() and getattr(shared.local, "restart", False)
 
     def attach(self, sink: Any) -> None:
         raise TypeError("the Redis store takes no sink: its state is already durable in Redis")
