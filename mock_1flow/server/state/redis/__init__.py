@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mock_1flow")
 
 STORE_ENV = "MOCK_1FLOW_STORE"
+OPERATIONS = frozenset({"ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "FAULT_HIT"})  # lua.OP_OPEN
 SOCKET_TIMEOUT = 2.0  # a Redis that stops answering costs a request this long at most, then a 503
 
 
@@ -82,6 +83,7 @@ class Shared:
         self.url = url
         self.redis_errors: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
         self.response_error = redis.ResponseError
+        self.connection_error = redis.ConnectionError
         self.no_script = redis.exceptions.NoScriptError
         self.client: redis.Redis = redis.Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 1),
@@ -89,7 +91,7 @@ class Shared:
         )
         self.scripts = {name: getattr(lua, name) for name in (
             "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
-            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_CLEAR",
+            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_READ", "JOURNAL_CLEAR",
             "JOURNAL_FORGET", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
         )}
         self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
@@ -107,9 +109,25 @@ class Shared:
         return StoreUnavailable(f"Redis at {shown(self.url)} no longer holds the mock's state (flushed or restarted "
                                 "empty); POST /__admin/reset to any instance seeds it again from the projects file.")
 
+    def _execute(self, *command: Any) -> Any:
+        """One command on this thread's own connection (not the client's pool): the pool's
+        checkout, health poll and per-command bookkeeping cost about 35 µs of CPU a call,
+        more than the command itself (benchmarks/bench_scale.py)."""
+        local = self.local
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = self.client.connection_pool.make_connection()
+        try:
+            connection.send_command(*command)
+            return connection.read_response()
+        except self.connection_error:  # a connection Redis closed (it restarted): once more on a new one,
+            connection.disconnect()     # as the client's own Retry(NoBackoff(), 1) does
+            connection.send_command(*command)
+            return connection.read_response()
+
     def run(self, name: str, *args: Any) -> Any:
         """Run script ``name``; Redis down or flushed raises :class:`StoreUnavailable`."""
-        execute = self.client.execute_command
+        execute = self._execute
         try:
             try:
                 return execute("EVALSHA", self.shas[name], 0, *args)
@@ -141,7 +159,12 @@ class Shared:
                     raise StaleView from None
                 continue
             self.broken = None
-            self.local.confirmed = True
+            local = self.local
+            local.confirmed = True
+            if name in OPERATIONS:  # {journal id, result}: the request's first operation names its entry
+                if not getattr(local, "journal_id", 0):
+                    local.journal_id = result[0]
+                return result[1]
             return result
         raise StoreUnavailable("Admin writes kept changing the mock's state in Redis while an operation ran; try again.")
 
@@ -152,12 +175,19 @@ class Shared:
         except self.redis_errors as exc:
             raise self.unavailable(exc) from None
 
-    def sync(self) -> bool:
+    def sync(self, reserve: bool = False) -> bool:
         """Notice a lost Redis (``broken``), and reload what admin writes on any instance
         changed (projects, faults, stubs, content) when the generation moved (then True).
-        Admin routes call it once a request; SDK operations check within their script."""
+        Admin routes call it once a request; SDK operations check within their script.
+        ``reserve``: also take the request's journal id in the same round trip."""
         try:
-            found = self.client.get("m1f:gen")  # every seeding sets it; a flush takes it away
+            if reserve and not getattr(self.local, "journal_id", 0):  # an SDK request that runs no operation
+                pipe = self.client.pipeline(transaction=False)
+                pipe.get("m1f:gen")
+                pipe.incr("m1f:jseq")
+                found, self.local.journal_id = pipe.execute()
+            else:
+                found = self.client.get("m1f:gen")  # every seeding sets it; a flush takes it away
         except self.redis_errors as exc:
             self.broken = self.unavailable(exc)
             return False

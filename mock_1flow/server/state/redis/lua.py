@@ -24,7 +24,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 
 from __future__ import annotations
 
-SCHEMA = "mock-1flow redis state 1"
+SCHEMA = "mock-1flow redis state 2"
 FLUSHED = "FLUSHED"
 
 # An SDK operation's script: its first argument is the admin generation this instance's
@@ -34,6 +34,18 @@ FLUSHED = "FLUSHED"
 STALE = "STALE"
 CHECK = r"""
 if redis.call('GET', 'm1f:gen') ~= table.remove(ARGV, 1) then return redis.error_reply('STALE') end
+"""
+
+# An SDK operation also takes its request's journal id (from the journal's counter) in the
+# same round trip: the entry is written later, in a batch, but ordered by when Redis ran
+# the operation, so requests to different instances keep their order in the journal.
+OP_OPEN = r"""
+local jid = redis.call('INCR', 'm1f:jseq')
+local function op()
+"""
+OP_CLOSE = r"""
+end
+return {jid, op()}
 """
 
 PRELUDE = r"""
@@ -59,7 +71,7 @@ local function user(P, aid)
 end
 """
 
-ADD_DEVICE = PRELUDE + CHECK + r"""
+ADD_DEVICE = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, device, ctx, at, default, system = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local aid = redis.call('HGET', P .. 'd', device)
 if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
@@ -79,9 +91,9 @@ if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
 end
 if ctx ~= '' then redis.call('HSET', P .. 'u:' .. aid, 'ctx', ctx) end
 return user(P, aid)
-"""
+""" + OP_CLOSE
 
-IDENTIFY = PRELUDE + CHECK + r"""
+IDENTIFY = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, anon, app, at, default = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local iid = redis.call('HGET', P .. 'a', app) or default
 local uk = P .. 'u:' .. iid
@@ -114,13 +126,13 @@ for i = 7, #ARGV, 2 do redis.call('HSET', P .. 'p:' .. iid, ARGV[i], ARGV[i + 1]
 redis.call('HSET', uk, 'updated', at)
 local sessions = redis.call('HINCRBY', P .. 'm', 'sessions', 1)
 return {sessions, iid, user(P, iid)}
-"""
+""" + OP_CLOSE
 
-APP_USER_ID = PRELUDE + CHECK + r"""
+APP_USER_ID = PRELUDE + CHECK + OP_OPEN + r"""
 return redis.call('HGET', ARGV[1] .. 'a', ARGV[2]) or ARGV[3]
-"""
+""" + OP_CLOSE
 
-PUSH_TOKEN = PRELUDE + CHECK + r"""
+PUSH_TOKEN = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, aid, token, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', P .. 'u:' .. aid) == 0 then new_user(P, key, aid, aid, at) end
 local tokens = cjson.decode(redis.call('HGET', P .. 'u:' .. aid, 'tok'))
@@ -129,9 +141,9 @@ if not has(tokens, token) then
   redis.call('HSET', P .. 'u:' .. aid, 'tok', arr(tokens))
 end
 return user(P, aid)
-"""
+""" + OP_CLOSE
 
-ADD_RESPONSE = PRELUDE + CHECK + r"""
+ADD_RESPONSE = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, doc, placeholder, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local n = redis.call('LLEN', P .. 'r')
 if placeholder ~= '' then
@@ -142,10 +154,10 @@ end
 redis.call('RPUSH', P .. 'r', doc)
 redis.call('SADD', 'm1f:keys', key)
 return doc
-"""
+""" + OP_CLOSE
 
 # ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then n packed events.
-TRACK = PRELUDE + CHECK + r"""
+TRACK = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ids, rows = {}, {}
@@ -189,7 +201,7 @@ while total > cap or bytes > max_bytes do
   end
 end
 return {#ids, n - #ids}
-"""
+""" + OP_CLOSE
 
 CLEAR = PRELUDE + r"""
 local P, key = ARGV[1], ARGV[2]
@@ -265,35 +277,79 @@ redis.call('SET', 'm1f:parts', ARGV[1])
 return redis.call('INCR', 'm1f:gen')
 """
 
-# The journal: one stream, ids "0-N" from one counter, so entries order across workers.
-# ARGV: cap, max_bytes, size, project, payload. Returns the entry's id.
+# The journal: ``m1f:journal`` a sorted set of entry ids (score = id), ``m1f:jentries`` a
+# hash id -> "size \31 project \31 entry JSON". Ids come from one counter (``m1f:jseq``):
+# an SDK operation takes its request's id in its own script (OP_OPEN); other requests get
+# theirs when their entry is written. Entries come in batches (one call per batch of an
+# instance's queue, see flusher.py), so they may arrive out of id order: a sorted set, not
+# a stream. ARGV: cap, max_bytes, lost (entries the instance could not queue or send), then
+# per entry id (0: take one now), size, project, entry. Returns how many were written.
 JOURNAL_RECORD = r"""
-local cap, max_bytes, size = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local id = redis.call('INCR', 'm1f:jseq')
-redis.call('XADD', 'm1f:journal', '0-' .. id, 's', size, 'p', ARGV[4], 'e', ARGV[5])
-redis.call('HINCRBY', 'm1f:jmeta', 'recorded', 1)
-local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', size)
-local length = redis.call('XLEN', 'm1f:journal')
-while length > cap or (bytes > max_bytes and length > 1) do
-  local oldest = redis.call('XRANGE', 'm1f:journal', '-', '+', 'COUNT', 1)[1]
-  redis.call('XDEL', 'm1f:journal', oldest[1])
-  bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', -tonumber(oldest[2][2]))
-  redis.call('HINCRBY', 'm1f:jmeta', 'dropped', 1)
+local cap, max_bytes, lost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if lost > 0 then redis.call('HINCRBY', 'm1f:jmeta', 'lost', lost) end
+local n = (#ARGV - 3) / 4
+if n == 0 then return 0 end
+local added = 0
+for i = 0, n - 1 do
+  local id, size = ARGV[4 + 4 * i], ARGV[5 + 4 * i]
+  if id == '0' then id = tostring(redis.call('INCR', 'm1f:jseq')) end
+  redis.call('ZADD', 'm1f:journal', id, id)
+  redis.call('HSET', 'm1f:jentries', id, size .. '\31' .. ARGV[6 + 4 * i] .. '\31' .. ARGV[7 + 4 * i])
+  added = added + tonumber(size)
+end
+redis.call('HINCRBY', 'm1f:jmeta', 'recorded', n)
+local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', added)
+local length = redis.call('ZCARD', 'm1f:journal')
+local freed, dropped = 0, 0
+while length > cap or (bytes - freed > max_bytes and length > 1) do
+  local oldest = redis.call('ZPOPMIN', 'm1f:journal')[1]
+  local entry = redis.call('HGET', 'm1f:jentries', oldest)
+  redis.call('HDEL', 'm1f:jentries', oldest)
+  freed = freed + tonumber(string.sub(entry, 1, string.find(entry, '\31', 1, true) - 1))
+  dropped = dropped + 1
   length = length - 1
 end
-return id
+if dropped > 0 then
+  redis.call('HINCRBY', 'm1f:jmeta', 'bytes', -freed)
+  redis.call('HINCRBY', 'm1f:jmeta', 'dropped', dropped)
+end
+return n
+"""
+
+# The entries after id ARGV[1] (0: all), oldest first: {id, entry JSON, ...}.
+JOURNAL_READ = r"""
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'm1f:journal', '(' .. ARGV[1], '+inf')) do
+  local entry = redis.call('HGET', 'm1f:jentries', id)
+  if entry then
+    local a = string.find(entry, '\31', 1, true)
+    local b = string.find(entry, '\31', a + 1, true)
+    table.insert(out, id)
+    table.insert(out, string.sub(entry, b + 1))
+  end
+end
+return out
 """
 
 JOURNAL_CLEAR = r"""
-redis.call('DEL', 'm1f:journal')
-redis.call('HSET', 'm1f:jmeta', 'bytes', 0, 'dropped', 0, 'recorded', 0)
+redis.call('DEL', 'm1f:journal', 'm1f:jentries')
+redis.call('HSET', 'm1f:jmeta', 'bytes', 0, 'dropped', 0, 'recorded', 0, 'lost', 0)
 return redis.call('HINCRBY', 'm1f:jmeta', 'clears', 1)
 """
 
 JOURNAL_FORGET = r"""
 local bytes = 0
-for _, entry in ipairs(redis.call('XRANGE', 'm1f:journal', '-', '+')) do
-  if entry[2][4] == ARGV[1] then redis.call('XDEL', 'm1f:journal', entry[1]) else bytes = bytes + tonumber(entry[2][2]) end
+local all = redis.call('HGETALL', 'm1f:jentries')
+for i = 1, #all, 2 do
+  local entry = all[i + 1]
+  local a = string.find(entry, '\31', 1, true)
+  local b = string.find(entry, '\31', a + 1, true)
+  if string.sub(entry, a + 1, b - 1) == ARGV[1] then
+    redis.call('HDEL', 'm1f:jentries', all[i])
+    redis.call('ZREM', 'm1f:journal', all[i])
+  else
+    bytes = bytes + tonumber(string.sub(entry, 1, a - 1))
+  end
 end
 redis.call('HSET', 'm1f:jmeta', 'bytes', bytes)
 return 1
@@ -306,14 +362,14 @@ redis.call('RPUSH', 'm1f:faults', cjson.encode({id, ARGV[1]}))
 return {id, redis.call('INCR', 'm1f:gen')}
 """
 
-FAULT_HIT = PRELUDE + CHECK + r"""
+FAULT_HIT = PRELUDE + CHECK + OP_OPEN + r"""
 local id, times = ARGV[1], tonumber(ARGV[2])
 redis.call('HINCRBY', 'm1f:fseen', id, 1)
 if times and tonumber(redis.call('HGET', 'm1f:fhits', id) or '0') >= times then return 0 end
 if ARGV[3] ~= '1' then return 0 end
 redis.call('HINCRBY', 'm1f:fhits', id, 1)
 return 1
-"""
+""" + OP_CLOSE
 
 FAULT_REMOVE = PRELUDE + r"""
 local gone = 0

@@ -286,7 +286,7 @@ class RedisStore(Store):
 
     def begin(self, restart: bool = True) -> None:
         local = self.shared.local
-        local.restart, local.confirmed = restart, False
+        local.restart, local.confirmed = restart, False  # journal_id: taken by the journal's record
 
     def end(self) -> None:
         self.shared.local.restart = False
@@ -296,7 +296,7 @@ class RedisStore(Store):
         reads) syncs first, as does every request while Redis was last seen lost."""
         shared = self.shared
         if operation_id not in SCRIPTED or shared.broken is not None:
-            if shared.sync() and getattr(shared.local, "restart", False):
+            if shared.sync(reserve=True) and getattr(shared.local, "restart", False):
                 raise StaleView
             shared.check()
 
@@ -304,7 +304,7 @@ class RedisStore(Store):
         shared = self.shared
         if getattr(shared.local, "confirmed", False):
             return False
-        return shared.sync() and getattr(shared.local, "restart", False)
+        return shared.sync(reserve=True) and getattr(shared.local, "restart", False)
 
     def attach(self, sink: Any) -> None:
         raise TypeError("the Redis store takes no sink: its state is already durable in Redis")
