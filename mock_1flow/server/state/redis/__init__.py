@@ -84,6 +84,9 @@ class Shared:
         self.redis_errors: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
         self.response_error = redis.ResponseError
         self.connection_error = redis.ConnectionError
+        from hiredis import pack_command  # redis[hiredis], the extra --store needs
+
+        self.pack: Callable[[tuple[Any, ...]], bytes] = pack_command
         self.no_script = redis.exceptions.NoScriptError
         self.client: redis.Redis = redis.Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 1),
@@ -117,12 +120,13 @@ class Shared:
         connection = getattr(local, "connection", None)
         if connection is None:
             connection = local.connection = self.client.connection_pool.make_connection()
+        packed = [self.pack(command)]  # hiredis packs all arguments at once: no per-argument encoder call
         try:
-            connection.send_command(*command)
+            connection.send_packed_command(packed, check_health=False)
             return connection.read_response()
         except self.connection_error:  # a connection Redis closed (it restarted): once more on a new one,
             connection.disconnect()     # as the client's own Retry(NoBackoff(), 1) does
-            connection.send_command(*command)
+            connection.send_packed_command(packed, check_health=False)
             return connection.read_response()
 
     def run(self, name: str, *args: Any) -> Any:
