@@ -398,3 +398,72 @@ FAULTS_CLEAR = PRELUDE + r"""
 redis.call('DEL', 'm1f:faults', 'm1f:fhits', 'm1f:fseen')
 return redis.call('INCR', 'm1f:gen')
 """
+
+# The Segment ingest's delivery ledger (ingest/ledger.py's, shared): ``m1f:ledger`` hash
+# "write key \31 messageId" -> JSON [project, type, status, reason, http_status, error,
+# detail, attempts, updated, size]; ``m1f:lorder`` zset of those fields, least recently
+# updated first; ``m1f:lmeta`` hash bytes, dropped, recorded; ``m1f:lc:<field>`` a claim:
+# the instance delivering that event now (it expires: an instance that died lets go).
+# CLAIM: ARGV lease ms, then fields; per field 1 when this caller is to deliver it, 0 when
+# it ended (sent, dropped) or another instance is delivering it.
+LEDGER_CLAIM = PRELUDE + r"""
+local lease, out, mine = ARGV[1], {}, {}
+for i = 2, #ARGV do
+  local field = ARGV[i]
+  local entry = redis.call('HGET', 'm1f:ledger', field)
+  local status = entry and cjson.decode(entry)[3]
+  if status == 'sent' or status == 'dropped' then
+    out[i - 1] = 0
+  elseif mine[field] or redis.call('SET', 'm1f:lc:' .. field, '1', 'NX', 'PX', lease) then
+    mine[field] = true
+    out[i - 1] = 1
+  else
+    out[i - 1] = 0
+  end
+end
+return out
+"""
+
+# PUT: ARGV cap, max_bytes, now, then per entry: field, head (JSON array of the first seven
+# values, unclosed), attempt (0 or 1), the bytes of its strings. Claims on them end.
+LEDGER_PUT = PRELUDE + r"""
+local cap, max_bytes, now = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+for i = 4, #ARGV, 4 do
+  local field, head, attempt, size = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local previous = redis.call('HGET', 'm1f:ledger', field)
+  local attempts = attempt
+  if previous then
+    local old = cjson.decode(previous)
+    attempts = old[8] + attempt
+    redis.call('HINCRBY', 'm1f:lmeta', 'bytes', -old[10])
+  else
+    redis.call('HINCRBY', 'm1f:lmeta', 'recorded', 1)
+  end
+  redis.call('HSET', 'm1f:ledger', field, head .. ',' .. attempts .. ',' .. now .. ',' .. size .. ']')
+  redis.call('ZADD', 'm1f:lorder', redis.call('INCR', 'm1f:lseq'), field)
+  redis.call('HINCRBY', 'm1f:lmeta', 'bytes', size)
+  redis.call('DEL', 'm1f:lc:' .. field)
+end
+local count = redis.call('ZCARD', 'm1f:lorder')
+local bytes = tonumber(redis.call('HGET', 'm1f:lmeta', 'bytes'))
+while count > cap or (bytes > max_bytes and count > 1) do
+  local oldest = redis.call('ZPOPMIN', 'm1f:lorder')[1]
+  local entry = cjson.decode(redis.call('HGET', 'm1f:ledger', oldest))
+  redis.call('HDEL', 'm1f:ledger', oldest)
+  bytes = redis.call('HINCRBY', 'm1f:lmeta', 'bytes', -entry[10])
+  redis.call('HINCRBY', 'm1f:lmeta', 'dropped', 1)
+  count = count - 1
+end
+return count
+"""
+
+LEDGER_CLEAR = r"""
+redis.call('DEL', 'm1f:ledger', 'm1f:lorder', 'm1f:lmeta')
+local cursor = '0'
+repeat
+  local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:lc:*', 'COUNT', 1000)
+  cursor = found[1]
+  for _, name in ipairs(found[2]) do redis.call('DEL', name) end
+until cursor == '0'
+return 1
+"""
