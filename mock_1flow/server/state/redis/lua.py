@@ -467,3 +467,16 @@ repeat
 until cursor == '0'
 return 1
 """
+
+# PUT /__admin/state, first step (inside the same MULTI as the writes that follow): every
+# project's data goes, and the event caps' counters with it. Projects, journal, faults stay.
+WIPE_DATA = PRELUDE + r"""
+local cursor = '0'
+repeat
+  local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:p:*', 'COUNT', 1000)
+  cursor = found[1]
+  for _, name in ipairs(found[2]) do redis.call('DEL', name) end
+until cursor == '0'
+redis.call('DEL', 'm1f:keys', 'm1f:epochs', 'm1f:order', 'm1f:ev')
+return 1
+"""

@@ -56,6 +56,15 @@ def _user(reply: list[Any]) -> dict[str, Any]:
     }
 
 
+def _received(at: float | str) -> float | str:
+    """A call's receive time as the in-memory store keeps it: epoch seconds (lua.TRACK writes
+    them as a string), or the text a loaded state document gave."""
+    try:
+        return float(at)
+    except ValueError:
+        return at
+
+
 def prefix(key: str) -> str:
     return f"m1f:p:{key}\x1f"
 
@@ -83,7 +92,7 @@ class RedisEvents:
             head, _, packed = call.partition(b"\n")
             caller, at, _ids = orjson.loads(head)
             users.append(caller)
-            received.append(float(at))
+            received.append(_received(at))
             rows.append(packed)
         return users, received, rows
 
@@ -338,8 +347,63 @@ class RedisStore(Store):
         return bool(gone)
 
     def replace(self, projects: dict[str, Project], states: dict[str, ProjectState], budget: EventBudget) -> None:
-        from ...errors import ApiError
+        """``PUT /__admin/state``: the document (read and checked in memory, as without
+        ``--store``) written in one MULTI/EXEC: every instance sees the old state or the new
+        one, never a mix. Projects are replaced and the generation moves, so every instance
+        reloads them."""
+        shared = self.shared
+        pipe = shared.client.pipeline(transaction=True)
+        pipe.evalsha(shared.shas["WIPE_DATA"], 0)
+        total = size_total = 0
+        for key, state in states.items():
+            written = _write_state(pipe, key, state)
+            total += written[0]
+            size_total += written[1]
+        pipe.hset("m1f:ev", mapping={"total": total, "bytes": size_total, "dropped": budget.dropped})
+        pipe.evalsha(shared.shas["REPLACE_PROJECTS"], 0, *project_args(projects))
+        try:
+            shared.call(shared.client.script_load, lua.WIPE_DATA)  # a Redis restarted since start has no scripts
+            shared.call(shared.client.script_load, lua.REPLACE_PROJECTS)
+            replies = shared.call(pipe.execute)
+        except shared.response_error as exc:
+            if lua.FLUSHED in str(exc):
+                raise shared.flushed() from None
+            raise
+        self._projects = dict(projects)
+        shared.wrote(int(replies[-1]))
 
-        raise ApiError(409, "not_supported_with_store",
-                       "PUT /__admin/state loads a state document into the in-memory store; with --store redis:// "
-                       "the state lives in Redis: use POST /__admin/reset and the SDK or admin API to build it.")
+
+def _write_state(pipe: Any, key: str, state: ProjectState) -> tuple[int, int]:
+    """Queue the writes that hold one project's data as the scripts of :mod:`.lua` keep it;
+    returns the events written and their bytes (the caps' measure, as lua.TRACK counts)."""
+    P = prefix(key)
+    pipe.sadd("m1f:keys", key)
+    for seq, user in enumerate(state.users.values(), 1):
+        aid = user["analytic_user_id"]
+        fields = {"id": aid, "sys": user["system_id"], "ident": "1" if user["identified"] else "0",
+                  "ctx": dumps(user.get("context")), "created": user["created_on"], "updated": user["updated_on"],
+                  "dev": dumps(user["device_ids"]), "anon": dumps(user["anonymous_ids"]), "tok": dumps(user["push_tokens"])}
+        if user.get("user_id") is not None:
+            fields["uid"] = user["user_id"]
+        pipe.hset(P + "u:" + aid, mapping=fields)
+        if user["parameters"]:
+            pipe.hset(P + "p:" + aid, mapping={name: dumps(value) for name, value in user["parameters"].items()})
+        pipe.zadd(P + "U", {aid: seq})
+    if state.devices:
+        pipe.hset(P + "d", mapping=state.devices)
+    if state.app_users:
+        pipe.hset(P + "a", mapping=state.app_users)
+    for response in state.responses:
+        pipe.rpush(P + "r", dumps(response))
+    count = size_total = 0
+    events = state.events
+    for caller, received, ids, rows in zip(events.users, events.times, events.call_ids, events.rows):
+        pipe.rpush(P + "c", dumps([caller, received, list(ids)]) + b"\n" + rows)
+        if ids:
+            pipe.sadd(P + "ids", *ids)
+        pipe.rpush("m1f:order", dumps([key, "0"]))
+        count += len(ids)
+        size_total += len(rows) + len(caller.encode()) + 120 + 150 * len(ids)
+    pipe.hset(P + "m", mapping={"sessions": state.sessions, "seq": len(state.users), "count": count,
+                                "bytes": size_total, "dropped": events.dropped})
+    return count, size_total
