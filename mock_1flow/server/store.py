@@ -19,6 +19,7 @@ from .events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES, EventBudget, Eve
 from .projects import Plan, Project, ProjectsConfig, Source
 
 if TYPE_CHECKING:
+    from .stubs import StubSet
     from .state import StateSink
 
 
@@ -201,6 +202,12 @@ class Store:
     def stale(self) -> bool:
         """An error answer is about to go out: True when it was computed from an outdated view."""
         return False
+
+    def stub_set(self, body_limit: int) -> "StubSet":
+        """The stubs' set for this store (the Redis store counts their hits in Redis)."""
+        from .stubs import StubSet
+
+        return StubSet(body_limit)
 
     def attach(self, sink: "StateSink | None") -> None:
         """From now on tell ``sink`` every change (None: memory only)."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mock_1flow")
 
 STORE_ENV = "MOCK_1FLOW_STORE"
-OPERATIONS = frozenset({"ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "FAULT_HIT"})  # lua.OP_OPEN
+OPERATIONS = frozenset({"ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "FAULT_HIT", "STUB_HIT"})  # lua.OP_OPEN
 SOCKET_TIMEOUT = 2.0  # a Redis that stops answering costs a request this long at most, then a 503
 
 
@@ -95,7 +95,7 @@ class Shared:
         self.scripts = {name: getattr(lua, name) for name in (
             "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
             "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_READ", "JOURNAL_CLEAR",
-            "JOURNAL_FORGET", "LEDGER_CLAIM", "LEDGER_PUT", "LEDGER_CLEAR", "WIPE_DATA", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
+            "JOURNAL_FORGET", "LEDGER_CLAIM", "LEDGER_PUT", "LEDGER_CLEAR", "WIPE_DATA", "STUB_HIT", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
         )}
         self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
         self.gen = -1

@@ -219,7 +219,7 @@ return 1
 # Everything but the journal's and the faults' id counters goes, then the projects file's
 # projects come back. ARGV: schema, then project key, JSON pairs. Runs on a flushed Redis too.
 RESET = r"""
-local keep = {['m1f:jseq'] = true, ['m1f:fseq'] = true, ['m1f:gen'] = true, ['m1f:jmeta'] = true}
+local keep = {['m1f:jseq'] = true, ['m1f:fseq'] = true, ['m1f:sseq'] = true, ['m1f:gen'] = true, ['m1f:jmeta'] = true}
 local cursor = '0'
 repeat
   local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:*', 'COUNT', 1000)
@@ -480,3 +480,12 @@ until cursor == '0'
 redis.call('DEL', 'm1f:keys', 'm1f:epochs', 'm1f:order', 'm1f:ev')
 return 1
 """
+
+# Stubs: the rules travel in the shared parts document (m1f:parts); their hit counts are
+# here, counted by the script that lets a stub answer, so ``times`` holds across instances.
+# ``m1f:sseq`` numbers new stubs across instances. Returns the hit count, 0 when spent.
+STUB_HIT = PRELUDE + CHECK + OP_OPEN + r"""
+local id, times = ARGV[1], tonumber(ARGV[2])
+if times and tonumber(redis.call('HGET', 'm1f:shits', id) or '0') >= times then return 0 end
+return redis.call('HINCRBY', 'm1f:shits', id, 1)
+""" + OP_CLOSE

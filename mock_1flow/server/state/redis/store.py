@@ -315,6 +315,11 @@ class RedisStore(Store):
             return False
         return shared.sync(reserve=True) and getattr(shared.local, "restart", False)
 
+    def stub_set(self, body_limit: int) -> Any:
+        from .stubs import RedisStubSet
+
+        return RedisStubSet(self.shared, body_limit)
+
     def attach(self, sink: Any) -> None:
         raise TypeError("the Redis store takes no sink: its state is already durable in Redis")
 
