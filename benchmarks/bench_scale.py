@@ -7,7 +7,9 @@ request (the mock's processes and redis-server apart) and the scaling efficiency
 
 It starts its own redis-server (``apt-get install redis-server``) on a free loopback port
 with no persistence, and wrk (``apt-get install wrk``). Target: with Redis, 1 worker costs at
-most 1.5x the in-memory store's CPU per request.
+most 1.5x the in-memory store's CPU per request. After the table: where req/s flattened
+here (and whether Redis or the cores), and the on-paper ceiling of one 16-core host and of
+3 such nodes on one Redis, from the measured per-request CPU, with the formula.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per setup (the median is shown)")
     parser.add_argument("--workers", default=None, help="worker counts, e.g. 1,2,4 (default: 1, 2, 4, 8 up to the cores)")
+    parser.add_argument("--node-cores", type=int, default=16, help="cores of a host in the on-paper estimate")
+    parser.add_argument("--nodes", type=int, default=3, help="mock hosts in the on-paper multi-node estimate")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -104,6 +108,35 @@ def main() -> None:
         print(f"{store:<10}{workers:>8}{r['rps']:>10,.0f}{r['p99']:>9.2f}{r['mock_us']:>13.0f}{r['redis_us']:>14.0f}"
               f"{total:>14.0f}{ratio:>10.2f}x{scaling:>9}{r['non_2xx']:>9}")
     print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
+    report(rows, cores, args.node_cores, args.nodes)
+
+
+def report(rows: list[tuple[str, int, dict]], cores: int, node_cores: int, nodes: int) -> None:
+    """Where it flattened here (measured), and the on-paper ceiling elsewhere, from the
+    measured per-request CPU of the mock (m) and of Redis (r) at 1 worker."""
+    redis_rows = [(workers, r) for store, workers, r in rows if store == "redis"]
+    print("\nsaturation (measured):")
+    best_workers, best = max(redis_rows, key=lambda item: item[1]["rps"])
+    for workers, r in redis_rows:
+        busy = (r["mock_us"] + r["redis_us"]) * r["rps"] / 1e6  # cores the mock and Redis kept busy
+        redis_core = r["redis_us"] * r["rps"] / 1e6
+        print(f"  {workers} worker(s): {r['rps']:,.0f} req/s, mock + Redis busy {busy:.2f} of {cores} cores "
+              f"(Redis {redis_core:.0%} of its one core)")
+    limit = "Redis (its one core)" if best["redis_us"] * best["rps"] / 1e6 > 0.9 else \
+        f"the cores ({cores}, shared by the mock's workers, Redis and wrk)"
+    print(f"  flattens at {best_workers} worker(s), {best['rps']:,.0f} req/s: limited by {limit}")
+    one = dict(redis_rows)[1] if 1 in dict(redis_rows) else redis_rows[0][1]
+    m, r = one["mock_us"], one["redis_us"]
+    redis_cap = 1e6 / r
+    host = min((node_cores - 1) * 1e6 / m, redis_cap)
+    cluster = min(nodes * node_cores * 1e6 / m, redis_cap)
+    print(f"\non paper, from m = {m:.0f} µs mock CPU and r = {r:.0f} µs Redis CPU a request (1 worker, this run):")
+    print(f"  Redis ceiling          = 1e6 / r                          = {redis_cap:,.0f} req/s (Redis runs scripts on one core)")
+    print(f"  one {node_cores}-core host      = min(({node_cores} - 1) x 1e6 / m, 1e6 / r)    = {host:,.0f} req/s "
+          f"(Redis on one of its cores, a worker per other core)")
+    print(f"  {nodes} nodes of {node_cores} cores  = min({nodes} x {node_cores} x 1e6 / m, 1e6 / r)  = {cluster:,.0f} req/s "
+          f"(Redis on a host of its own)")
+    print("  (ceilings: the load generator, the network and the mock's own cap on connections come on top)")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 
 =================  =========================================================================
 ``m1f:schema``     the layout's version; absent = flushed (the mock answers 503 until reset)
-``m1f:gen``        bumped by every admin write (instances reload projects, faults, parts); read once a request
+``m1f:gen``        bumped by every admin write (instances reload projects, faults, parts); checked by each SDK operation (CHECK)
 ``m1f:projects``   hash key -> project JSON; ``m1f:plist`` their order
 ``m1f:parts``      the state parts (stubs, content) as one JSON document
 ``m1f:keys``       set of project keys that hold data
@@ -19,6 +19,10 @@ they need, so this works on one Redis server, not a Redis Cluster):
 ``P d`` ``P a``    hashes device id -> analytic id, app user id -> analytic id
 ``P r``            list of survey responses (JSON)
 ``P ids`` ``P c``  set of stored event ids; list of calls: ``[user, received, ids]`` JSON, newline, the rows
+``m1f:journal``    zset of journal entry ids; ``m1f:jentries`` hash id -> entry; ``m1f:jseq``, ``m1f:jmeta`` (JOURNAL_RECORD)
+``m1f:faults``     list of fault rules; ``m1f:fhits``, ``m1f:fseen`` their counters; ``m1f:fseq`` their ids
+``m1f:shits``      hash stub id -> hits; ``m1f:sseq`` stub ids (the rules are in ``m1f:parts``)
+``m1f:ledger``     the Segment ingest's delivery ledger; ``m1f:lorder``, ``m1f:lmeta``, ``m1f:lc:*`` claims (LEDGER_*)
 =================  =========================================================================
 """
 
