@@ -55,3 +55,14 @@ def test_a_full_journal_queue_counts_what_it_could_not_take(redis_url):
     client.post("/us/api/2021-06-15/v3/user", json={"user_id": "d"}, headers={"one_flow_key": "oneflow_prod_acme"})
     usage = client.get("/__admin/usage").json["journal"]
     assert (usage["lost"], usage["recorded"], usage["entries"]) == (5, 1, 1)
+
+
+def test_an_id_twice_in_one_call_is_stored_once_as_in_memory(app):
+    events = [{"_id": "a" * 24, "name": "x", "time": 1, "plt": "a"}, {"_id": "a" * 24, "name": "y", "time": 1, "plt": "a"},
+              {"_id": "b" * 24, "name": "z", "time": 1, "plt": "a"}]
+    client = app.test_client()
+    answer = client.post("/us/api/2021-06-15/v3/track", json={"user_id": "u", "events": events},
+                         headers={"one_flow_key": "oneflow_prod_acme"}).json
+    assert answer["result"] == {"stored": 2, "duplicates": 1}
+    stored = client.get("/__admin/projects/oneflow_prod_acme/events").json["events"]
+    assert [event["name"] for event in stored] == ["x", "z"]

@@ -164,12 +164,21 @@ return doc
 TRACK = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local ids, rows = {}, {}
-for i = 1, n do
-  if redis.call('SADD', P .. 'ids', ARGV[7 + i]) == 1 then
-    table.insert(ids, ARGV[7 + i])
-    table.insert(rows, ARGV[7 + n + i])
+local ids, rows, seen = {}, {}, {}
+for first = 1, n, 1000 do  -- one SMISMEMBER, one SADD per thousand ids (unpack's stack bound)
+  local last = math.min(first + 999, n)
+  local known = redis.call('SMISMEMBER', P .. 'ids', unpack(ARGV, 7 + first, 7 + last))
+  local fresh = {}
+  for i = first, last do
+    local id = ARGV[7 + i]
+    if known[i - first + 1] == 0 and not seen[id] then
+      seen[id] = true
+      table.insert(fresh, id)
+      table.insert(ids, id)
+      table.insert(rows, ARGV[7 + n + i])
+    end
   end
+  if #fresh > 0 then redis.call('SADD', P .. 'ids', unpack(fresh)) end
 end
 if #ids == 0 then return {0, n} end
 local packed = '[' .. table.concat(rows, ',') .. ']'
@@ -193,7 +202,7 @@ while total > cap or bytes > max_bytes do
       local cut = string.find(call, '\n', 1, true)
       local head = cjson.decode(string.sub(call, 1, cut - 1))
       local gone = head[3]
-      for _, id in ipairs(gone) do redis.call('SREM', Q .. 'ids', id) end
+      for first = 1, #gone, 1000 do redis.call('SREM', Q .. 'ids', unpack(gone, first, math.min(first + 999, #gone))) end
       local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
       redis.call('HINCRBY', Q .. 'm', 'count', -#gone)
       redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
