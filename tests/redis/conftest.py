@@ -96,4 +96,4 @@ def app(redis_url: str):
     written before the next test empties Redis (else they would land in that test's journal)."""
     app = create_app(store=redis_url)
     yield app
-    app.extensions[EXTENSION_KEY].journal.flusher.flush()
+    app.extensions[EXTENSION_KEY].journal.close()

@@ -127,7 +127,12 @@ class Barrier:
         self.shared, self.flusher = shared, flusher
         self._thread = threading.Thread(target=self._listen, name="mock-1flow-journal-barrier", daemon=True)
         self._subscribed = threading.Event()
+        self._closed = False
         self._thread.start()
+
+    def close(self) -> None:
+        """Stop listening (within a second): an app that is done, e.g. at the end of a test."""
+        self._closed = True
 
     def settle(self) -> None:
         """This instance's queue, then every other instance's, written to Redis."""
@@ -145,13 +150,13 @@ class Barrier:
         self.shared.call(client.delete, key)
 
     def _listen(self) -> None:
-        while True:
+        while not self._closed:
             pubsub = None
             try:
                 pubsub = self.shared.client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
                 self._subscribed.set()
-                while True:
+                while not self._closed:
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None:
                         token = message["data"].decode()

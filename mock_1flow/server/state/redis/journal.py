@@ -9,6 +9,7 @@ journal's own code, so ``GET /__admin/requests`` answers the same on every insta
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import deque
 from typing import Any, Callable, Iterable
@@ -47,6 +48,7 @@ class RedisJournal(Journal):
         self._lock = threading.Lock()
         self.flusher = Flusher(shared, cap, max_bytes)
         self.barrier = Barrier(shared, self.flusher)
+        atexit.register(self.flusher.flush)  # a worker that stops writes what it queued
 
     def record(
         self,
@@ -125,6 +127,11 @@ class RedisJournal(Journal):
 
     def count(self, criteria: Criteria = Criteria()) -> int:
         return self._view(criteria.since_id).count(criteria)
+
+    def close(self) -> None:
+        """Write what is queued and stop listening for other instances' reads."""
+        self.flusher.flush()
+        self.barrier.close()
 
     def clear(self) -> None:
         self.barrier.settle()  # what any instance answered before the clear goes with it
