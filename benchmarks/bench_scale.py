@@ -111,31 +111,47 @@ def main() -> None:
     report(rows, cores, args.node_cores, args.nodes)
 
 
+FLAT_GAIN = 0.15  # doubling the workers for less than this much more req/s: flat
+
+
 def report(rows: list[tuple[str, int, dict]], cores: int, node_cores: int, nodes: int) -> None:
     """Where it flattened here (measured), and the on-paper ceiling elsewhere, from the
     measured per-request CPU of the mock (m) and of Redis (r) at 1 worker."""
     redis_rows = [(workers, r) for store, workers, r in rows if store == "redis"]
     print("\nsaturation (measured):")
-    best_workers, best = max(redis_rows, key=lambda item: item[1]["rps"])
     for workers, r in redis_rows:
         busy = (r["mock_us"] + r["redis_us"]) * r["rps"] / 1e6  # cores the mock and Redis kept busy
         redis_core = r["redis_us"] * r["rps"] / 1e6
         print(f"  {workers} worker(s): {r['rps']:,.0f} req/s, mock + Redis busy {busy:.2f} of {cores} cores "
               f"(Redis {redis_core:.0%} of its one core)")
-    limit = "Redis (its one core)" if best["redis_us"] * best["rps"] / 1e6 > 0.9 else \
-        f"the cores ({cores}, shared by the mock's workers, Redis and wrk)"
-    print(f"  flattens at {best_workers} worker(s), {best['rps']:,.0f} req/s: limited by {limit}")
+    flat = redis_rows[-1]
+    for (before_workers, before), (workers, r) in zip(redis_rows, redis_rows[1:]):
+        if r["rps"] < before["rps"] * (1 + FLAT_GAIN):  # more workers, (almost) no more req/s
+            flat = (before_workers, before)
+            break
+    flat_workers, flat_row = flat
+    gains = ", ".join(f"{a} -> {b} workers {rb['rps'] / ra['rps'] - 1:+.0%}"
+                      for (a, ra), (b, rb) in zip(redis_rows, redis_rows[1:]))
+    if gains:
+        print(f"  req/s per step: {gains}")
+    redis_busy = flat_row["redis_us"] * flat_row["rps"] / 1e6
+    limit = "Redis (its one core)" if redis_busy > 0.9 else \
+        f"the cores ({cores}, shared by the mock's workers, Redis and wrk; Redis itself {redis_busy:.0%} busy)"
+    where = f"flattens from {flat_workers} worker(s)" if flat is not redis_rows[-1] else \
+        f"still grew at {flat_workers} worker(s), the most measured"
+    print(f"  req/s {where} ({flat_row['rps']:,.0f} req/s; a step that gains under {FLAT_GAIN:.0%} counts as flat): "
+          f"limited by {limit}")
     one = dict(redis_rows)[1] if 1 in dict(redis_rows) else redis_rows[0][1]
     m, r = one["mock_us"], one["redis_us"]
     redis_cap = 1e6 / r
     host = min((node_cores - 1) * 1e6 / m, redis_cap)
     cluster = min(nodes * node_cores * 1e6 / m, redis_cap)
     print(f"\non paper, from m = {m:.0f} µs mock CPU and r = {r:.0f} µs Redis CPU a request (1 worker, this run):")
-    print(f"  Redis ceiling          = 1e6 / r                          = {redis_cap:,.0f} req/s (Redis runs scripts on one core)")
-    print(f"  one {node_cores}-core host      = min(({node_cores} - 1) x 1e6 / m, 1e6 / r)    = {host:,.0f} req/s "
-          f"(Redis on one of its cores, a worker per other core)")
-    print(f"  {nodes} nodes of {node_cores} cores  = min({nodes} x {node_cores} x 1e6 / m, 1e6 / r)  = {cluster:,.0f} req/s "
-          f"(Redis on a host of its own)")
+    print(f"  Redis ceiling:        1e6 / r = {redis_cap:,.0f} req/s (Redis runs the scripts on one core)")
+    print(f"  one {node_cores}-core host:    min(({node_cores} - 1) x 1e6 / m, 1e6 / r) = min({(node_cores - 1) * 1e6 / m:,.0f}, "
+          f"{redis_cap:,.0f}) = {host:,.0f} req/s (Redis on one of its cores, a worker on each other)")
+    print(f"  {nodes} nodes x {node_cores} cores: min({nodes} x {node_cores} x 1e6 / m, 1e6 / r) = min({nodes * node_cores * 1e6 / m:,.0f}, "
+          f"{redis_cap:,.0f}) = {cluster:,.0f} req/s (Redis on a host of its own)")
     print("  (ceilings: the load generator, the network and the mock's own cap on connections come on top)")
 
 
