@@ -33,7 +33,8 @@ def start_redis(folder: str) -> tuple[subprocess.Popen, int]:
         raise SystemExit("redis-server is not installed: apt-get install redis-server")
     port = free_port()
     process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", folder], stdout=subprocess.DEVNULL)
+                                "--dir", folder, "--unixsocket", str(Path(folder) / "redis.sock"), "--unixsocketperm", "700"],
+                               stdout=subprocess.DEVNULL)
     for _ in range(100):
         if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
             return process, port
@@ -45,7 +46,7 @@ def measure(args: argparse.Namespace, workers: int, store: str | None, redis: su
     port = free_port()
     command = [sys.executable, "-m", "mock_1flow", "serve", "--port", str(port), "--workers", str(workers)]
     if store:
-        subprocess.run(["redis-cli", "-u", store, "flushall"], check=True, capture_output=True)
+        subprocess.run(["redis-cli", "-p", str(args.redis_port), "flushall"], check=True, capture_output=True)
         command += ["--store", store]
     mock = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     root = f"http://127.0.0.1:{port}"
@@ -78,6 +79,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per setup (the median is shown)")
     parser.add_argument("--workers", default=None, help="worker counts, e.g. 1,2,4 (default: 1, 2, 4, 8 up to the cores)")
+    parser.add_argument("--unix", action="store_true", help="reach Redis on its Unix socket (same host) instead of TCP")
     parser.add_argument("--node-cores", type=int, default=16, help="cores of a host in the on-paper estimate")
     parser.add_argument("--nodes", type=int, default=3, help="mock hosts in the on-paper multi-node estimate")
     args = parser.parse_args()
@@ -86,15 +88,19 @@ def main() -> None:
     cores = os.cpu_count() or 1
     counts = [int(n) for n in args.workers.split(",")] if args.workers else [n for n in (1, 2, 4, 8) if n == 1 or n <= cores]
     print(f"cores: {cores}  load: wrk -c{args.connections} -t{args.threads}, {args.rounds} x {args.seconds:g} s per setup "
-          f"(median shown)  request: POST /v3/track, 10 events  loadavg: {Path('/proc/loadavg').read_text().split()[:3]}")
+          f"(median shown)  request: POST /v3/track, 10 events  "
+          f"Redis over: {'its Unix socket' if args.unix else 'TCP loopback'}  "
+          f"loadavg: {Path('/proc/loadavg').read_text().split()[:3]}")
     rows: list[tuple[str, int, dict]] = []
     memory = measure(args, 1, None, None, 1)
     rows.append(("in-memory", 1, memory))
     with tempfile.TemporaryDirectory() as folder:
         redis, port = start_redis(folder)
+        args.redis_port = port
+        store = f"unix://{Path(folder) / 'redis.sock'}" if args.unix else f"redis://127.0.0.1:{port}/0"
         try:
             for index, workers in enumerate(counts):
-                rows.append(("redis", workers, measure(args, workers, f"redis://127.0.0.1:{port}/0", redis, index + 2)))
+                rows.append(("redis", workers, measure(args, workers, store, redis, index + 2)))
         finally:
             redis.terminate()
             redis.wait(timeout=10)
