@@ -212,6 +212,12 @@ class Shared:
                 self.broken = exc
         return True
 
+    def before_flask_request(self) -> None:
+        """A Flask route (admin API, Segment ingest, pages): see admin writes made elsewhere;
+        its journal entry takes its id when written (none left over from an earlier request)."""
+        self.local.journal_id = 0
+        self.sync()
+
     def check(self) -> None:
         """Raise the outage the last :meth:`sync` saw, if any."""
         if self.broken is not None:
