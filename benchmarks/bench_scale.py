@@ -7,7 +7,9 @@ request (the mock's processes and redis-server apart) and the scaling efficiency
 
 It starts its own redis-server (``apt-get install redis-server``) on a free loopback port
 with no persistence, and wrk (``apt-get install wrk``). Target: with Redis, 1 worker costs at
-most 1.5x the in-memory store's CPU per request.
+most 1.5x the in-memory store's CPU per request. After the table: where req/s flattened
+here (and whether Redis or the cores), and the on-paper ceiling of one 16-core host and of
+3 such nodes on one Redis, from the measured per-request CPU, with the formula.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def start_redis(folder: str) -> tuple[subprocess.Popen, int]:
         raise SystemExit("redis-server is not installed: apt-get install redis-server")
     port = free_port()
     process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", folder], stdout=subprocess.DEVNULL)
+                                "--dir", folder, "--unixsocket", str(Path(folder) / "redis.sock"), "--unixsocketperm", "700"],
+                               stdout=subprocess.DEVNULL)
     for _ in range(100):
         if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
             return process, port
@@ -43,7 +46,7 @@ def measure(args: argparse.Namespace, workers: int, store: str | None, redis: su
     port = free_port()
     command = [sys.executable, "-m", "mock_1flow", "serve", "--port", str(port), "--workers", str(workers)]
     if store:
-        subprocess.run(["redis-cli", "-u", store, "flushall"], check=True, capture_output=True)
+        subprocess.run(["redis-cli", "-p", str(args.redis_port), "flushall"], check=True, capture_output=True)
         command += ["--store", store]
     mock = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     root = f"http://127.0.0.1:{port}"
@@ -76,21 +79,28 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per setup (the median is shown)")
     parser.add_argument("--workers", default=None, help="worker counts, e.g. 1,2,4 (default: 1, 2, 4, 8 up to the cores)")
+    parser.add_argument("--unix", action="store_true", help="reach Redis on its Unix socket (same host) instead of TCP")
+    parser.add_argument("--node-cores", type=int, default=16, help="cores of a host in the on-paper estimate")
+    parser.add_argument("--nodes", type=int, default=3, help="mock hosts in the on-paper multi-node estimate")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     cores = os.cpu_count() or 1
     counts = [int(n) for n in args.workers.split(",")] if args.workers else [n for n in (1, 2, 4, 8) if n == 1 or n <= cores]
     print(f"cores: {cores}  load: wrk -c{args.connections} -t{args.threads}, {args.rounds} x {args.seconds:g} s per setup "
-          f"(median shown)  request: POST /v3/track, 10 events  loadavg: {Path('/proc/loadavg').read_text().split()[:3]}")
+          f"(median shown)  request: POST /v3/track, 10 events  "
+          f"Redis over: {'its Unix socket' if args.unix else 'TCP loopback'}  "
+          f"loadavg: {Path('/proc/loadavg').read_text().split()[:3]}")
     rows: list[tuple[str, int, dict]] = []
     memory = measure(args, 1, None, None, 1)
     rows.append(("in-memory", 1, memory))
     with tempfile.TemporaryDirectory() as folder:
         redis, port = start_redis(folder)
+        args.redis_port = port
+        store = f"unix://{Path(folder) / 'redis.sock'}" if args.unix else f"redis://127.0.0.1:{port}/0"
         try:
             for index, workers in enumerate(counts):
-                rows.append(("redis", workers, measure(args, workers, f"redis://127.0.0.1:{port}/0", redis, index + 2)))
+                rows.append(("redis", workers, measure(args, workers, store, redis, index + 2)))
         finally:
             redis.terminate()
             redis.wait(timeout=10)
@@ -104,6 +114,51 @@ def main() -> None:
         print(f"{store:<10}{workers:>8}{r['rps']:>10,.0f}{r['p99']:>9.2f}{r['mock_us']:>13.0f}{r['redis_us']:>14.0f}"
               f"{total:>14.0f}{ratio:>10.2f}x{scaling:>9}{r['non_2xx']:>9}")
     print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
+    report(rows, cores, args.node_cores, args.nodes)
+
+
+FLAT_GAIN = 0.15  # doubling the workers for less than this much more req/s: flat
+
+
+def report(rows: list[tuple[str, int, dict]], cores: int, node_cores: int, nodes: int) -> None:
+    """Where it flattened here (measured), and the on-paper ceiling elsewhere, from the
+    measured per-request CPU of the mock (m) and of Redis (r) at 1 worker."""
+    redis_rows = [(workers, r) for store, workers, r in rows if store == "redis"]
+    print("\nsaturation (measured):")
+    for workers, r in redis_rows:
+        busy = (r["mock_us"] + r["redis_us"]) * r["rps"] / 1e6  # cores the mock and Redis kept busy
+        redis_core = r["redis_us"] * r["rps"] / 1e6
+        print(f"  {workers} worker(s): {r['rps']:,.0f} req/s, mock + Redis busy {busy:.2f} of {cores} cores "
+              f"(Redis {redis_core:.0%} of its one core)")
+    flat = redis_rows[-1]
+    for (before_workers, before), (workers, r) in zip(redis_rows, redis_rows[1:]):
+        if r["rps"] < before["rps"] * (1 + FLAT_GAIN):  # more workers, (almost) no more req/s
+            flat = (before_workers, before)
+            break
+    flat_workers, flat_row = flat
+    gains = ", ".join(f"{a} -> {b} workers {rb['rps'] / ra['rps'] - 1:+.0%}"
+                      for (a, ra), (b, rb) in zip(redis_rows, redis_rows[1:]))
+    if gains:
+        print(f"  req/s per step: {gains}")
+    redis_busy = flat_row["redis_us"] * flat_row["rps"] / 1e6
+    limit = "Redis (its one core)" if redis_busy > 0.9 else \
+        f"the cores ({cores}, shared by the mock's workers, Redis and wrk; Redis itself {redis_busy:.0%} busy)"
+    where = f"flattens from {flat_workers} worker(s)" if flat is not redis_rows[-1] else \
+        f"still grew at {flat_workers} worker(s), the most measured"
+    print(f"  req/s {where} ({flat_row['rps']:,.0f} req/s; a step that gains under {FLAT_GAIN:.0%} counts as flat): "
+          f"limited by {limit}")
+    one = dict(redis_rows)[1] if 1 in dict(redis_rows) else redis_rows[0][1]
+    m, r = one["mock_us"], one["redis_us"]
+    redis_cap = 1e6 / r
+    host = min((node_cores - 1) * 1e6 / m, redis_cap)
+    cluster = min(nodes * node_cores * 1e6 / m, redis_cap)
+    print(f"\non paper, from m = {m:.0f} µs mock CPU and r = {r:.0f} µs Redis CPU a request (1 worker, this run):")
+    print(f"  Redis ceiling:        1e6 / r = {redis_cap:,.0f} req/s (Redis runs the scripts on one core)")
+    print(f"  one {node_cores}-core host:    min(({node_cores} - 1) x 1e6 / m, 1e6 / r) = min({(node_cores - 1) * 1e6 / m:,.0f}, "
+          f"{redis_cap:,.0f}) = {host:,.0f} req/s (Redis on one of its cores, a worker on each other)")
+    print(f"  {nodes} nodes x {node_cores} cores: min({nodes} x {node_cores} x 1e6 / m, 1e6 / r) = min({nodes * node_cores * 1e6 / m:,.0f}, "
+          f"{redis_cap:,.0f}) = {cluster:,.0f} req/s (Redis on a host of its own)")
+    print("  (ceilings: the load generator, the network and the mock's own cap on connections come on top)")
 
 
 if __name__ == "__main__":

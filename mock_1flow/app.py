@@ -45,7 +45,7 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     web_routes.init_app(app)  # the web SDK double: /js/1flow.js and the calls it reports
     if config.store:  # admin routes see other instances' writes too (the SDK API syncs in its fault check)
         shared = runtime.store.shared  # type: ignore[attr-defined]
-        app.before_request(lambda: shared.sync())
+        app.before_request(shared.before_flask_request)
     if config.replay is not None:
         from .replay.answer import Replayer
 

@@ -25,7 +25,7 @@ def usage() -> Any:
     return json_response({
         "journal": {"entries": len(journal), "bytes": journal.bytes,
                     "max_bytes": journal.max_bytes, "recorded": journal.recorded,
-                    "dropped": journal.dropped},
+                    "dropped": journal.dropped, "lost": journal.lost},
         "events": {"stored": sum(len(log) for log in logs), "bytes": budget.bytes, "max_bytes": budget.max_bytes,
                    "cap": budget.cap, "dropped": budget.dropped},
         "deliveries": {"entries": ledger.size(), "bytes": ledger.bytes, "max_bytes": ledger.max_bytes,

@@ -87,6 +87,7 @@ def _open_store(config: MockConfig) -> str:
     except StoreStartError as exc:
         raise click.BadParameter(str(exc), param_hint="'--store' / MOCK_1FLOW_STORE") from None
     seeded = runtime.store.seeded  # type: ignore[attr-defined]
+    runtime.journal.close()  # type: ignore[attr-defined]
     runtime.store.shared.client.close()  # type: ignore[attr-defined]
     return f"state: Redis at {shown(str(config.store))} ({'seeded from the projects file' if seeded else 'joined the mock it holds'})"
 

@@ -67,6 +67,11 @@ class DeliveryLedger:
             entry = self._entries.get((write_key, message_id))
             return entry is not None and entry[_STATUS] != FAILED
 
+    def claim(self, write_key: str, message_ids: list[str]) -> list[bool]:
+        """Per event, whether to deliver it now: not already ended. (One process: a source's
+        deliveries run one at a time; the Redis ledger also keeps instances apart.)"""
+        return [not self.done(write_key, message_id) for message_id in message_ids]
+
     def record(self, write_key: str, project: str, outcomes: Iterable[Outcome]) -> None:
         """One attempt's outcomes: each event's entry updated, its attempts counted."""
         with self._lock:

@@ -141,7 +141,7 @@ def ingest_state(runtime: Runtime) -> IngestState:
     app = current_app._get_current_object()
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
-        state = app.extensions[EXTENSION_KEY] = IngestState()
+        state = app.extensions[EXTENSION_KEY] = IngestState(ledger=_ledger(runtime))
         config = runtime.config
         state.background = BackgroundDelivery(
             lambda job, last: _attempt_job(state, job, last), state.current,
@@ -149,6 +149,16 @@ def ingest_state(runtime: Runtime) -> IngestState:
         runtime.before_reset.append(state.barrier)
         runtime.on_reset.append(state.clear)
     return state
+
+
+def _ledger(runtime: Runtime) -> DeliveryLedger:
+    """The ledger in memory, or in Redis with the rest of the state (``serve --store``)."""
+    shared = getattr(runtime.store, "shared", None)
+    if shared is None:
+        return DeliveryLedger()
+    from ..server.state.redis.ledger import RedisLedger
+
+    return RedisLedger(shared)  # type: ignore[return-value]
 
 
 def source_project(runtime: Runtime, source: Source) -> Project:
@@ -192,7 +202,8 @@ def _run(state: IngestState, route: _Route, write_key: str, events: list[dict[st
     with route.lock:
         route.transport.generation = generation
         route.transport.retry_after = None
-        fresh = [e for e in events if not state.ledger.done(write_key, wire.message_id(e))]
+        claimed = state.ledger.claim(write_key, [wire.message_id(e) for e in events])
+        fresh = [e for e, mine in zip(events, claimed) if mine]
         destination = route.destination
         for event in fresh:
             outcomes.extend(destination.process(event))

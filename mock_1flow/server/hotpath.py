@@ -31,6 +31,7 @@ from .routes.http_api import HTTP_API, HttpApi
 from .routes.sdk import OPERATIONS, SDK_API, Operation, SdkApi
 from .runtime import Runtime
 from .spec import API_VERSION_PATH
+from .store import StaleView
 from .stubs import DROPPED_FRAGMENT, Stub
 from .validation import OperationValidator, operation_validators
 from .wsgi import KEY_NAMES, RAW_HEADERS, VIA
@@ -42,6 +43,7 @@ KEY_HEADER = "one_flow_key"
 NEAR_MISSES = {KEY_HEADER: "flowkey", "api_key": "apikey"}  # what a misspelt key header still contains
 HOST_PREFIX = API_VERSION_PATH + "/"
 ROUTE_CACHE = 4096
+STALE_RETRIES = 2  # answers again on a reloaded view at most this often, then runs on the latest one
 JSON_HEADERS = (("Content-Type", "application/json"),)
 REASONS = {
     200: "OK", 400: "BAD REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT FOUND",
@@ -181,7 +183,22 @@ class HotPath:
     # -- the work --------------------------------------------------------------------
 
     def respond(self, request: Request, match: Match, fired: tuple[Fault, float] | None, started: float) -> Reply:
-        """Answer one SDK request (after any fault latency) and journal it."""
+        """Answer one SDK request (after any fault latency) and journal it. With the state in
+        Redis, an operation that finds this instance's copy of the admin state outdated
+        (:class:`StaleView`) has changed nothing; the request is answered again on the
+        reloaded copy (faults picked again; a new fault's latency is not slept)."""
+        store = self.runtime.store
+        for attempt in range(STALE_RETRIES + 1):
+            store.begin(restart=attempt < STALE_RETRIES)
+            try:
+                return self._respond(request, match, fired, started)
+            except StaleView:
+                fired = self.pick_fault(request, match)
+            finally:
+                store.end()
+        raise AssertionError("unreachable: the last attempt does not restart")
+
+    def _respond(self, request: Request, match: Match, fired: tuple[Fault, float] | None, started: float) -> Reply:
         runtime = self.runtime
         api = match.api
         wall = time.time() - (time.perf_counter() - started)
@@ -231,6 +248,7 @@ class HotPath:
                     region = api.enter(runtime, region, request.host)
                     if match.operation is None:
                         raise api.unknown(request.method, match.rest)
+                    runtime.store.enter(match.operation.operation_id)
                     key = api.authorize(runtime, region, request.key)
                     if stubs.after and (fault is None or fault.status is None):
                         stub = stubs.pick(True, request.method, "/" + match.rest, request.path, project, region,
@@ -241,7 +259,11 @@ class HotPath:
                         body, ignored = self._work(runtime, request, match, key)
                         reply = _json_reply(200, body)
             except ApiError as error:
+                if fault is None and error.status != 503 and runtime.store.stale():
+                    raise StaleView from None  # e.g. a key added through another instance a moment ago
                 reply = _json_reply(error.status, error.body(), error.headers)
+            except StaleView:
+                raise
             except Exception as error:  # a bug: answer the mock's 500, never a traceback
                 log.exception("mock-1flow: unexpected error on %s %s", request.method, request.path)
                 failure = ApiError(500, "internal_error", f"The mock failed unexpectedly ({type(error).__name__}); this is a bug in mock-1flow.")

@@ -142,6 +142,7 @@ class Journal:
         self.bytes = 0
         self.dropped = 0
         self.recorded = 0
+        self.lost = 0  # entries never journaled; only a shared journal (state in Redis) can lose one
         self.clears = 0  # how many times clear() ran: a reader that polls sees a reset by it
 
     def record(

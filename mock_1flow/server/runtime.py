@@ -89,7 +89,7 @@ class Runtime:
             journal=journal,
             faults=faults,
             regions=regions(),
-            stubs=StubSet(config.journal_body_max),
+            stubs=store.stub_set(config.journal_body_max),
             content=ProjectContent(projects.content),
         )
         seeded = getattr(store, "seeded", True)  # an instance joining a Redis that holds a mock adds no faults

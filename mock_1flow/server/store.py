@@ -19,6 +19,7 @@ from .events import DEFAULT_EVENT_CAP, DEFAULT_EVENT_MAX_BYTES, EventBudget, Eve
 from .projects import Plan, Project, ProjectsConfig, Source
 
 if TYPE_CHECKING:
+    from .stubs import StubSet
     from .state import StateSink
 
 
@@ -160,6 +161,11 @@ class ProjectState:
         return user
 
 
+class StaleView(Exception):
+    """This instance's copy of what admin writes set (projects, faults, stubs, content) was older
+    than the shared store's when an operation ran; it reloaded it, and the request is answered again."""
+
+
 class Store:
     """Projects plus their state, guarded by one lock; :meth:`reset` restores the loaded file.
 
@@ -181,6 +187,27 @@ class Store:
         self.states: dict[str, ProjectState] = {}
         self.sink: StateSink | None = None
         self.reset()
+
+    # A request's view of the state: no-ops here (one process holds it all); the Redis store
+    # checks its copy of the admin state against Redis's within the operation's own script.
+    def begin(self, restart: bool = True) -> None:
+        """An SDK request starts (``restart``: a stale view may raise :class:`StaleView`)."""
+
+    def end(self) -> None:
+        """The SDK request is answered."""
+
+    def enter(self, operation_id: str) -> None:
+        """The request runs ``operation_id`` (after faults and stubs, before the key check)."""
+
+    def stale(self) -> bool:
+        """An error answer is about to go out: True when it was computed from an outdated view."""
+        return False
+
+    def stub_set(self, body_limit: int) -> "StubSet":
+        """The stubs' set for this store (the Redis store counts their hits in Redis)."""
+        from .stubs import StubSet
+
+        return StubSet(body_limit)
 
     def attach(self, sink: "StateSink | None") -> None:
         """From now on tell ``sink`` every change (None: memory only)."""

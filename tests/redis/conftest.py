@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from mock_1flow.app import create_app
+from mock_1flow.server.runtime import EXTENSION_KEY
 
 
 def free_port() -> int:
@@ -91,5 +92,8 @@ def redis_url(redis_server: RedisServer) -> str:
 
 @pytest.fixture
 def app(redis_url: str):
-    """tests/conftest.py's in-process mock, its state in Redis."""
-    return create_app(store=redis_url)
+    """tests/conftest.py's in-process mock, its state in Redis. Its queued journal entries are
+    written before the next test empties Redis (else they would land in that test's journal)."""
+    app = create_app(store=redis_url)
+    yield app
+    app.extensions[EXTENSION_KEY].journal.close()

@@ -88,3 +88,20 @@ def test_two_instances_on_one_redis_are_one_mock(redis_url):
             assert call(port, "GET", "/__admin/faults")[1]["faults"] == []
             assert call(port, "GET", f"/__admin/projects/{KEY}/users")[1]["users"] == []
         assert sdk(first, "/v3/user", {"user_id": "d"})[0] == 200
+
+
+def test_stubs_are_numbered_and_counted_across_instances(redis_url):
+    stub = {"request": {"path": "/v3/user"}, "response": {"status": 200, "json": {"stubbed": True}}, "times": 3}
+    with mocks(redis_url, 2) as (first, second):
+        one = call(first, "POST", "/__admin/stubs", stub)[1]
+        two = call(second, "POST", "/__admin/stubs", {k: v for k, v in stub.items() if k != "times"})[1]
+        ids = [one["id"], two["id"]]
+        assert len(set(ids)) == 2  # one counter: no two instances give one id
+        # the newer, unlimited stub answers first; removed through the other instance, it answers nowhere
+        assert sdk(first, "/v3/user", {"user_id": "d"})[1] == {"stubbed": True}
+        assert call(first, "DELETE", f"/__admin/stubs/{ids[1]}")[0] == 200
+        answers = [sdk(port, "/v3/user", {"user_id": "d"})[1] for port in (second, first, second, first)]
+        assert answers[:3] == [{"stubbed": True}] * 3 and "result" in answers[3]  # times: 3 across both
+        for port in (first, second):
+            listed = call(port, "GET", "/__admin/stubs")[1]["stubs"]
+            assert [(s["id"], s["hits"]) for s in listed] == [(ids[0], 3)]

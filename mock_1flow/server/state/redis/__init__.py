@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 from ...errors import ApiError
+from ...store import StaleView
 from . import lua
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mock_1flow")
 
 STORE_ENV = "MOCK_1FLOW_STORE"
+OPERATIONS = frozenset({"ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "FAULT_HIT", "STUB_HIT"})  # lua.OP_OPEN
 SOCKET_TIMEOUT = 2.0  # a Redis that stops answering costs a request this long at most, then a 503
 
 
@@ -81,6 +83,10 @@ class Shared:
         self.url = url
         self.redis_errors: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
         self.response_error = redis.ResponseError
+        self.connection_error = redis.ConnectionError
+        from hiredis import pack_command  # redis[hiredis], the extra --store needs
+
+        self.pack: Callable[[tuple[Any, ...]], bytes] = pack_command
         self.no_script = redis.exceptions.NoScriptError
         self.client: redis.Redis = redis.Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 1),
@@ -88,14 +94,15 @@ class Shared:
         )
         self.scripts = {name: getattr(lua, name) for name in (
             "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
-            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_CLEAR",
-            "JOURNAL_FORGET", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
+            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_READ", "JOURNAL_CLEAR",
+            "JOURNAL_FORGET", "LEDGER_CLAIM", "LEDGER_PUT", "LEDGER_CLEAR", "WIPE_DATA", "STUB_HIT", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
         )}
         self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
         self.gen = -1
         self.sync_lock = threading.Lock()
         self.on_sync: list[Callable[[], None]] = []  # reloaders of what instances cache (projects, faults, parts)
         self.broken: StoreUnavailable | None = None
+        self.local = threading.local()  # this thread's SDK request: may it restart, did a checked script pass
 
     def unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"The mock's state store, Redis at {shown(self.url)}, does not answer ({type(exc).__name__}: {exc}); "
@@ -105,20 +112,65 @@ class Shared:
         return StoreUnavailable(f"Redis at {shown(self.url)} no longer holds the mock's state (flushed or restarted "
                                 "empty); POST /__admin/reset to any instance seeds it again from the projects file.")
 
+    def _execute(self, *command: Any) -> Any:
+        """One command on this thread's own connection (not the client's pool): the pool's
+        checkout, health poll and per-command bookkeeping cost about 35 µs of CPU a call,
+        more than the command itself (benchmarks/bench_scale.py)."""
+        local = self.local
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = self.client.connection_pool.make_connection()
+        packed = [self.pack(command)]  # hiredis packs all arguments at once: no per-argument encoder call
+        try:
+            connection.send_packed_command(packed, check_health=False)
+            return connection.read_response()
+        except self.connection_error:  # a connection Redis closed (it restarted): once more on a new one,
+            connection.disconnect()     # as the client's own Retry(NoBackoff(), 1) does
+            connection.send_packed_command(packed, check_health=False)
+            return connection.read_response()
+
     def run(self, name: str, *args: Any) -> Any:
         """Run script ``name``; Redis down or flushed raises :class:`StoreUnavailable`."""
-        execute = self.client.execute_command
+        execute = self._execute
         try:
             try:
                 return execute("EVALSHA", self.shas[name], 0, *args)
             except self.no_script:  # a Redis restarted or flushed with SCRIPT FLUSH: load it again
                 return execute("EVAL", self.scripts[name], 0, *args)
         except self.redis_errors as exc:
-            raise self.unavailable(exc) from None
+            self.broken = self.unavailable(exc)  # the next request syncs before trusting its copy
+            raise self.broken from None
         except self.response_error as exc:
             if lua.FLUSHED in str(exc):
-                raise self.flushed() from None
+                self.broken = self.flushed()
+                raise self.broken from None
             raise
+
+    def fresh(self, name: str, *args: Any) -> Any:
+        """Run an SDK operation's script (:data:`lua.CHECK`) with this instance's generation:
+        one round trip both checks the copy of the admin state and does the work. When Redis
+        moved past it the script changed nothing: reload, then raise :class:`StaleView` in an
+        SDK request that may restart, else run it again on the reloaded copy."""
+        for _ in range(8):
+            try:
+                result = self.run(name, self.gen, *args)
+            except self.response_error as exc:
+                if not str(exc).startswith(lua.STALE):
+                    raise
+                self.sync()
+                self.check()
+                if getattr(self.local, "restart", False):
+                    raise StaleView from None
+                continue
+            self.broken = None
+            local = self.local
+            local.confirmed = True
+            if name in OPERATIONS:  # {journal id, result}: the request's first operation names its entry
+                if not getattr(local, "journal_id", 0):
+                    local.journal_id = result[0]
+                return result[1]
+            return result
+        raise StoreUnavailable("Admin writes kept changing the mock's state in Redis while an operation ran; try again.")
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A plain client call with the same error mapping as :meth:`run`."""
@@ -127,28 +179,44 @@ class Shared:
         except self.redis_errors as exc:
             raise self.unavailable(exc) from None
 
-    def sync(self) -> None:
-        """Once per request: notice a lost Redis (``broken``), and reload what admin writes on
-        any instance changed (projects, faults, stubs, content) when the generation moved."""
+    def sync(self, reserve: bool = False) -> bool:
+        """Notice a lost Redis (``broken``), and reload what admin writes on any instance
+        changed (projects, faults, stubs, content) when the generation moved (then True).
+        Admin routes call it once a request; SDK operations check within their script.
+        ``reserve``: also take the request's journal id in the same round trip."""
         try:
-            found = self.client.get("m1f:gen")  # every seeding sets it; a flush takes it away
+            if reserve and not getattr(self.local, "journal_id", 0):  # an SDK request that runs no operation
+                pipe = self.client.pipeline(transaction=False)
+                pipe.get("m1f:gen")
+                pipe.incr("m1f:jseq")
+                found, self.local.journal_id = pipe.execute()
+            else:
+                found = self.client.get("m1f:gen")  # every seeding sets it; a flush takes it away
         except self.redis_errors as exc:
             self.broken = self.unavailable(exc)
-            return
+            return False
         gen = -1 if found is None else int(found)
         if gen < 0:
             self.broken = self.flushed()
-            return
+            return False
         self.broken = None
-        if gen != self.gen:
-            with self.sync_lock:
-                self.gen = gen
-                try:
-                    for reload in self.on_sync:
-                        reload()
-                except StoreUnavailable as exc:
-                    self.gen = -1
-                    self.broken = exc
+        if gen == self.gen:
+            return False
+        with self.sync_lock:
+            try:
+                for reload in self.on_sync:
+                    reload()
+                self.gen = gen  # after the reload: a script checked against it sees the copy it names
+            except StoreUnavailable as exc:
+                self.gen = -1
+                self.broken = exc
+        return True
+
+    def before_flask_request(self) -> None:
+        """A Flask route (admin API, Segment ingest, pages): see admin writes made elsewhere;
+        its journal entry takes its id when written (none left over from an earlier request)."""
+        self.local.journal_id = 0
+        self.sync()
 
     def check(self) -> None:
         """Raise the outage the last :meth:`sync` saw, if any."""

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from ...faults import Fault, FaultSet, parse_fault
+from ...store import StaleView
 from . import Shared, StoreUnavailable
 
 
@@ -36,8 +37,8 @@ class RedisFaultSet(FaultSet):
 
     @property
     def faults(self) -> list[Fault]:  # type: ignore[override]
-        """This request's view: synced with Redis first (an outage leaves it empty; the gate answers 503)."""
-        self.shared.sync()
+        """The copy as of the last sync (admin routes sync first; an SDK request's scripts check
+        it is current); empty while Redis is lost (the request then answers 503)."""
         return self._faults if self.shared.broken is None else []
 
     def add(self, spec: dict[str, Any]) -> Fault:
@@ -75,15 +76,28 @@ class RedisFaultSet(FaultSet):
 
     def pick(self, method: str, api_path: str, full_path: str, project: str | None, region: str | None) -> tuple[Fault, float] | None:
         """The first fault that fires, counted in Redis (``seen``, ``hits`` and ``times`` across instances)."""
+        local = self.shared.local
+        restart = getattr(local, "restart", False)
+        local.restart = True  # a stale copy: reloaded, and the new rules walked from the first
+        try:
+            for _ in range(8):
+                try:
+                    return self._pick(method, api_path, full_path, project, region)
+                except StaleView:
+                    continue
+                except StoreUnavailable:
+                    return None  # the operation answers 503
+            return None
+        finally:
+            local.restart = restart
+
+    def _pick(self, method: str, api_path: str, full_path: str, project: str | None, region: str | None) -> tuple[Fault, float] | None:
         for fault in self._faults:
             if not fault.matches(method, api_path, full_path, project, region):
                 continue
             with self._lock:
                 roll = fault.probability >= 1.0 or self._rng.random() < fault.probability
-            try:
-                fired = self.shared.run("FAULT_HIT", fault.id, "" if fault.times is None else fault.times, "1" if roll else "0")
-            except StoreUnavailable:
-                return None  # the gate answers 503
+            fired = self.shared.fresh("FAULT_HIT", fault.id, "" if fault.times is None else fault.times, "1" if roll else "0")
             if fired:
                 with self._lock:
                     return fault, fault.latency_seconds(self._rng)

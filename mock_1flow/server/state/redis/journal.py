@@ -1,5 +1,7 @@
-"""The journal in one Redis stream shared by every worker and instance: ids from one
+"""The journal in Redis (entry ids in a sorted set, entries in a hash) shared by every worker and instance: ids from one
 counter order the entries across them, and the caps (entries, bytes) hold across all.
+Entries are written in batches by :mod:`.flusher`; every read first has every instance
+write what it queued.
 
 Reads fetch the stream (at most ``cap`` entries) and filter it with the in-memory
 journal's own code, so ``GET /__admin/requests`` answers the same on every instance.
@@ -7,6 +9,7 @@ journal's own code, so ``GET /__admin/requests`` answers the same on every insta
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import deque
 from typing import Any, Callable, Iterable
@@ -15,9 +18,10 @@ import orjson
 
 from ...journal import (DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_JOURNAL_MAX_BYTES, DEFAULT_REDACTED_HEADERS,
                         Criteria, Entry, Journal, Row)
-from . import Shared, StoreUnavailable, log
+from . import Shared
+from .flusher import Barrier, Flusher
 
-STREAM = "m1f:journal"
+ENTRIES = "m1f:journal"  # the ids; the entries are in m1f:jentries (lua.JOURNAL_RECORD)
 
 
 def _bytes(value: str | None) -> bytes | None:
@@ -46,34 +50,32 @@ class RedisJournal(Journal):
         self.shared = shared
         self.cap, self.max_bytes, self.body_max, self.redact = cap, max_bytes, body_max, self._local.redact
         self._lock = threading.Lock()
-        self._warned = False
+        self.flusher = Flusher(shared, cap, max_bytes)
+        self.barrier = Barrier(shared, self.flusher)
+        atexit.register(self.flusher.flush)  # a worker that stops writes what it queued
 
     def _append(self, row: Row, size: int) -> None:
-        """The row Journal.record priced, as JSON (bytes as latin-1 text) on the shared stream."""
+        """The row Journal.record priced, as JSON (bytes as latin-1 text), queued for the shared
+        journal with the id the request's operation took, if it ran one (lua.OP_OPEN)."""
         data = list(row)  # 5: project, 8: body, 9: response (an Entry's index less one: no id yet)
         data[8], data[9] = _text(row[8]), _text(row[9])
         payload = orjson.dumps(data, default=str)
-        try:
-            self.shared.run("JOURNAL_RECORD", self.cap, self.max_bytes, size, row[5] or "", payload)
-        except StoreUnavailable as exc:  # the request was answered 503 already; there is no journal to write
-            if not self._warned:
-                log.warning("mock-1flow: a request was not journaled: %s", exc.message)
-                self._warned = True
-            return
-        self._warned = False
+        local = self.shared.local
+        journal_id, local.journal_id = getattr(local, "journal_id", 0), 0
+        self.flusher.put(journal_id, size, row[5] or "", payload)
 
     def _rows(self, since_id: int | None = None) -> deque[Row]:
-        start = "-" if since_id is None else f"(0-{since_id}"
-        raw = self.shared.call(self.shared.client.xrange, STREAM, start, "+")
+        self.barrier.settle()
+        raw = self.shared.run("JOURNAL_READ", since_id or 0)
         rows: deque[Row] = deque()
-        for stream_id, fields in raw:
-            data = orjson.loads(fields[b"e"])
+        for i in range(0, len(raw), 2):
+            data = orjson.loads(raw[i + 1])
             data[8], data[9] = _bytes(data[8]), _bytes(data[9])
             data[14], data[15] = _headers(data[14]), _headers(data[15])
             data[18] = tuple(data[18])
             data[21] = tuple(data[21]) if data[21] else None
             data[22] = tuple(data[22]) if data[22] else None
-            rows.append((int(stream_id.split(b"-")[1]), *data))
+            rows.append((int(raw[i]), *data))
         return rows
 
     def _view(self, since_id: int | None = None) -> Journal:
@@ -94,17 +96,32 @@ class RedisJournal(Journal):
     def count(self, criteria: Criteria = Criteria()) -> int:
         return self._view(criteria.since_id).count(criteria)
 
+    def close(self) -> None:
+        """Write what is queued and stop listening for other instances' reads."""
+        self.flusher.flush()
+        self.barrier.close()
+
     def clear(self) -> None:
+        self.barrier.settle()  # what any instance answered before the clear goes with it
+        self.flusher.forget()
         self.shared.run("JOURNAL_CLEAR")
 
     def forget_project(self, key: str) -> None:
+        self.barrier.settle()
         self.shared.run("JOURNAL_FORGET", key)
 
     def _meta(self, name: str) -> int:
+        self.barrier.settle()
         return int(self.shared.call(self.shared.client.hget, "m1f:jmeta", name) or 0)
 
     def __len__(self) -> int:
-        return int(self.shared.call(self.shared.client.xlen, STREAM))
+        self.barrier.settle()
+        return int(self.shared.call(self.shared.client.zcard, ENTRIES))
+
+    @property
+    def lost(self) -> int:  # type: ignore[override]
+        """Entries never written: the queue was full, or Redis refused them (an outage)."""
+        return self._meta("lost") + self.flusher.lost_pending
 
     @property
     def recorded(self) -> int:  # type: ignore[override]

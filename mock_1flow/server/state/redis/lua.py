@@ -7,7 +7,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 
 =================  =========================================================================
 ``m1f:schema``     the layout's version; absent = flushed (the mock answers 503 until reset)
-``m1f:gen``        bumped by every admin write (instances reload projects, faults, parts); read once a request
+``m1f:gen``        bumped by every admin write (instances reload projects, faults, parts); checked by each SDK operation (CHECK)
 ``m1f:projects``   hash key -> project JSON; ``m1f:plist`` their order
 ``m1f:parts``      the state parts (stubs, content) as one JSON document
 ``m1f:keys``       set of project keys that hold data
@@ -19,13 +19,38 @@ they need, so this works on one Redis server, not a Redis Cluster):
 ``P d`` ``P a``    hashes device id -> analytic id, app user id -> analytic id
 ``P r``            list of survey responses (JSON)
 ``P ids`` ``P c``  set of stored event ids; list of calls: ``[user, received, ids]`` JSON, newline, the rows
+``m1f:journal``    zset of journal entry ids; ``m1f:jentries`` hash id -> entry; ``m1f:jseq``, ``m1f:jmeta`` (JOURNAL_RECORD)
+``m1f:faults``     list of fault rules; ``m1f:fhits``, ``m1f:fseen`` their counters; ``m1f:fseq`` their ids
+``m1f:shits``      hash stub id -> hits; ``m1f:sseq`` stub ids (the rules are in ``m1f:parts``)
+``m1f:ledger``     the Segment ingest's delivery ledger; ``m1f:lorder``, ``m1f:lmeta``, ``m1f:lc:*`` claims (LEDGER_*)
 =================  =========================================================================
 """
 
 from __future__ import annotations
 
-SCHEMA = "mock-1flow redis state 1"
+SCHEMA = "mock-1flow redis state 2"
 FLUSHED = "FLUSHED"
+
+# An SDK operation's script: its first argument is the admin generation this instance's
+# copy is of; if Redis moved past it the script changes nothing and answers STALE (the
+# instance reloads and answers the request again). This folds the "did an admin write
+# happen elsewhere?" check into the operation's own round trip.
+STALE = "STALE"
+CHECK = r"""
+if redis.call('GET', 'm1f:gen') ~= table.remove(ARGV, 1) then return redis.error_reply('STALE') end
+"""
+
+# An SDK operation also takes its request's journal id (from the journal's counter) in the
+# same round trip: the entry is written later, in a batch, but ordered by when Redis ran
+# the operation, so requests to different instances keep their order in the journal.
+OP_OPEN = r"""
+local jid = redis.call('INCR', 'm1f:jseq')
+local function op()
+"""
+OP_CLOSE = r"""
+end
+return {jid, op()}
+"""
 
 PRELUDE = r"""
 if redis.call('EXISTS', 'm1f:schema') == 0 then return redis.error_reply('FLUSHED') end
@@ -50,7 +75,7 @@ local function user(P, aid)
 end
 """
 
-ADD_DEVICE = PRELUDE + r"""
+ADD_DEVICE = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, device, ctx, at, default, system = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local aid = redis.call('HGET', P .. 'd', device)
 if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
@@ -70,9 +95,9 @@ if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
 end
 if ctx ~= '' then redis.call('HSET', P .. 'u:' .. aid, 'ctx', ctx) end
 return user(P, aid)
-"""
+""" + OP_CLOSE
 
-IDENTIFY = PRELUDE + r"""
+IDENTIFY = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, anon, app, at, default = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local iid = redis.call('HGET', P .. 'a', app) or default
 local uk = P .. 'u:' .. iid
@@ -105,13 +130,13 @@ for i = 7, #ARGV, 2 do redis.call('HSET', P .. 'p:' .. iid, ARGV[i], ARGV[i + 1]
 redis.call('HSET', uk, 'updated', at)
 local sessions = redis.call('HINCRBY', P .. 'm', 'sessions', 1)
 return {sessions, iid, user(P, iid)}
-"""
+""" + OP_CLOSE
 
-APP_USER_ID = PRELUDE + r"""
+APP_USER_ID = PRELUDE + CHECK + OP_OPEN + r"""
 return redis.call('HGET', ARGV[1] .. 'a', ARGV[2]) or ARGV[3]
-"""
+""" + OP_CLOSE
 
-PUSH_TOKEN = PRELUDE + r"""
+PUSH_TOKEN = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, aid, token, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', P .. 'u:' .. aid) == 0 then new_user(P, key, aid, aid, at) end
 local tokens = cjson.decode(redis.call('HGET', P .. 'u:' .. aid, 'tok'))
@@ -120,9 +145,9 @@ if not has(tokens, token) then
   redis.call('HSET', P .. 'u:' .. aid, 'tok', arr(tokens))
 end
 return user(P, aid)
-"""
+""" + OP_CLOSE
 
-ADD_RESPONSE = PRELUDE + r"""
+ADD_RESPONSE = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, doc, placeholder, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local n = redis.call('LLEN', P .. 'r')
 if placeholder ~= '' then
@@ -133,18 +158,27 @@ end
 redis.call('RPUSH', P .. 'r', doc)
 redis.call('SADD', 'm1f:keys', key)
 return doc
-"""
+""" + OP_CLOSE
 
 # ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then n packed events.
-TRACK = PRELUDE + r"""
+TRACK = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local ids, rows = {}, {}
-for i = 1, n do
-  if redis.call('SADD', P .. 'ids', ARGV[7 + i]) == 1 then
-    table.insert(ids, ARGV[7 + i])
-    table.insert(rows, ARGV[7 + n + i])
+local ids, rows, seen = {}, {}, {}
+for first = 1, n, 1000 do  -- one SMISMEMBER, one SADD per thousand ids (unpack's stack bound)
+  local last = math.min(first + 999, n)
+  local known = redis.call('SMISMEMBER', P .. 'ids', unpack(ARGV, 7 + first, 7 + last))
+  local fresh = {}
+  for i = first, last do
+    local id = ARGV[7 + i]
+    if known[i - first + 1] == 0 and not seen[id] then
+      seen[id] = true
+      table.insert(fresh, id)
+      table.insert(ids, id)
+      table.insert(rows, ARGV[7 + n + i])
+    end
   end
+  if #fresh > 0 then redis.call('SADD', P .. 'ids', unpack(fresh)) end
 end
 if #ids == 0 then return {0, n} end
 local packed = '[' .. table.concat(rows, ',') .. ']'
@@ -168,7 +202,7 @@ while total > cap or bytes > max_bytes do
       local cut = string.find(call, '\n', 1, true)
       local head = cjson.decode(string.sub(call, 1, cut - 1))
       local gone = head[3]
-      for _, id in ipairs(gone) do redis.call('SREM', Q .. 'ids', id) end
+      for first = 1, #gone, 1000 do redis.call('SREM', Q .. 'ids', unpack(gone, first, math.min(first + 999, #gone))) end
       local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
       redis.call('HINCRBY', Q .. 'm', 'count', -#gone)
       redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
@@ -180,7 +214,7 @@ while total > cap or bytes > max_bytes do
   end
 end
 return {#ids, n - #ids}
-"""
+""" + OP_CLOSE
 
 CLEAR = PRELUDE + r"""
 local P, key = ARGV[1], ARGV[2]
@@ -198,7 +232,7 @@ return 1
 # Everything but the journal's and the faults' id counters goes, then the projects file's
 # projects come back. ARGV: schema, then project key, JSON pairs. Runs on a flushed Redis too.
 RESET = r"""
-local keep = {['m1f:jseq'] = true, ['m1f:fseq'] = true, ['m1f:gen'] = true, ['m1f:jmeta'] = true}
+local keep = {['m1f:jseq'] = true, ['m1f:fseq'] = true, ['m1f:sseq'] = true, ['m1f:gen'] = true, ['m1f:jmeta'] = true}
 local cursor = '0'
 repeat
   local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:*', 'COUNT', 1000)
@@ -256,35 +290,79 @@ redis.call('SET', 'm1f:parts', ARGV[1])
 return redis.call('INCR', 'm1f:gen')
 """
 
-# The journal: one stream, ids "0-N" from one counter, so entries order across workers.
-# ARGV: cap, max_bytes, size, project, payload. Returns the entry's id.
+# The journal: ``m1f:journal`` a sorted set of entry ids (score = id), ``m1f:jentries`` a
+# hash id -> "size \31 project \31 entry JSON". Ids come from one counter (``m1f:jseq``):
+# an SDK operation takes its request's id in its own script (OP_OPEN); other requests get
+# theirs when their entry is written. Entries come in batches (one call per batch of an
+# instance's queue, see flusher.py), so they may arrive out of id order: a sorted set, not
+# a stream. ARGV: cap, max_bytes, lost (entries the instance could not queue or send), then
+# per entry id (0: take one now), size, project, entry. Returns how many were written.
 JOURNAL_RECORD = r"""
-local cap, max_bytes, size = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local id = redis.call('INCR', 'm1f:jseq')
-redis.call('XADD', 'm1f:journal', '0-' .. id, 's', size, 'p', ARGV[4], 'e', ARGV[5])
-redis.call('HINCRBY', 'm1f:jmeta', 'recorded', 1)
-local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', size)
-local length = redis.call('XLEN', 'm1f:journal')
-while length > cap or (bytes > max_bytes and length > 1) do
-  local oldest = redis.call('XRANGE', 'm1f:journal', '-', '+', 'COUNT', 1)[1]
-  redis.call('XDEL', 'm1f:journal', oldest[1])
-  bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', -tonumber(oldest[2][2]))
-  redis.call('HINCRBY', 'm1f:jmeta', 'dropped', 1)
+local cap, max_bytes, lost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if lost > 0 then redis.call('HINCRBY', 'm1f:jmeta', 'lost', lost) end
+local n = (#ARGV - 3) / 4
+if n == 0 then return 0 end
+local added = 0
+for i = 0, n - 1 do
+  local id, size = ARGV[4 + 4 * i], ARGV[5 + 4 * i]
+  if id == '0' then id = tostring(redis.call('INCR', 'm1f:jseq')) end
+  redis.call('ZADD', 'm1f:journal', id, id)
+  redis.call('HSET', 'm1f:jentries', id, size .. '\31' .. ARGV[6 + 4 * i] .. '\31' .. ARGV[7 + 4 * i])
+  added = added + tonumber(size)
+end
+redis.call('HINCRBY', 'm1f:jmeta', 'recorded', n)
+local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', added)
+local length = redis.call('ZCARD', 'm1f:journal')
+local freed, dropped = 0, 0
+while length > cap or (bytes - freed > max_bytes and length > 1) do
+  local oldest = redis.call('ZPOPMIN', 'm1f:journal')[1]
+  local entry = redis.call('HGET', 'm1f:jentries', oldest)
+  redis.call('HDEL', 'm1f:jentries', oldest)
+  freed = freed + tonumber(string.sub(entry, 1, string.find(entry, '\31', 1, true) - 1))
+  dropped = dropped + 1
   length = length - 1
 end
-return id
+if dropped > 0 then
+  redis.call('HINCRBY', 'm1f:jmeta', 'bytes', -freed)
+  redis.call('HINCRBY', 'm1f:jmeta', 'dropped', dropped)
+end
+return n
+"""
+
+# The entries after id ARGV[1] (0: all), oldest first: {id, entry JSON, ...}.
+JOURNAL_READ = r"""
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'm1f:journal', '(' .. ARGV[1], '+inf')) do
+  local entry = redis.call('HGET', 'm1f:jentries', id)
+  if entry then
+    local a = string.find(entry, '\31', 1, true)
+    local b = string.find(entry, '\31', a + 1, true)
+    table.insert(out, id)
+    table.insert(out, string.sub(entry, b + 1))
+  end
+end
+return out
 """
 
 JOURNAL_CLEAR = r"""
-redis.call('DEL', 'm1f:journal')
-redis.call('HSET', 'm1f:jmeta', 'bytes', 0, 'dropped', 0, 'recorded', 0)
+redis.call('DEL', 'm1f:journal', 'm1f:jentries')
+redis.call('HSET', 'm1f:jmeta', 'bytes', 0, 'dropped', 0, 'recorded', 0, 'lost', 0)
 return redis.call('HINCRBY', 'm1f:jmeta', 'clears', 1)
 """
 
 JOURNAL_FORGET = r"""
 local bytes = 0
-for _, entry in ipairs(redis.call('XRANGE', 'm1f:journal', '-', '+')) do
-  if entry[2][4] == ARGV[1] then redis.call('XDEL', 'm1f:journal', entry[1]) else bytes = bytes + tonumber(entry[2][2]) end
+local all = redis.call('HGETALL', 'm1f:jentries')
+for i = 1, #all, 2 do
+  local entry = all[i + 1]
+  local a = string.find(entry, '\31', 1, true)
+  local b = string.find(entry, '\31', a + 1, true)
+  if string.sub(entry, a + 1, b - 1) == ARGV[1] then
+    redis.call('HDEL', 'm1f:jentries', all[i])
+    redis.call('ZREM', 'm1f:journal', all[i])
+  else
+    bytes = bytes + tonumber(string.sub(entry, 1, a - 1))
+  end
 end
 redis.call('HSET', 'm1f:jmeta', 'bytes', bytes)
 return 1
@@ -297,14 +375,14 @@ redis.call('RPUSH', 'm1f:faults', cjson.encode({id, ARGV[1]}))
 return {id, redis.call('INCR', 'm1f:gen')}
 """
 
-FAULT_HIT = r"""
+FAULT_HIT = PRELUDE + CHECK + OP_OPEN + r"""
 local id, times = ARGV[1], tonumber(ARGV[2])
 redis.call('HINCRBY', 'm1f:fseen', id, 1)
 if times and tonumber(redis.call('HGET', 'm1f:fhits', id) or '0') >= times then return 0 end
 if ARGV[3] ~= '1' then return 0 end
 redis.call('HINCRBY', 'm1f:fhits', id, 1)
 return 1
-"""
+""" + OP_CLOSE
 
 FAULT_REMOVE = PRELUDE + r"""
 local gone = 0
@@ -333,3 +411,94 @@ FAULTS_CLEAR = PRELUDE + r"""
 redis.call('DEL', 'm1f:faults', 'm1f:fhits', 'm1f:fseen')
 return redis.call('INCR', 'm1f:gen')
 """
+
+# The Segment ingest's delivery ledger (ingest/ledger.py's, shared): ``m1f:ledger`` hash
+# "write key \31 messageId" -> JSON [project, type, status, reason, http_status, error,
+# detail, attempts, updated, size]; ``m1f:lorder`` zset of those fields, least recently
+# updated first; ``m1f:lmeta`` hash bytes, dropped, recorded; ``m1f:lc:<field>`` a claim:
+# the instance delivering that event now (it expires: an instance that died lets go).
+# CLAIM: ARGV lease ms, then fields; per field 1 when this caller is to deliver it, 0 when
+# it ended (sent, dropped) or another instance is delivering it.
+LEDGER_CLAIM = PRELUDE + r"""
+local lease, out, mine = ARGV[1], {}, {}
+for i = 2, #ARGV do
+  local field = ARGV[i]
+  local entry = redis.call('HGET', 'm1f:ledger', field)
+  local status = entry and cjson.decode(entry)[3]
+  if status == 'sent' or status == 'dropped' then
+    out[i - 1] = 0
+  elseif mine[field] or redis.call('SET', 'm1f:lc:' .. field, '1', 'NX', 'PX', lease) then
+    mine[field] = true
+    out[i - 1] = 1
+  else
+    out[i - 1] = 0
+  end
+end
+return out
+"""
+
+# PUT: ARGV cap, max_bytes, now, then per entry: field, head (JSON array of the first seven
+# values, unclosed), attempt (0 or 1), the bytes of its strings. Claims on them end.
+LEDGER_PUT = PRELUDE + r"""
+local cap, max_bytes, now = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+for i = 4, #ARGV, 4 do
+  local field, head, attempt, size = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local previous = redis.call('HGET', 'm1f:ledger', field)
+  local attempts = attempt
+  if previous then
+    local old = cjson.decode(previous)
+    attempts = old[8] + attempt
+    redis.call('HINCRBY', 'm1f:lmeta', 'bytes', -old[10])
+  else
+    redis.call('HINCRBY', 'm1f:lmeta', 'recorded', 1)
+  end
+  redis.call('HSET', 'm1f:ledger', field, head .. ',' .. attempts .. ',' .. now .. ',' .. size .. ']')
+  redis.call('ZADD', 'm1f:lorder', redis.call('INCR', 'm1f:lseq'), field)
+  redis.call('HINCRBY', 'm1f:lmeta', 'bytes', size)
+  redis.call('DEL', 'm1f:lc:' .. field)
+end
+local count = redis.call('ZCARD', 'm1f:lorder')
+local bytes = tonumber(redis.call('HGET', 'm1f:lmeta', 'bytes'))
+while count > cap or (bytes > max_bytes and count > 1) do
+  local oldest = redis.call('ZPOPMIN', 'm1f:lorder')[1]
+  local entry = cjson.decode(redis.call('HGET', 'm1f:ledger', oldest))
+  redis.call('HDEL', 'm1f:ledger', oldest)
+  bytes = redis.call('HINCRBY', 'm1f:lmeta', 'bytes', -entry[10])
+  redis.call('HINCRBY', 'm1f:lmeta', 'dropped', 1)
+  count = count - 1
+end
+return count
+"""
+
+LEDGER_CLEAR = r"""
+redis.call('DEL', 'm1f:ledger', 'm1f:lorder', 'm1f:lmeta')
+local cursor = '0'
+repeat
+  local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:lc:*', 'COUNT', 1000)
+  cursor = found[1]
+  for _, name in ipairs(found[2]) do redis.call('DEL', name) end
+until cursor == '0'
+return 1
+"""
+
+# PUT /__admin/state, first step (inside the same MULTI as the writes that follow): every
+# project's data goes, and the event caps' counters with it. Projects, journal, faults stay.
+WIPE_DATA = PRELUDE + r"""
+local cursor = '0'
+repeat
+  local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:p:*', 'COUNT', 1000)
+  cursor = found[1]
+  for _, name in ipairs(found[2]) do redis.call('DEL', name) end
+until cursor == '0'
+redis.call('DEL', 'm1f:keys', 'm1f:epochs', 'm1f:order', 'm1f:ev')
+return 1
+"""
+
+# Stubs: the rules travel in the shared parts document (m1f:parts); their hit counts are
+# here, counted by the script that lets a stub answer, so ``times`` holds across instances.
+# ``m1f:sseq`` numbers new stubs across instances. Returns the hit count, 0 when spent.
+STUB_HIT = PRELUDE + CHECK + OP_OPEN + r"""
+local id, times = ARGV[1], tonumber(ARGV[2])
+if times and tonumber(redis.call('HGET', 'm1f:shits', id) or '0') >= times then return 0 end
+return redis.call('HINCRBY', 'm1f:shits', id, 1)
+""" + OP_CLOSE

@@ -20,13 +20,15 @@ import orjson
 from ...events import EventBudget, _pack, stored_events
 from ...projects import Project, ProjectsConfig
 from ...routes.common import dumps
-from ...store import ProjectState, Store, now_iso, object_id
+from ...store import ProjectState, StaleView, Store, now_iso, object_id
 from ...validation import parse_json
 from . import StoreStartError, StoreUnavailable, Shared, lua, shown
 
 if TYPE_CHECKING:
     from ...events import EventLog
 
+# The SDK operations whose script checks the instance's admin generation (lua.CHECK).
+SCRIPTED = frozenset({"addUser", "identifyUser", "trackEvents", "submitSurveyResponse", "registerPushToken"})
 RESPONSE_ID = "m1f-response-id-" + uuid.uuid4().hex  # replaced by the script with the derived id
 
 
@@ -52,6 +54,15 @@ def _user(reply: list[Any]) -> dict[str, Any]:
         "created_on": int(fields["created"]),
         "updated_on": int(fields["updated"]),
     }
+
+
+def _received(at: float | str) -> float | str:
+    """A call's receive time as the in-memory store keeps it: epoch seconds (lua.TRACK writes
+    them as a string), or the text a loaded state document gave."""
+    try:
+        return float(at)
+    except ValueError:
+        return at
 
 
 def prefix(key: str) -> str:
@@ -81,7 +92,7 @@ class RedisEvents:
             head, _, packed = call.partition(b"\n")
             caller, at, _ids = orjson.loads(head)
             users.append(caller)
-            received.append(float(at))
+            received.append(_received(at))
             rows.append(packed)
         return users, received, rows
 
@@ -117,19 +128,19 @@ class RedisProjectState(ProjectState):
     def add_device(self, device_id: str, context: dict[str, Any] | None, at: float | None = None) -> dict[str, Any]:
         at = time.time() if at is None else at
         system = str(uuid.UUID(hashlib.md5(f"{self.key}|{device_id}".encode()).hexdigest())).upper()
-        reply = self.shared.run("ADD_DEVICE", self.prefix, self.key, device_id, dumps(context) if context else "",
+        reply = self.shared.fresh("ADD_DEVICE", self.prefix, self.key, device_id, dumps(context) if context else "",
                                 int(at * 1000), object_id(self.key, "device", device_id), system)
         return _user(reply)
 
     def analytic_id_of(self, app_user_id: str) -> str:
-        return _text(self.shared.run("APP_USER_ID", self.prefix, app_user_id, object_id(self.key, "user", app_user_id)))
+        return _text(self.shared.fresh("APP_USER_ID", self.prefix, app_user_id, object_id(self.key, "user", app_user_id)))
 
     def identify(
         self, anonymous_id: str, app_user_id: str, parameters: dict[str, Any], at: float | None = None
     ) -> tuple[dict[str, Any], str]:
         at = time.time() if at is None else at
         pairs = [item for name, value in parameters.items() for item in (name, dumps(value))]
-        sessions, identified_id, reply = self.shared.run(
+        sessions, identified_id, reply = self.shared.fresh(
             "IDENTIFY", self.prefix, self.key, anonymous_id, app_user_id, int(at * 1000),
             object_id(self.key, "user", app_user_id), *pairs,
         )
@@ -139,7 +150,7 @@ class RedisProjectState(ProjectState):
         ids = [event["_id"] for event in events]
         rows = [_pack([event])[1:-1] for event in events]
         store = self.store
-        stored, duplicates = self.shared.run("TRACK", self.prefix, self.key, analytic_id, repr(time.time()),
+        stored, duplicates = self.shared.fresh("TRACK", self.prefix, self.key, analytic_id, repr(time.time()),
                                              store.event_cap, store.event_max_bytes, len(events), *ids, *rows)
         return int(stored), int(duplicates)
 
@@ -148,13 +159,13 @@ class RedisProjectState(ProjectState):
         given = body.get("_id")
         response["_id"] = given or RESPONSE_ID
         response["received_at"] = now_iso()
-        doc = self.shared.run("ADD_RESPONSE", self.prefix, self.key, dumps(response), "" if given else RESPONSE_ID,
+        doc = self.shared.fresh("ADD_RESPONSE", self.prefix, self.key, dumps(response), "" if given else RESPONSE_ID,
                               f"{self.key}\x1fresponse\x1f")
         return parse_json(doc)
 
     def add_push_token(self, analytic_id: str, token: str, at: float | None = None) -> dict[str, Any]:
         at = time.time() if at is None else at
-        return _user(self.shared.run("PUSH_TOKEN", self.prefix, self.key, analytic_id, token, int(at * 1000)))
+        return _user(self.shared.fresh("PUSH_TOKEN", self.prefix, self.key, analytic_id, token, int(at * 1000)))
 
     # -- reads (admin API, state document) --------------------------------------------------
 
@@ -264,7 +275,8 @@ class RedisStore(Store):
 
     @property
     def projects(self) -> dict[str, Project]:  # type: ignore[override]
-        """The projects as of this request's sync; raises 503 while Redis is lost."""
+        """The projects as of the last sync (an SDK operation's script checks they are current);
+        raises 503 while Redis is lost."""
         self.shared.check()
         return self._projects
 
@@ -278,6 +290,35 @@ class RedisStore(Store):
         total, size, dropped = self.shared.call(self.shared.client.hmget, "m1f:ev", "total", "bytes", "dropped")
         return RedisBudget(self.event_cap, self.event_max_bytes, int(total or 0), int(size or 0),  # type: ignore[return-value]
                            int(dropped or 0))
+
+    # -- an SDK request's view (see Store.begin) --------------------------------------------
+
+    def begin(self, restart: bool = True) -> None:
+        local = self.shared.local
+        local.restart, local.confirmed = restart, False  # journal_id: taken by the journal's record
+
+    def end(self) -> None:
+        self.shared.local.restart = False
+
+    def enter(self, operation_id: str) -> None:
+        """A scripted operation checks the view in its own round trip; any other (the content
+        reads) syncs first, as does every request while Redis was last seen lost."""
+        shared = self.shared
+        if operation_id not in SCRIPTED or shared.broken is not None:
+            if shared.sync(reserve=True) and getattr(shared.local, "restart", False):
+                raise StaleView
+            shared.check()
+
+    def stale(self) -> bool:
+        shared = self.shared
+        if getattr(shared.local, "confirmed", False):
+            return False
+        return shared.sync(reserve=True) and getattr(shared.local, "restart", False)
+
+    def stub_set(self, body_limit: int) -> Any:
+        from .stubs import RedisStubSet
+
+        return RedisStubSet(self.shared, body_limit)
 
     def attach(self, sink: Any) -> None:
         raise TypeError("the Redis store takes no sink: its state is already durable in Redis")
@@ -311,8 +352,63 @@ class RedisStore(Store):
         return bool(gone)
 
     def replace(self, projects: dict[str, Project], states: dict[str, ProjectState], budget: EventBudget) -> None:
-        from ...errors import ApiError
+        """``PUT /__admin/state``: the document (read and checked in memory, as without
+        ``--store``) written in one MULTI/EXEC: every instance sees the old state or the new
+        one, never a mix. Projects are replaced and the generation moves, so every instance
+        reloads them."""
+        shared = self.shared
+        pipe = shared.client.pipeline(transaction=True)
+        pipe.evalsha(shared.shas["WIPE_DATA"], 0)
+        total = size_total = 0
+        for key, state in states.items():
+            written = _write_state(pipe, key, state)
+            total += written[0]
+            size_total += written[1]
+        pipe.hset("m1f:ev", mapping={"total": total, "bytes": size_total, "dropped": budget.dropped})
+        pipe.evalsha(shared.shas["REPLACE_PROJECTS"], 0, *project_args(projects))
+        try:
+            shared.call(shared.client.script_load, lua.WIPE_DATA)  # a Redis restarted since start has no scripts
+            shared.call(shared.client.script_load, lua.REPLACE_PROJECTS)
+            replies = shared.call(pipe.execute)
+        except shared.response_error as exc:
+            if lua.FLUSHED in str(exc):
+                raise shared.flushed() from None
+            raise
+        self._projects = dict(projects)
+        shared.wrote(int(replies[-1]))
 
-        raise ApiError(409, "not_supported_with_store",
-                       "PUT /__admin/state loads a state document into the in-memory store; with --store redis:// "
-                       "the state lives in Redis: use POST /__admin/reset and the SDK or admin API to build it.")
+
+def _write_state(pipe: Any, key: str, state: ProjectState) -> tuple[int, int]:
+    """Queue the writes that hold one project's data as the scripts of :mod:`.lua` keep it;
+    returns the events written and their bytes (the caps' measure, as lua.TRACK counts)."""
+    P = prefix(key)
+    pipe.sadd("m1f:keys", key)
+    for seq, user in enumerate(state.users.values(), 1):
+        aid = user["analytic_user_id"]
+        fields = {"id": aid, "sys": user["system_id"], "ident": "1" if user["identified"] else "0",
+                  "ctx": dumps(user.get("context")), "created": user["created_on"], "updated": user["updated_on"],
+                  "dev": dumps(user["device_ids"]), "anon": dumps(user["anonymous_ids"]), "tok": dumps(user["push_tokens"])}
+        if user.get("user_id") is not None:
+            fields["uid"] = user["user_id"]
+        pipe.hset(P + "u:" + aid, mapping=fields)
+        if user["parameters"]:
+            pipe.hset(P + "p:" + aid, mapping={name: dumps(value) for name, value in user["parameters"].items()})
+        pipe.zadd(P + "U", {aid: seq})
+    if state.devices:
+        pipe.hset(P + "d", mapping=state.devices)
+    if state.app_users:
+        pipe.hset(P + "a", mapping=state.app_users)
+    for response in state.responses:
+        pipe.rpush(P + "r", dumps(response))
+    count = size_total = 0
+    events = state.events
+    for caller, received, ids, rows in zip(events.users, events.times, events.call_ids, events.rows):
+        pipe.rpush(P + "c", dumps([caller, received, list(ids)]) + b"\n" + rows)
+        if ids:
+            pipe.sadd(P + "ids", *ids)
+        pipe.rpush("m1f:order", dumps([key, "0"]))
+        count += len(ids)
+        size_total += len(rows) + len(caller.encode()) + 120 + 150 * len(ids)
+    pipe.hset(P + "m", mapping={"sessions": state.sessions, "seq": len(state.users), "count": count,
+                                "bytes": size_total, "dropped": events.dropped})
+    return count, size_total
