@@ -94,6 +94,9 @@ def _data(doc: dict) -> dict:
     (lambda d: _data(d).update(extra=1), "/state/oneflow_prod_acme/extra", "unknown field"),
     (lambda d: _data(d)["events"][1].pop("_id"), "/state/oneflow_prod_acme/events/1", "_id"),
     (lambda d: d.pop("projects"), "", "'projects' is a required property"),
+    (lambda d: d.update(projects="nope"), "/projects", "'projects' is a list"),
+    (lambda d: d.update(projects=None), "/projects", "'projects' is a list"),
+    (lambda d: d.update(state="nope"), "/state", "'state' is an object"),
     (lambda d: d.update(parts={"surveys": []}), "/parts/surveys", "unknown state part"),
 ])
 def test_a_document_that_breaks_an_invariant_is_refused_with_a_pointer(change, pointer, says):

@@ -34,6 +34,10 @@ EVENTS_PER_CHUNK = 2000
 HEX_ID = re.compile(r"[0-9a-f]{24}")
 
 
+LIST_BEGINS = object()
+"""What :func:`pieces` gives for ``("projects",)``: the list begins (its items follow)."""
+
+
 class DocumentError(ValueError):
     """The document cannot be loaded; ``pointer`` says where (a JSON pointer), the message why."""
 
@@ -130,10 +134,14 @@ class Importer:
         elif top == "projects":
             if len(path) > 1:
                 self.project(path, value)
+            elif value is not LIST_BEGINS:
+                raise DocumentError(pointer("projects"), "'projects' is a list of projects, as GET /__admin/state gives it")
         elif top == "parts":
             _check(value, path, "StateSnapshot", "properties", "parts")
             self.part_data = value
         elif top == "state":
+            if len(path) == 1:
+                raise DocumentError(pointer("state"), "'state' is an object: project key -> that project's data")
             self.data(path, value)
         else:
             raise DocumentError(pointer(top), f"unknown field '{top}' (a state document has: {', '.join(sorted(_fields('StateSnapshot')))})")
@@ -283,7 +291,7 @@ def pieces(stream: IO[bytes], backend: Any = ijson) -> Iterator[tuple[tuple[Any,
         top = value
         event, value = next(events)
         if top == "projects" and event == "start_array":
-            yield ("projects",), None  # the list begins (it may be empty)
+            yield ("projects",), LIST_BEGINS  # (it may be empty)
             yield from _array(events, ("projects",))
         elif top == "state" and event == "start_map":
             for event, value in events:
