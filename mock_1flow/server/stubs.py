@@ -327,12 +327,17 @@ class StubSet:
                 continue
             if not stub.matches(method, api_path, full_path, project, region, headers, query, lazy):
                 continue
-            with self._lock:
-                if stub.times is not None and stub.hits >= stub.times:
-                    continue  # another thread took its last answer
-                stub.hits += 1
-            return stub
+            if self._take(stub):
+                return stub
         return None
+
+    def _take(self, stub: Stub) -> bool:
+        """Count a hit of a matching stub; False when its ``times`` were spent meanwhile."""
+        with self._lock:
+            if stub.times is not None and stub.hits >= stub.times:
+                return False  # another thread took its last answer
+            stub.hits += 1
+        return True
 
 
 # -- the state document and --stub FILE ----------------------------------------------------

@@ -5,9 +5,9 @@ holds across every worker and instance (as faults' do)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
-from ...stubs import RawBody, Stub, StubSet, _Body
+from ...stubs import Stub, StubSet
 from . import Shared
 
 HITS = "m1f:shits"
@@ -29,21 +29,13 @@ class RedisStubSet(StubSet):
         self.shared = shared
         self._ids = _RedisIds(shared)  # type: ignore[assignment]
 
-    def pick(self, after_gate: bool, method: str, api_path: str, full_path: str, project: str | None,
-             region: str | None, headers: Iterable[tuple[str, str]], query: str, body: RawBody) -> Stub | None:
-        """The stub that answers, its hit counted in Redis (a spent ``times`` anywhere: the next stub)."""
-        candidates = self.after if after_gate else self.before
-        if not candidates:
-            return None
-        lazy = _Body(body)
-        for stub in candidates:
-            if not stub.matches(method, api_path, full_path, project, region, headers, query, lazy):
-                continue
-            hits = self.shared.fresh("STUB_HIT", stub.id, "" if stub.times is None else stub.times)
-            if hits:
-                stub.hits = int(hits)
-                return stub
-        return None
+    def _take(self, stub: Stub) -> bool:
+        """The hit counted in Redis (a ``times`` spent on any instance: False, the next stub)."""
+        hits = self.shared.fresh("STUB_HIT", stub.id, "" if stub.times is None else stub.times)
+        if not hits:
+            return False
+        stub.hits = int(hits)
+        return True
 
     def list(self) -> list[dict[str, Any]]:
         hits = self.shared.call(self.shared.client.hgetall, HITS)
