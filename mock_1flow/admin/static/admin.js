@@ -201,6 +201,8 @@ function setPaused(value) {
     live.textContent = "paused · new requests are fetched on resume";
     live.className = "meta paused";
   } else {
+    live.textContent = "live · fetching what arrived";  // until the poll below says when it updated
+    live.className = "meta";
     poll();
   }
 }
