@@ -42,7 +42,7 @@ def admin_call(url: str, method: str, path: str, **kwargs: Any) -> Any:
 MAX_WAIT = 5.0  # seconds between two tries of --follow while the mock is away
 
 
-def follow_call(url: str, interval: float, method: str, path: str, **kwargs: Any) -> tuple[Any, bool]:
+def follow_call(url: str, interval: float, method: str, path: str, quiet: bool = False, **kwargs: Any) -> tuple[Any, bool]:
     """:func:`admin_call` for ``--follow``: while no mock answers, say so once and try again
     (the wait doubling from ``interval`` up to :data:`MAX_WAIT`); returns the answer and
     whether the mock was away meanwhile (restarted: its journal ids begin again)."""
@@ -51,7 +51,7 @@ def follow_call(url: str, interval: float, method: str, path: str, **kwargs: Any
         try:
             return admin_call(url, method, path, **kwargs), away
         except NoMock:
-            if not away:
+            if not away and not quiet:  # quiet: the calls that follow a return, part of the same outage
                 click.echo(f"waiting for the mock at {url} (it does not answer; Ctrl-C stops)", err=True)
                 away = True
         time.sleep(wait)
@@ -130,12 +130,13 @@ def journal(url: str, method: str | None, status: int | None, project: str | Non
                     instance = admin_call(url, "GET", "health").get("instance")
                 reply, away = follow_call(url, interval, "POST", "requests/find", json=query)
                 if away:  # back: the same mock (ids go on), or a restarted one (ids begin at 1 again)
-                    health, _ = follow_call(url, interval, "GET", "health")
+                    health, _ = follow_call(url, interval, "GET", "health", quiet=True)
                     if health.get("instance") != instance:
                         instance = health.get("instance")
                         click.echo(f"the mock at {url} restarted: following its new journal", err=True)
                         since = 0
-                        reply, _ = follow_call(url, interval, "POST", "requests/find", json={**criteria, "since_id": 0})
+                        reply, _ = follow_call(url, interval, "POST", "requests/find", quiet=True,
+                                               json={**criteria, "since_id": 0})
             entries = [e for e in reply["requests"] if _matches_fault(e, fault)]
             if since is None:
                 entries = entries[-limit:]
