@@ -336,10 +336,31 @@ def run_python(root: str, seconds: float, connections: int, run_id: int) -> dict
             "non_2xx": sum(n for status, n in statuses.items() if status >= 300), "socket_errors": ""}
 
 
+PAUSED: list[Server] = []  # every server started: all but the one measured are paused (SIGSTOP) during a run
+
+
+def pause_others(server: Server, stop: bool) -> None:
+    """Pause (``stop``) or resume every other started server's process group. An idle JVM
+    is not idle (JIT compiler and GC threads, a capped journal's eviction): left running,
+    it takes CPU from whichever server is measured on a 2-core machine, and the load
+    average reads 10-16 from the benchmark's own subjects."""
+    for other in PAUSED:
+        if other is not server and other.process is not None and other.process.poll() is None:
+            os.killpg(other.process.pid, signal.SIGSTOP if stop else signal.SIGCONT)
+
+
 def measure(server: Server, load: Callable[[Server, int], dict], run_id: int) -> dict:
-    """One load run against ``server``: its result with req/s, server CPU µs per request and
-    the load average before and after."""
+    """One load run against ``server`` alone (the other servers paused): its result with
+    req/s, server CPU µs per request and the load average before and after."""
     assert server.process is not None
+    pause_others(server, True)
+    try:
+        return _measure(server, load, run_id)
+    finally:
+        pause_others(server, False)
+
+
+def _measure(server: Server, load: Callable[[Server, int], dict], run_id: int) -> dict:
     load_before = load_average()
     before, started = cpu_seconds(server.process.pid), time.perf_counter()
     result = load(server, run_id)
@@ -383,6 +404,7 @@ def run_rounds(servers: list[Server], rounds: int, load: Callable[[Server, int],
     try:
         for server in servers:
             server.launch()
+            PAUSED.append(server)
         for server in servers:
             if warm is None:
                 server.warmup.append(measure(server, load, next_id()))
@@ -399,6 +421,8 @@ def run_rounds(servers: list[Server], rounds: int, load: Callable[[Server, int],
         before_stop()
     finally:
         for server in servers:
+            if server in PAUSED:
+                PAUSED.remove(server)
             server.stop()
 
 
@@ -437,7 +461,8 @@ def main() -> None:
     print(f"cores: {os.cpu_count()} ({PINNING})  load average: {load_average()}\n"
           f"load: {'wrk' if use_wrk else 'python'} -c{args.connections}{f' -t{args.threads}' if use_wrk else ''}  "
           f"warm-up: until two rounds agree within {AGREE:.0%} (JVM: at least {jvm_minimum:g} s)  "
-          f"then {args.rounds} interleaved rounds x {args.seconds:g} s  request: POST {PATH} with 10 events (24-hex ids)",
+          f"then {args.rounds} interleaved rounds x {args.seconds:g} s  request: POST {PATH} with 10 events (24-hex ids)\n"
+          f"each run loads one server with the others paused (SIGSTOP): an idle JVM's JIT and GC threads take no CPU from it",
           flush=True)
 
     def load(server: Server, run_id: int) -> dict:
