@@ -46,6 +46,7 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Flask:
     if config.store:  # admin routes see other instances' writes too (the SDK API syncs in its fault check)
         shared = runtime.store.shared  # type: ignore[attr-defined]
         app.before_request(shared.before_flask_request)
+        app.teardown_request(shared.after_flask_request)
     if config.replay is not None:
         from .replay.answer import Replayer
 

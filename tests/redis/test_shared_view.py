@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mock_1flow.app import create_app
 from mock_1flow.server.runtime import EXTENSION_KEY
-from tests.redis.servers import call, mocks, sdk
+from tests.redis.servers import KEY, call, mocks, sdk
 
 NEW = {"key": "oneflow_prod_new", "name": "New", "region": "us", "plan": "free"}
 
@@ -66,3 +66,37 @@ def test_an_id_twice_in_one_call_is_stored_once_as_in_memory(app):
     assert answer["result"] == {"stored": 2, "duplicates": 1}
     stored = client.get("/__admin/projects/oneflow_prod_acme/events").json["events"]
     assert [event["name"] for event in stored] == ["x", "z"]
+
+
+def test_admin_writes_racing_through_two_instances_all_hold(redis_url):
+    """Stubs and content travel in one shared document: two instances changing it at once
+    must not lose either's change (each admin write holds the shared admin lock from its
+    sync to its publication)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    per_instance = 15
+    with mocks(redis_url, 2) as ports:
+        def add_stubs(port: int) -> list[int]:
+            return [call(port, "POST", "/__admin/stubs",
+                         {"request": {"method": "GET", "path": f"/v3/survey/s-{port}-{n}"}, "response": {"status": 200, "json": {"n": n}}})[0]
+                    for n in range(per_instance)]
+
+        def put_content(port: int, project: str) -> int:
+            doc = call(port, "GET", f"/__admin/projects/{KEY}/surveys")[1]
+            doc["surveys"][0]["name"] = f"Race {project}"
+            return call(port, "PUT", f"/__admin/projects/{project}/surveys", doc)[0]
+
+        with ThreadPoolExecutor(4) as pool:
+            added = list(pool.map(add_stubs, ports))
+        assert all(status == 201 for statuses in added for status in statuses), added
+        for port in ports:
+            listed = call(port, "GET", "/__admin/stubs")[1]["stubs"]
+            assert len(listed) == 2 * per_instance and len({stub["id"] for stub in listed}) == 2 * per_instance
+        second = {"key": "oneflow_prod_second", "name": "Second", "region": "us", "plan": "free"}
+        assert call(ports[0], "POST", "/__admin/projects", second)[0] == 201
+        with ThreadPoolExecutor(2) as pool:
+            statuses = list(pool.map(put_content, ports, [KEY, second["key"]]))
+        assert statuses == [200, 200]
+        for port in ports:
+            for project in (KEY, second["key"]):
+                assert call(port, "GET", f"/__admin/projects/{project}/surveys")[1]["surveys"][0]["name"] == f"Race {project}"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
+import uuid
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
@@ -27,6 +29,10 @@ log = logging.getLogger("mock_1flow")
 STORE_ENV = "MOCK_1FLOW_STORE"
 OPERATIONS = frozenset({"ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "FAULT_HIT", "STUB_HIT"})  # lua.OP_OPEN
 SOCKET_TIMEOUT = 2.0  # a Redis that stops answering costs a request this long at most, then a 503
+ADMIN_LOCK = "m1f:alock"
+ADMIN_LOCK_MS = 30_000  # an instance that dies holding the lock holds it this long at most
+ADMIN_LOCK_WAIT = 10.0  # an admin write waits this long for another's, then answers 503
+ADMIN_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class StoreUnavailable(ApiError):
@@ -95,7 +101,7 @@ class Shared:
         self.scripts = {name: getattr(lua, name) for name in (
             "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
             "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_READ", "JOURNAL_CLEAR",
-            "JOURNAL_FORGET", "LEDGER_CLAIM", "LEDGER_PUT", "LEDGER_CLEAR", "WIPE_DATA", "STUB_HIT", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
+            "JOURNAL_FORGET", "ADMIN_UNLOCK", "LEDGER_CLAIM", "LEDGER_PUT", "LEDGER_CLEAR", "WIPE_DATA", "STUB_HIT", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
         )}
         self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
         self.gen = -1
@@ -214,9 +220,44 @@ class Shared:
 
     def before_flask_request(self) -> None:
         """A Flask route (admin API, Segment ingest, pages): see admin writes made elsewhere;
-        its journal entry takes its id when written (none left over from an earlier request)."""
+        its journal entry takes its id when written (none left over from an earlier request).
+        An admin write first takes the admin lock (:meth:`lock_admin`), released after it."""
+        from flask import request
+
         self.local.journal_id = 0
+        if request.method in ADMIN_WRITES and request.path.startswith("/__admin/"):
+            self.lock_admin()
         self.sync()
+
+    def after_flask_request(self, error: BaseException | None = None) -> None:
+        """The end of a Flask request (its teardown): the admin lock it took, if any, goes."""
+        self.unlock_admin()
+
+    def lock_admin(self) -> None:
+        """One admin write at a time across every instance: the stubs and content travel in one
+        shared document (``m1f:parts``) that a write loads (:meth:`sync`), changes and
+        publishes whole, so two instances writing at once would each publish a copy without
+        the other's change. Waits :data:`ADMIN_LOCK_WAIT` seconds at most (then 503)."""
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + ADMIN_LOCK_WAIT
+        pause = 0.001
+        while not self.call(lambda: self.client.set(ADMIN_LOCK, token, px=ADMIN_LOCK_MS, nx=True)):
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"Another instance's admin write held the mock's admin lock in Redis for "
+                                       f"{ADMIN_LOCK_WAIT:g} s; try again.")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        self.local.admin_token = token
+
+    def unlock_admin(self) -> None:
+        token = getattr(self.local, "admin_token", None)
+        if token is None:
+            return
+        self.local.admin_token = None
+        try:
+            self.run("ADMIN_UNLOCK", token)
+        except StoreUnavailable:  # Redis is gone: the lock expires by itself
+            pass
 
     def check(self) -> None:
         """Raise the outage the last :meth:`sync` saw, if any."""

@@ -22,6 +22,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 ``m1f:journal``    zset of journal entry ids; ``m1f:jentries`` hash id -> entry; ``m1f:jseq``, ``m1f:jmeta`` (JOURNAL_RECORD)
 ``m1f:faults``     list of fault rules; ``m1f:fhits``, ``m1f:fseen`` their counters; ``m1f:fseq`` their ids
 ``m1f:shits``      hash stub id -> hits; ``m1f:sseq`` stub ids (the rules are in ``m1f:parts``)
+``m1f:alock``      the admin lock: one admin write at a time across instances (Shared.lock_admin); a reset keeps it
 ``m1f:ledger``     the Segment ingest's delivery ledger; ``m1f:lorder``, ``m1f:lmeta``, ``m1f:lc:*`` claims (LEDGER_*)
 =================  =========================================================================
 """
@@ -232,7 +233,8 @@ return 1
 # Everything but the journal's and the faults' id counters goes, then the projects file's
 # projects come back. ARGV: schema, then project key, JSON pairs. Runs on a flushed Redis too.
 RESET = r"""
-local keep = {['m1f:jseq'] = true, ['m1f:fseq'] = true, ['m1f:sseq'] = true, ['m1f:gen'] = true, ['m1f:jmeta'] = true}
+local keep = {['m1f:jseq'] = true, ['m1f:fseq'] = true, ['m1f:sseq'] = true, ['m1f:gen'] = true, ['m1f:jmeta'] = true,
+              ['m1f:alock'] = true}
 local cursor = '0'
 repeat
   local found = redis.call('SCAN', cursor, 'MATCH', 'm1f:*', 'COUNT', 1000)
@@ -283,6 +285,13 @@ for i = 1, #ARGV, 2 do
   redis.call('RPUSH', 'm1f:plist', ARGV[i])
 end
 return redis.call('INCR', 'm1f:gen')
+"""
+
+# The admin lock (``m1f:alock``, SET NX PX by :meth:`Shared.lock_admin`): released only by
+# the write that holds it (its token in ARGV[1]); an expired lock is another's, left alone.
+ADMIN_UNLOCK = r"""
+if redis.call('GET', 'm1f:alock') == ARGV[1] then return redis.call('DEL', 'm1f:alock') end
+return 0
 """
 
 CHANGED = PRELUDE + r"""
