@@ -37,7 +37,7 @@ def find_requests() -> Any:
             body[name] = int(body[name])
     limit = body.pop("limit", None)
     journal = current_runtime().journal
-    entries, total = journal.find(Criteria(**body), limit)
+    entries, total = journal.find(Criteria(**body), limit, raw=True)
     return json_response({"requests": entries, "total": total, "recorded": journal.recorded, "dropped": journal.dropped, "cap": journal.cap})
 
 

@@ -137,6 +137,7 @@ def list_requests() -> Any:
         status=int(args["status"]) if "status" in args else None,
         since_id=int(args["since_id"]) if "since_id" in args else None,
         limit=query_limit(),
+        raw=True,  # bodies the mock parsed or wrote go out as they are (Journal.present)
     )
     return json_response(
         {

@@ -206,6 +206,7 @@ class HotPath:
         fault = fired[0] if fired else None
         ignored: tuple[str, ...] = ()
         reply: Reply
+        parsed = False  # the body passed the operation's JSON parse (journaled as known JSON)
         stub: Stub | None = None
         stubs = runtime.stubs
         answer = None
@@ -258,6 +259,7 @@ class HotPath:
                     else:
                         body, ignored = self._work(runtime, request, match, key)
                         reply = _json_reply(200, body)
+                        parsed = match.validator is not None and match.validator.body_validator is not None
             except ApiError as error:
                 if fault is None and error.status != 503 and runtime.store.stale():
                     raise StaleView from None  # e.g. a key added through another instance a moment ago
@@ -296,6 +298,8 @@ class HotPath:
             stub=stub.id if stub else None,
             off_spec=off_spec,
             violations=violations,
+            body_json=parsed,
+            response_json=stub is None and answer is None,  # the mock's own _json_reply (or no body)
         )
         if runtime.on_request:
             target = f"{request.path}?{request.query_string}" if request.query_string else request.path

@@ -59,6 +59,8 @@ class Entry(NamedTuple):
     stub: str | None = None
     off_spec: tuple[str, str] | None = None
     violations: tuple[dict[str, str], ...] | None = None  # mock-1flow proxy: where the exchange breaks the spec
+    body_json: bool = False  # the mock parsed ``body`` as JSON when it answered: readers may send it as it is
+    response_json: bool = False  # ``response`` is JSON the mock wrote itself
 
 
 _FIELD = {name: index for index, name in enumerate(Entry._fields)}
@@ -87,8 +89,13 @@ def _pairs(flat: str | Headers) -> Headers:
     return tuple(zip(items[::2], items[1::2]))
 
 
+_ROW_LENGTH = len(Entry._fields)
+
+
 def _entry(row: tuple[Any, ...]) -> Entry:
     fields = list(row)
+    if len(fields) < _ROW_LENGTH:  # a row written before later fields existed (a shared journal in Redis)
+        fields.extend(Entry._field_defaults[name] for name in Entry._fields[len(fields):])
     fields[_REQUEST_HEADERS] = _pairs(row[_REQUEST_HEADERS])
     fields[_RESPONSE_HEADERS] = _pairs(row[_RESPONSE_HEADERS])
     return Entry._make(fields)
@@ -169,9 +176,13 @@ class Journal:
         stub: str | None = None,
         off_spec: tuple[str, str] | None = None,
         violations: tuple[dict[str, str], ...] | None = None,
+        body_json: bool = False,
+        response_json: bool = False,
     ) -> None:
         """Trims the body to ``body_max``, prices the entry and hands the row to :meth:`_append`
-        (the one place a journal's storage differs: a deque here, a Redis stream there)."""
+        (the one place a journal's storage differs: a deque here, a Redis stream there).
+        ``body_json`` / ``response_json``: the bytes are known to be JSON (the mock parsed
+        the body, or wrote the response), so a reader can send them without parsing them."""
         truncated = body is not None and len(body) > self.body_max
         if truncated:
             body = body[: self.body_max]  # type: ignore[index]
@@ -187,7 +198,7 @@ class Journal:
         self._append((  # an Entry's fields but the id, as a plain tuple: see _entries
             started, method, path, query, region, project, status, error, body, response,
             fault, via, delivery, duration_ms, _flat(request_headers), _flat(response_headers), truncated,
-            warning, ignored_query, size, stub, off_spec, violations,
+            warning, ignored_query, size, stub, off_spec, violations, body_json and not truncated, response_json,
         ), size)
 
     def _append(self, row: Row, size: int) -> None:
@@ -264,10 +275,12 @@ class Journal:
             rows = list(self._entries) if low == 0 else list(itertools.islice(self._entries, low, high))
         return sum(map(match, rows))
 
-    def find(self, criteria: Criteria = Criteria(), limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Matching entries oldest first (``limit``: only the most recent N) and the match count."""
+    def find(self, criteria: Criteria = Criteria(), limit: int | None = None,
+             raw: bool = False) -> tuple[list[dict[str, Any]], int]:
+        """Matching entries oldest first (``limit``: only the most recent N) and the match
+        count (``raw``: see :meth:`present`)."""
         entries, total = self.select(criteria, limit)
-        return [self.present(entry) for entry in reversed(entries)], total
+        return [self.present(entry, raw) for entry in reversed(entries)], total
 
     def query(
         self,
@@ -279,13 +292,19 @@ class Journal:
         status: int | None = None,
         since_id: int | None = None,
         limit: int | None = None,
+        raw: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         """The ``GET /__admin/requests`` filters (see :meth:`find` for more)."""
         criteria = Criteria(method=method, path=path, region=region, project=project, status=status, since_id=since_id)
-        return self.find(criteria, limit)
+        return self.find(criteria, limit, raw)
 
-    def present(self, entry: Entry) -> dict[str, Any]:
-        """The entry as readers see it: decoded bodies, ISO-8601 UTC time, redacted headers."""
+    def present(self, entry: Entry, raw: bool = False) -> dict[str, Any]:
+        """The entry as readers see it: decoded bodies, ISO-8601 UTC time, redacted headers.
+
+        ``raw``: for an answer about to be written as JSON (:func:`~.routes.common.dumps`),
+        bodies known to be JSON stay bytes (:class:`RawJson`) and are copied into the answer
+        as they are: parsing them costs most of an admin journal read, which runs under the
+        GIL the SDK API's event loop needs."""
         stamp = datetime.fromtimestamp(entry.time, timezone.utc)
         shown: dict[str, Any] = {
             "id": entry.id,
@@ -297,9 +316,9 @@ class Journal:
             "project": entry.project,
             "status": entry.status,
             "error": entry.error,
-            "body": decode_body(entry.body, entry.body_truncated),
+            "body": RawJson(entry.body) if raw and entry.body_json and entry.body else decode_body(entry.body, entry.body_truncated),
             "body_truncated": entry.body_truncated,
-            "response": decode_body(entry.response),
+            "response": RawJson(entry.response) if raw and entry.response_json and entry.response else decode_body(entry.response),
             "fault": entry.fault,
             "via": entry.via,
             "delivery": entry.delivery,
@@ -329,6 +348,19 @@ class Journal:
             kept = deque(row for row in self._entries if row[index] != key)
             self._entries = kept
             self.bytes = sum(row[_SIZE] for row in kept)
+
+
+class RawJson:
+    """JSON bytes to be written into an answer as they are (see :meth:`Journal.present`)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def value(self) -> Any:
+        """The parsed value, for a writer that cannot copy bytes (the standard library's)."""
+        return decode_body(self.raw)
 
 
 def _row_id(row: Row) -> int:

@@ -10,15 +10,29 @@ from flask import Response, g, request
 
 from .. import cors
 from ..errors import ApiError, envelope
+from ..journal import RawJson
 from ..validation import operation_validators
 
 
 def dumps(body: Any) -> bytes:
-    """Compact JSON; orjson when it can (fast), the standard library past 64-bit integers."""
+    """Compact JSON; orjson when it can (fast), the standard library past 64-bit integers.
+    A :class:`~..journal.RawJson` is copied in as it is (parsed for the standard library)."""
     try:
-        return orjson.dumps(body)
+        return orjson.dumps(body, default=_raw_fragment)
     except TypeError:
-        return json.dumps(body, separators=(",", ":")).encode()
+        return json.dumps(body, separators=(",", ":"), default=_raw_value).encode()
+
+
+def _raw_fragment(value: Any) -> Any:
+    if isinstance(value, RawJson):
+        return orjson.Fragment(value.raw)
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _raw_value(value: Any) -> Any:
+    if isinstance(value, RawJson):
+        return value.value()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

@@ -98,3 +98,27 @@ def test_the_listing_takes_since_id_and_returns_only_newer_entries(client) -> No
     assert client.get(f"/__admin/requests?since_id={last_id - 2}&limit=1").json["total"] == 3
     bad = client.get("/__admin/requests?since_id=-1")
     assert bad.status_code == 400 and bad.json["pointer"] == "/since_id"
+
+
+def test_the_listing_copies_known_json_bodies_as_they_are_and_shows_the_same_values(app):
+    """Bodies the mock parsed (a valid request) or wrote (its answers) go into the admin
+    answer as their bytes, unparsed; the values a reader gets are those of a full decode,
+    for bodies kept exact (integers past 64 bits), malformed bodies (text) and stubs' text."""
+    client = app.test_client()
+    track = '{"user_id": "d1", "events": [{"_id": "%s", "name": "n", "time": 1, "plt": "i", "parameters": {"big": %s}}]}'
+    headers = {"one_flow_key": US_KEY, "Content-Type": "application/json"}
+    assert client.post(api("us", "/v3/track"), data=track % ("a" * 24, "1" * 30), headers=headers).status_code == 200
+    assert client.post(api("us", "/v3/track"), data=track % ("b" * 24, "7"), headers=headers).status_code == 200
+    assert client.post(api("us", "/v3/track"), data='{"user_id": "d1", "events": [', headers=headers).status_code == 400
+    stub = {"request": {"method": "GET", "path": "/v3/survey"}, "response": {"status": 200, "body": "not json {"}}
+    assert client.post("/__admin/stubs", json=stub).status_code == 201
+    assert client.get(api("us", "/v3/survey"), headers={"one_flow_key": US_KEY}).data == b"not json {"
+    journal = app.extensions["mock_1flow"].journal
+    rows = list(journal._entries)
+    assert [(row[-2], row[-1]) for row in rows] == [(True, True), (True, True), (False, True), (False, False)]
+    decoded, _ = journal.find()
+    for listed in (client.get("/__admin/requests").json["requests"],
+                   client.post("/__admin/requests/find", json={}).json["requests"]):
+        assert [(e["body"], e["response"]) for e in listed] == [(e["body"], e["response"]) for e in decoded]
+    assert decoded[0]["body"]["events"][0]["parameters"]["big"] == int("1" * 30)  # exact, through the raw copy too
+    assert decoded[2]["body"] == '{"user_id": "d1", "events": [' and decoded[3]["response"] == "not json {"
