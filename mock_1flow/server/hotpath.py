@@ -18,7 +18,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 from urllib.parse import parse_qsl
 
 from . import cors
@@ -55,6 +55,23 @@ REASONS = {
 Headers = tuple[tuple[str, str], ...]
 
 
+class Surface(Protocol):
+    """Another API the hot path serves with its own answering (the Segment ingest plugs in
+    here, :func:`HotPath.add_surface`, so the core never imports it): the paths it claims
+    (``route``, a :class:`Match` whose ``api`` is the surface), the body it reads at most
+    (``read_cap``), whether an answer may wait (``blocking``: then the RSGI server runs it in a
+    pool thread), and the answer itself, journaled (``respond``)."""
+
+    key_header: str
+    read_cap: int
+
+    def route(self, method: str, path: str) -> "Match | None": ...
+
+    def blocking(self, request: "Request") -> bool: ...
+
+    def respond(self, request: "Request", match: "Match", fired: tuple[Fault, float] | None, started: float) -> "Reply": ...
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Where a request goes: which API (the SDK API or 1Flow's HTTP API), the operation (None
@@ -66,7 +83,13 @@ class Match:
     validator: OperationValidator | None
     params: dict[str, str]
     allowed: tuple[str, ...]
-    api: SdkApi | HttpApi = SDK_API
+    api: SdkApi | HttpApi | Surface = SDK_API
+
+    @property
+    def surface(self) -> Surface | None:
+        """The surface that answers this request itself, or None (the SDK API, the HTTP API)."""
+        api = self.api
+        return None if api is SDK_API or api is HTTP_API else api  # type: ignore[return-value]
 
 
 @dataclass(slots=True)
@@ -117,6 +140,12 @@ class HotPath:
                 self._static.setdefault(rest, {})[op.method] = op
         self._validators = validators
         self._routes: dict[tuple[str, ...], Match | None] = {}
+        self._surfaces: list[Surface] = []
+
+    def add_surface(self, surface: Surface) -> None:
+        """Serve the paths ``surface`` claims that neither the SDK API nor the HTTP API serves."""
+        self._surfaces.append(surface)
+        self._routes.clear()
 
     # -- routing ---------------------------------------------------------------------
 
@@ -166,6 +195,10 @@ class HotPath:
     def _route_http_api(self, method: str, path: str, host: str) -> Match | None:
         found = http_api.route(self.runtime, path, host)
         if found is None:
+            for surface in self._surfaces:
+                match = surface.route(method, path)
+                if match is not None:
+                    return match
             return None
         region, rest = found
         op = HTTP_API.operation(rest)
@@ -186,7 +219,11 @@ class HotPath:
         """Answer one SDK request (after any fault latency) and journal it. With the state in
         Redis, an operation that finds this instance's copy of the admin state outdated
         (:class:`StaleView`) has changed nothing; the request is answered again on the
-        reloaded copy (faults picked again; a new fault's latency is not slept)."""
+        reloaded copy (faults picked again; a new fault's latency is not slept). A surface's
+        request is answered by the surface."""
+        surface = match.surface
+        if surface is not None:
+            return surface.respond(request, match, fired, started)
         store = self.runtime.store
         for attempt in range(STALE_RETRIES + 1):
             store.begin(restart=attempt < STALE_RETRIES)
@@ -346,7 +383,8 @@ class HotPath:
         fired = self.pick_fault(request, match)
         if fired is not None and fired[1]:
             time.sleep(fired[1])
-        request.body = _wsgi_body(environ, request.content_length, read_cap(self.runtime))
+        surface = match.surface
+        request.body = _wsgi_body(environ, request.content_length, read_cap(self.runtime) if surface is None else surface.read_cap)
         reply = self.respond(request, match, fired, started)
         start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), reply.headers)
         if reply.dropped:
