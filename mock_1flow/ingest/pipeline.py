@@ -139,7 +139,7 @@ def ingest_state(runtime: Runtime, app: Flask | None = None) -> IngestState:
     """This app's destinations, ledger and background queue (``app``: the current app by
     default), made at first use, emptied when the runtime resets."""
     if app is None:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+        app = current_app._get_current_object()
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
         state = app.extensions[EXTENSION_KEY] = IngestState(ledger=_ledger(runtime), hot=app.wsgi_app)

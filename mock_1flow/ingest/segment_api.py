@@ -39,6 +39,7 @@ from ..server.errors import ApiError
 from ..server.faults import Fault
 from ..server.hotpath import MAX_REQUEST_BYTES, HotPath, Match, Reply, Request, error_code, fault_error, key_warning
 from ..server.projects import Source
+from ..server.routes.sdk import SDK_API  # its key header, one_flow_key, is what faults and the journal read here too
 from ..server.routes.common import dumps
 from ..server.runtime import Runtime
 from ..server.stubs import DROPPED_FRAGMENT, Stub
@@ -119,9 +120,9 @@ class SegmentApi:
         if not name or "/" in name:
             return None
         if name == "batch":
-            return Match(None, path[1:], BATCH, None, {}, ALLOWED, self)  # type: ignore[arg-type]
+            return Match(None, path[1:], BATCH, None, {}, ALLOWED, SDK_API, self)  # type: ignore[arg-type]
         operation = self._operations.get(name) or Operation("segmentEvent", name)
-        return Match(None, path[1:], operation, None, {"type": name}, ALLOWED, self)  # type: ignore[arg-type]
+        return Match(None, path[1:], operation, None, {"type": name}, ALLOWED, SDK_API, self)  # type: ignore[arg-type]
 
     def blocking(self, request: Request) -> bool:
         """Whether answering may wait (then the RSGI server runs it in a pool thread, else on
@@ -162,7 +163,7 @@ class SegmentApi:
 
     def _answer(self, request: Request, match: Match, fired: tuple[Fault, float] | None, ex: _Exchange) -> Reply:
         runtime = self.runtime
-        segment = match.allowed and request.method in ALLOWED  # the blueprint's rules matched (else a 405)
+        segment = request.method in ALLOWED  # the blueprint's rules matched (else a 405)
         if runtime.answerer is not None:  # mock-1flow proxy, serve --replay: answers instead of the mock
             raw = request.body if (request.content_length or 0) <= MAX_REQUEST_BYTES else b""
             answer = runtime.answerer(Exchange(request.method, request.path, request.query_string, request.headers,

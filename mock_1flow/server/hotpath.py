@@ -4,8 +4,9 @@ Flask's request context, routing and hooks cost several times what the mock itse
 (parse, validate, store, journal). This layer serves every path under the SDK API base
 (``/{region}/api/2021-06-15/...`` and ``/api/2021-06-15/...``) straight from the
 operation table of :mod:`.routes.sdk`, with the same fault injection, gate, compiled
-validators, store and journal as before, and hands every other path to the Flask app
-(admin API, spec, provider states, Segment ingest, pages).
+validators, store and journal as before; other APIs plug in as *surfaces* that answer
+themselves on the same path (:class:`Surface`: the Segment ingest); every other path goes to
+the Flask app (admin API, spec, provider states, pages).
 
 :class:`HotPath` is the shared core. It is a WSGI callable itself (``create_app`` installs
 it as the Flask app's ``wsgi_app``, so ``app.test_client()`` and ``MockServer`` run it);
@@ -58,7 +59,7 @@ Headers = tuple[tuple[str, str], ...]
 class Surface(Protocol):
     """Another API the hot path serves with its own answering (the Segment ingest plugs in
     here, :func:`HotPath.add_surface`, so the core never imports it): the paths it claims
-    (``route``, a :class:`Match` whose ``api`` is the surface), the body it reads at most
+    (``route``, a :class:`Match` whose ``surface`` is it), the body it reads at most
     (``read_cap``), whether an answer may wait (``blocking``: then the RSGI server runs it in a
     pool thread), and the answer itself, journaled (``respond``)."""
 
@@ -83,13 +84,8 @@ class Match:
     validator: OperationValidator | None
     params: dict[str, str]
     allowed: tuple[str, ...]
-    api: SdkApi | HttpApi | Surface = SDK_API
-
-    @property
-    def surface(self) -> Surface | None:
-        """The surface that answers this request itself, or None (the SDK API, the HTTP API)."""
-        api = self.api
-        return None if api is SDK_API or api is HTTP_API else api  # type: ignore[return-value]
+    api: SdkApi | HttpApi = SDK_API  # a surface's request: the API whose key header it reads (faults, journal)
+    surface: Surface | None = None  # the surface that answers this request itself (None: the SDK or HTTP API)
 
 
 @dataclass(slots=True)
