@@ -300,7 +300,7 @@ class Destination:
             return
         parameters = {} if call.parameters is None else call.parameters
         self._batched[lane] = None
-        lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform),
+        lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform, base.message_id),
                            base, pending))
         if self.batch_size is not None and len(lane.batch) >= self.batch_size:
             self._send_batch(lane)

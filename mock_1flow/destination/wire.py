@@ -142,11 +142,13 @@ def identify_body(analytic_id: str, user_id: str, traits: dict[str, Any]) -> dic
 
 
 def track_event(name: str, parameters: dict[str, Any], event: dict[str, Any], action_key: str | None = None,
-                plt: str | None = None) -> dict[str, Any]:
+                plt: str | None = None, mid: str | None = None) -> dict[str, Any]:
     """One entry of ``/v3/track``'s ``events``: the SDK call's name and parameters; time,
     platform and ``_id`` from the Segment event (``plt`` if the profile fixes it). ``action_key``
-    tells apart a second track action on the same event (its own, still stable, ``_id``)."""
-    mid = message_id(event)
+    tells apart a second track action on the same event (its own, still stable, ``_id``);
+    ``mid``: the event's :func:`message_id` when the caller has it already."""
+    if mid is None:
+        mid = message_id(event)
     return {
         "name": name,
         "time": epoch_seconds(event.get("timestamp") or event.get("originalTimestamp")),

@@ -70,7 +70,10 @@ class DeliveryLedger:
     def claim(self, write_key: str, message_ids: list[str]) -> list[bool]:
         """Per event, whether to deliver it now: not already ended. (One process: a source's
         deliveries run one at a time; the Redis ledger also keeps instances apart.)"""
-        return [not self.done(write_key, message_id) for message_id in message_ids]
+        entries = self._entries
+        with self._lock:
+            found = [entries.get((write_key, message_id)) for message_id in message_ids]
+        return [entry is None or entry[_STATUS] not in FINAL for entry in found]
 
     def record(self, write_key: str, project: str, outcomes: Iterable[Outcome]) -> None:
         """One attempt's outcomes: each event's entry updated, its attempts counted."""
