@@ -58,8 +58,10 @@ def message_id(event: dict[str, Any]) -> str:
 
 def platform(event: dict[str, Any]) -> str:
     """``i`` iOS, ``a`` Android, ``w`` anything else (our choice for web; 1Flow's is not public)."""
-    context = event.get("context") if isinstance(event.get("context"), dict) else {}
-    os_info = context.get("os") if isinstance(context.get("os"), dict) else {}
+    context = event.get("context")
+    os_info = context.get("os") if isinstance(context, dict) else None
+    if not isinstance(os_info, dict):
+        return "w"
     os_name = str(os_info.get("name") or "").lower()
     if os_name in IOS_NAMES:
         return "i"
