@@ -38,7 +38,7 @@ from .app import create_app
 from .server.config import MockConfig
 from .server import wsgi
 from .server.core import PICKED_FAULT, STARTED, pick_fault
-from .server.hotpath import HotPath, Request, read_cap
+from .server.hotpath import HotPath, Match, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
@@ -113,6 +113,9 @@ class RSGIApp:
             content_length=int(length) if length and length.isdigit() else None,
             raw_names=True,
         )  # no ``via``: a request from the network is the client's own, whatever headers it sends
+        if match.surface is not None:
+            await self._surface(protocol, request, match, started)
+            return
         fired = self.hot.pick_fault(request, match)
         if fired is not None and fired[1]:
             await asyncio.sleep(fired[1])
@@ -125,6 +128,35 @@ class RSGIApp:
             reply = await loop.run_in_executor(self.bulk_pool, self.hot.respond, request, match, fired, started)
         else:
             reply = self.hot.respond(request, match, fired, started)
+        if reply.dropped:
+            transport = protocol.response_stream(reply.status, reply.headers)
+            await transport.send_bytes(reply.body)
+            raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
+        protocol.response_bytes(reply.status, reply.headers, reply.body)
+
+    async def _surface(self, protocol: Any, request: Request, match: Match, started: float) -> None:
+        """A surface's request (the Segment ingest), in the order the Flask routes had: the
+        body first (a timeout is answered 408 as there, unjournaled), then the fault (its
+        latency awaited on the loop). The answer runs on the loop unless it may wait (the
+        surface says when: a sync delivery's inner call may sleep on a latency fault or wait
+        for its source's lock) or the body is large; then in a pool thread, so the loop keeps
+        answering everything else meanwhile."""
+        surface = match.surface
+        assert surface is not None
+        request.body, timed_out = await self._body(protocol, request.content_length, surface.read_cap)
+        if timed_out:
+            protocol.response_bytes(408, [("content-type", "application/json")], _timeout_body(self.body_timeout))
+            return
+        fired = self.hot.pick_fault(request, match)
+        if fired is not None and fired[1]:
+            await asyncio.sleep(fired[1])
+        answerer = self.hot.runtime.answerer
+        if (answerer is not None and answerer.blocking) or surface.blocking(request):
+            reply = await asyncio.get_running_loop().run_in_executor(self.pool, surface.respond, request, match, fired, started)
+        elif request.body is not None and len(request.body) > INLINE_BODY_BYTES:
+            reply = await asyncio.get_running_loop().run_in_executor(self.bulk_pool, surface.respond, request, match, fired, started)
+        else:
+            reply = surface.respond(request, match, fired, started)
         if reply.dropped:
             transport = protocol.response_stream(reply.status, reply.headers)
             await transport.send_bytes(reply.body)

@@ -126,6 +126,7 @@ class Destination:
         self.settings = settings
         self.profile: Profile = named_profile(profile or settings.profile)
         self.subscriptions = self.profile.subscriptions() if subscriptions is None else subscriptions
+        self._by_type = _type_index(self.subscriptions)
         self.client = client or client_for(settings, pool_size=concurrency)  # the SDK API's, or the HTTP API's
         self.batch_size = batch_size
         self.on_outcome = on_outcome
@@ -248,7 +249,11 @@ class Destination:
         stopped = self._stopped()
         if stopped:
             return self._complete(None, _stopped_outcome(base, stopped))
-        matching = [subscription for subscription in self.subscriptions if subscription.matches(event)]
+        by_type, event_type = self._by_type, event.get("type")
+        if by_type is not None and type(event_type) is str:
+            matching = by_type.get(event_type, [])  # what running each trigger would pick
+        else:
+            matching = [subscription for subscription in self.subscriptions if subscription.matches(event)]
         if matching and not self.profile.hooked(kind):  # a mapping's trigger matches, but the runtime never calls it
             return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"the {self.profile.name} profile's runtime hands "
                                               f"a destination no {kind} calls (hooks: {', '.join(self.profile.hooks)})"))
@@ -295,7 +300,7 @@ class Destination:
             return
         parameters = {} if call.parameters is None else call.parameters
         self._batched[lane] = None
-        lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform),
+        lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform, base.message_id),
                            base, pending))
         if self.batch_size is not None and len(lane.batch) >= self.batch_size:
             self._send_batch(lane)
@@ -477,3 +482,18 @@ def _failed(base: Outcome, error: DeliveryError) -> Outcome:
     attempts = f" (after {error.attempts} attempt(s))" if error.attempts else ""
     return Outcome(base.message_id, base.type, FAILED, failure_reason(error.status, error.error), error.status,
                    error.error, f"{error.message}{attempts}")
+
+
+def _type_index(subscriptions: list[Subscription]) -> dict[str, list[Subscription]] | None:
+    """The enabled subscriptions by the event type their trigger names, in order, when every
+    enabled trigger is exactly ``type = "X"`` (:attr:`~.mapping.fql.Trigger.event_type`); None
+    otherwise (then each event runs every trigger)."""
+    index: dict[str, list[Subscription]] = {}
+    for subscription in subscriptions:
+        if not subscription.enabled:
+            continue
+        event_type = getattr(subscription.trigger, "event_type", None)
+        if event_type is None:
+            return None
+        index.setdefault(event_type, []).append(subscription)
+    return index

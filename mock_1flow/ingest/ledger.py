@@ -70,23 +70,28 @@ class DeliveryLedger:
     def claim(self, write_key: str, message_ids: list[str]) -> list[bool]:
         """Per event, whether to deliver it now: not already ended. (One process: a source's
         deliveries run one at a time; the Redis ledger also keeps instances apart.)"""
-        return [not self.done(write_key, message_id) for message_id in message_ids]
+        entries = self._entries
+        with self._lock:
+            found = [entries.get((write_key, message_id)) for message_id in message_ids]
+        return [entry is None or entry[_STATUS] not in FINAL for entry in found]
 
     def record(self, write_key: str, project: str, outcomes: Iterable[Outcome]) -> None:
         """One attempt's outcomes: each event's entry updated, its attempts counted."""
+        now = time.time()
         with self._lock:
             for outcome in outcomes:
                 self._put(write_key, outcome.message_id, project, outcome.type, outcome.status, outcome.reason,
-                          outcome.http_status, outcome.error, outcome.detail, 1)
+                          outcome.http_status, outcome.error, outcome.detail, 1, now)
 
     def queue(self, write_key: str, project: str, events: Iterable[tuple[str, str]]) -> None:
         """``(message_id, type)`` accepted for background delivery: ``queued``, no attempt yet."""
+        now = time.time()
         with self._lock:
             for message_id, kind in events:
-                self._put(write_key, message_id, project, kind, QUEUED, None, None, None, None, 0)
+                self._put(write_key, message_id, project, kind, QUEUED, None, None, None, None, 0, now)
 
     def _put(self, write_key: str, message_id: str, project: str, kind: str, status: str, reason: str | None,
-             http_status: int | None, error: str | None, detail: str | None, attempt: int) -> None:
+             http_status: int | None, error: str | None, detail: str | None, attempt: int, now: float) -> None:
         entries = self._entries
         key = (write_key, message_id)
         previous = entries.pop(key, None)
@@ -97,7 +102,7 @@ class DeliveryLedger:
             self.bytes -= previous[_SIZE]
             attempts = previous[_ATTEMPTS] + attempt
         size = ENTRY_OVERHEAD_BYTES + _strings_bytes(message_id, kind, reason, error, detail)
-        entries[key] = (project, kind, status, reason, http_status, error, detail, attempts, time.time(), size)
+        entries[key] = (project, kind, status, reason, http_status, error, detail, attempts, now, size)
         self.bytes += size
         while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):
             self.bytes -= entries.popitem(last=False)[1][_SIZE]

@@ -32,9 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
-from flask import current_app
+from flask import Flask, current_app
 
 from ..destination import wire
 from ..destination.client import OneFlowClient, TransportError
@@ -91,6 +89,7 @@ class IngestState:
     active: int = 0
     gate: threading.Condition = field(default_factory=threading.Condition)
     background: BackgroundDelivery | None = None
+    hot: Any = None  # the app's hot path, which the destinations' transports call
 
     @contextmanager
     def call(self, generation: int) -> Iterator[None]:
@@ -136,12 +135,14 @@ class Delivery:
     reasons: tuple[str, ...] = ()
 
 
-def ingest_state(runtime: Runtime) -> IngestState:
-    """This app's destinations, ledger and background queue, emptied when the runtime resets."""
-    app = current_app._get_current_object()
+def ingest_state(runtime: Runtime, app: Flask | None = None) -> IngestState:
+    """This app's destinations, ledger and background queue (``app``: the current app by
+    default), made at first use, emptied when the runtime resets."""
+    if app is None:
+        app = current_app._get_current_object()
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
-        state = app.extensions[EXTENSION_KEY] = IngestState(ledger=_ledger(runtime))
+        state = app.extensions[EXTENSION_KEY] = IngestState(ledger=_ledger(runtime), hot=app.wsgi_app)
         config = runtime.config
         state.background = BackgroundDelivery(
             lambda job, last: _attempt_job(state, job, last), state.current,
@@ -182,7 +183,7 @@ def _route(runtime: Runtime, state: IngestState, source: Source, project: Projec
             return route
         settings = Settings(project_api_key=project.key, region=region, url=INPROCESS_URL, profile=source.profile)
         client = OneFlowClient(settings, max_retries=0)
-        transport = HotPathTransport(current_app._get_current_object().wsgi_app, VIA_PREFIX + source.write_key, state.call)
+        transport = HotPathTransport(state.hot, VIA_PREFIX + source.write_key, state.call)
         client.transport = transport  # the function-call transport in place of libcurl
         projects_file = runtime.config.projects_file or DEFAULT_PROJECTS_FILE
         path = mappings_path(source, projects_file.resolve().parent)
@@ -212,9 +213,8 @@ def _run(state: IngestState, route: _Route, write_key: str, events: list[dict[st
         return outcomes, len(events) - len(fresh), route.transport.retry_after, state.current() != generation
 
 
-def deliver(runtime: Runtime, source: Source, events: list[dict[str, Any]]) -> Delivery:
+def deliver(runtime: Runtime, state: IngestState, source: Source, events: list[dict[str, Any]]) -> Delivery:
     """Run ``events`` through the source's destination now, skipping those already delivered."""
-    state = ingest_state(runtime)
     project = source_project(runtime, source)
     route = _route(runtime, state, source, project)
     generation = state.current()
@@ -236,13 +236,12 @@ def deliver(runtime: Runtime, source: Source, events: list[dict[str, Any]]) -> D
     return Delivery(summary, 503, None, reasons)
 
 
-def enqueue(runtime: Runtime, source: Source, events: list[dict[str, Any]], size: int) -> Delivery:
+def enqueue(runtime: Runtime, state: IngestState, source: Source, events: list[dict[str, Any]], size: int) -> Delivery:
     """``async``: queue ``events`` (``size``: their JSON bytes) for background delivery; events
     already accepted (queued, retrying, sent or dropped) are not queued again. Raises
     :class:`~.background.QueueFull` when the queue cannot take them."""
-    state = ingest_state(runtime)
     project = source_project(runtime, source)
-    _route(runtime, state, source, project)  # built here, in the app's context, for the worker
+    _route(runtime, state, source, project)  # built here, for the worker
     fresh = [e for e in events if not state.ledger.accepted(source.write_key, wire.message_id(e))]
     summary: dict[str, Any] = {"events": len(fresh), "queued": len(fresh), "duplicates": len(events) - len(fresh)}
     if fresh:
@@ -275,5 +274,5 @@ def _retryable(http_status: int | None) -> bool:
     return http_status is None or http_status == 429 or http_status >= 500
 
 
-__all__ = ["ASYNC", "DEFAULT_DELIVERY", "DELIVERY_MODES", "QUEUED", "SYNC", "Delivery", "UnknownSource",
+__all__ = ["ASYNC", "DEFAULT_DELIVERY", "DELIVERY_MODES", "QUEUED", "SYNC", "Delivery", "IngestState", "UnknownSource",
            "deliver", "delivery_mode", "enqueue", "ingest_state", "source_project"]

@@ -1,6 +1,6 @@
 """The Flask side of the mock's request lifecycle: fault injection before, journaling
-after, one error shape, for every route that is not the SDK API's hot path
-(:mod:`.hotpath`), such as the Segment ingest and unknown paths.
+after, one error shape, for every route that is not on the hot path (:mod:`.hotpath`:
+the SDK API, 1Flow's HTTP API, the Segment ingest), such as the admin API and unknown paths.
 
 Mounted by the composition root (``mock_1flow.app``); the Segment ingest and the admin API
 plug into the same hooks without this package knowing them.

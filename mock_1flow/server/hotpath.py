@@ -4,8 +4,9 @@ Flask's request context, routing and hooks cost several times what the mock itse
 (parse, validate, store, journal). This layer serves every path under the SDK API base
 (``/{region}/api/2021-06-15/...`` and ``/api/2021-06-15/...``) straight from the
 operation table of :mod:`.routes.sdk`, with the same fault injection, gate, compiled
-validators, store and journal as before, and hands every other path to the Flask app
-(admin API, spec, provider states, Segment ingest, pages).
+validators, store and journal as before; other APIs plug in as *surfaces* that answer
+themselves on the same path (:class:`Surface`: the Segment ingest); every other path goes to
+the Flask app (admin API, spec, provider states, pages).
 
 :class:`HotPath` is the shared core. It is a WSGI callable itself (``create_app`` installs
 it as the Flask app's ``wsgi_app``, so ``app.test_client()`` and ``MockServer`` run it);
@@ -18,7 +19,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 from urllib.parse import parse_qsl
 
 from . import cors
@@ -55,6 +56,23 @@ REASONS = {
 Headers = tuple[tuple[str, str], ...]
 
 
+class Surface(Protocol):
+    """Another API the hot path serves with its own answering (the Segment ingest plugs in
+    here, :func:`HotPath.add_surface`, so the core never imports it): the paths it claims
+    (``route``, a :class:`Match` whose ``surface`` is it), the body it reads at most
+    (``read_cap``), whether an answer may wait (``blocking``: then the RSGI server runs it in a
+    pool thread), and the answer itself, journaled (``respond``)."""
+
+    key_header: str
+    read_cap: int
+
+    def route(self, method: str, path: str) -> "Match | None": ...
+
+    def blocking(self, request: "Request") -> bool: ...
+
+    def respond(self, request: "Request", match: "Match", fired: tuple[Fault, float] | None, started: float) -> "Reply": ...
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Where a request goes: which API (the SDK API or 1Flow's HTTP API), the operation (None
@@ -66,7 +84,8 @@ class Match:
     validator: OperationValidator | None
     params: dict[str, str]
     allowed: tuple[str, ...]
-    api: SdkApi | HttpApi = SDK_API
+    api: SdkApi | HttpApi = SDK_API  # a surface's request: the API whose key header it reads (faults, journal)
+    surface: Surface | None = None  # the surface that answers this request itself (None: the SDK or HTTP API)
 
 
 @dataclass(slots=True)
@@ -117,6 +136,12 @@ class HotPath:
                 self._static.setdefault(rest, {})[op.method] = op
         self._validators = validators
         self._routes: dict[tuple[str, ...], Match | None] = {}
+        self._surfaces: list[Surface] = []
+
+    def add_surface(self, surface: Surface) -> None:
+        """Serve the paths ``surface`` claims that neither the SDK API nor the HTTP API serves."""
+        self._surfaces.append(surface)
+        self._routes.clear()
 
     # -- routing ---------------------------------------------------------------------
 
@@ -166,6 +191,10 @@ class HotPath:
     def _route_http_api(self, method: str, path: str, host: str) -> Match | None:
         found = http_api.route(self.runtime, path, host)
         if found is None:
+            for surface in self._surfaces:
+                match = surface.route(method, path)
+                if match is not None:
+                    return match
             return None
         region, rest = found
         op = HTTP_API.operation(rest)
@@ -186,7 +215,11 @@ class HotPath:
         """Answer one SDK request (after any fault latency) and journal it. With the state in
         Redis, an operation that finds this instance's copy of the admin state outdated
         (:class:`StaleView`) has changed nothing; the request is answered again on the
-        reloaded copy (faults picked again; a new fault's latency is not slept)."""
+        reloaded copy (faults picked again; a new fault's latency is not slept). A surface's
+        request is answered by the surface."""
+        surface = match.surface
+        if surface is not None:
+            return surface.respond(request, match, fired, started)
         store = self.runtime.store
         for attempt in range(STALE_RETRIES + 1):
             store.begin(restart=attempt < STALE_RETRIES)
@@ -350,7 +383,8 @@ class HotPath:
         fired = self.pick_fault(request, match)
         if fired is not None and fired[1]:
             time.sleep(fired[1])
-        request.body = _wsgi_body(environ, request.content_length, read_cap(self.runtime))
+        surface = match.surface
+        request.body = _wsgi_body(environ, request.content_length, read_cap(self.runtime) if surface is None else surface.read_cap)
         reply = self.respond(request, match, fired, started)
         start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), reply.headers)
         if reply.dropped:

@@ -1,7 +1,7 @@
-"""Stubs on the Flask routes (the Segment ingest, unknown paths): the ``before_request``
+"""Stubs on the Flask routes (unknown paths, pages): the ``before_request``
 step that answers with a matching stub, the way faults are answered.
 
-The stubs of the SDK API and 1Flow's HTTP API are answered on the hot path (:mod:`.hotpath`)
+The stubs of the SDK API, 1Flow's HTTP API and the Segment ingest are answered on the hot path (:mod:`.hotpath`)
 by the same :class:`~.stubs.StubSet`.
 """
 

@@ -267,7 +267,7 @@ class StubSet:
         self._stubs: list[Stub] = []
         self.before: tuple[Stub, ...] = ()
         self.after: tuple[Stub, ...] = ()
-        # How a Flask route's request is scoped (the Segment ingest registers its own): each
+        # How a Flask route's request is scoped (an API on Flask may register its own): each
         # returns a Scope, or None when the request is not its API's.
         self.scopes: list[Callable[[Any, Any], Scope | None]] = []
 

@@ -571,7 +571,35 @@ def _compile(node: Any) -> Compiled:
     if "__proto__" in node:
         return lambda payload: _resolve(node, payload)
     members = [(key, _compile(value)) for key, value in node.items()]
+    fields = [(key, _top_level_key(value)) for key, value in node.items()]
+    if fields and all(field is not None for _, field in fields):
+        # every member is {"@path": "$.<key>"} (the presets' mappings): one lookup each, no call
+        pairs = tuple(fields)
+
+        def pick(payload: Any) -> Any:
+            if type(payload) is dict:
+                found = payload.get
+                return {key: found(field, UNDEFINED) for key, field in pairs}
+            return {key: part(payload) for key, part in members}
+
+        return pick
     return lambda payload: {key: part(payload) for key, part in members}
+
+
+def _top_level_key(node: Any) -> str | None:
+    """``key`` when ``node`` is ``{"@path": "$.key"}`` with a plain top-level key (what
+    :func:`_compile` makes a single ``dict.get`` of), else None."""
+    if type(node) is not dict or not is_directive(node):
+        return None
+    name = next(key for key in node if key[:1] == "@")
+    argument = node[name]
+    if name != "@path" or not isinstance(argument, str):
+        return None
+    path = argument.replace("$.", "", 1)
+    if path == "" or path == ".":
+        return None
+    keys = path_keys(path)
+    return keys[0] if len(keys) == 1 and keys[0] not in _OBJECT_MEMBERS else None
 
 
 _PLAIN = (str, int, float, bool, type(None))

@@ -745,6 +745,18 @@ def _as_written(ast: dict[str, Any]) -> str:
         return repr(ast)
 
 
+def _only_event_type(ast: Any) -> str | None:
+    """``X`` when the trigger is exactly ``type = "X"`` (the presets' and most mappings'
+    triggers): then it matches an event whose ``type`` is the string ``X`` and no other, so a
+    destination can pick such subscriptions by the event's type without running them."""
+    if ast.get("type") != "group" or ast.get("operator") not in ("and", "or") or len(ast.get("children") or ()) != 1:
+        return None
+    node = ast["children"][0]
+    if node.get("type") != "event-type" or node.get("operator") != "=":
+        return None
+    return js_string(node.get("value", UNDEFINED))
+
+
 def _compile(node: Any) -> Predicate:
     """A predicate for one node of a parsed (and accepted) AST."""
     kind = node["type"]
@@ -824,6 +836,7 @@ class Trigger:
             raise FqlError(f"cannot use trigger {text!r}: Segment reads it as {_as_written(self.ast)!r}, not as written; "
                            + _instead(intended))
         self.predicate = _compile(self.ast)  # raises JSTypeError where Segment's validate throws
+        self.event_type = _only_event_type(self.ast)
 
     def __call__(self, event: dict[str, Any]) -> bool:
         try:
