@@ -148,7 +148,7 @@ class SegmentApi:
         runtime = self.runtime
         shared = getattr(runtime.store, "shared", None)
         if shared is not None:  # see admin writes made through other instances (serve --store)
-            shared.before_flask_request()
+            shared.before_request()
         ex = _Exchange()
         try:
             reply = self._answer(request, match, fired, ex)

@@ -218,16 +218,21 @@ class Shared:
                 self.broken = exc
         return True
 
+    def before_request(self) -> None:
+        """A request outside the SDK operations' scripts (admin API, Segment ingest, pages):
+        see admin writes made elsewhere; its journal entry takes its id when written (none
+        left over from an earlier request)."""
+        self.local.journal_id = 0
+        self.sync()
+
     def before_flask_request(self) -> None:
-        """A Flask route (admin API, Segment ingest, pages): see admin writes made elsewhere;
-        its journal entry takes its id when written (none left over from an earlier request).
-        An admin write first takes the admin lock (:meth:`lock_admin`), released after it."""
+        """A Flask route (admin API, pages): :meth:`before_request`, an admin write first
+        taking the admin lock (:meth:`lock_admin`), released after it."""
         from flask import request
 
-        self.local.journal_id = 0
         if request.method in ADMIN_WRITES and request.path.startswith("/__admin/"):
             self.lock_admin()
-        self.sync()
+        self.before_request()
 
     def after_flask_request(self, error: BaseException | None = None) -> None:
         """The end of a Flask request (its teardown): the admin lock it took, if any, goes."""
