@@ -15,6 +15,7 @@ job id -> job JSON), ``m1f:qmeta`` (hash: ``bytes`` held), ``m1f:qseq`` (job ids
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 import time
@@ -138,7 +139,7 @@ class RedisBackgroundDelivery(BackgroundDelivery):
                 self._thread = threading.Thread(target=self._run, name="mock-1flow-ingest-delivery", daemon=True)
                 self._thread.start()
 
-    @property  # type: ignore[override]
+    @property
     def bytes(self) -> int:
         return int(self.shared.call(self.shared.client.hget, "m1f:qmeta", "bytes") or 0)
 
@@ -170,7 +171,7 @@ class RedisBackgroundDelivery(BackgroundDelivery):
             except Exception:  # a bug, or Redis lost mid-job: the lease runs out and the job comes back
                 log.exception("mock-1flow: background delivery failed unexpectedly")
 
-    def _deliver(self, job_id: int, raw: bytes | None) -> None:
+    def _deliver(self, job_id: int, raw: builtins.bytes | None) -> None:
         if raw is None:  # gone with a reset between TAKE's two steps on another instance: nothing to do
             return
         write_key, events, size, first, retries = orjson.loads(raw)
