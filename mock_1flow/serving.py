@@ -371,6 +371,11 @@ def app_from_env() -> RSGIApp:
     except StateFileError as exc:
         _give_up(f"mock-1flow: cannot load the state file: {exc}")
     rsgi = RSGIApp(app, int(os.environ.get(THREADS_ENV, DEFAULT_THREADS)))
+    if getattr(rsgi.hot.runtime.store, "shared", None) is not None:
+        # serve --store: this worker delivers async batches any instance accepted, from the start
+        from .ingest.pipeline import ingest_state
+
+        ingest_state(rsgi.hot.runtime, app)
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

@@ -90,6 +90,7 @@ class IngestState:
     gate: threading.Condition = field(default_factory=threading.Condition)
     background: BackgroundDelivery | None = None
     hot: Any = None  # the app's hot path, which the destinations' transports call
+    runtime: Runtime | None = None  # for a job another instance accepted (serve --store): its route is built here
 
     @contextmanager
     def call(self, generation: int) -> Iterator[None]:
@@ -142,14 +143,28 @@ def ingest_state(runtime: Runtime, app: Flask | None = None) -> IngestState:
         app = current_app._get_current_object()
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
-        state = app.extensions[EXTENSION_KEY] = IngestState(ledger=_ledger(runtime), hot=app.wsgi_app)
-        config = runtime.config
-        state.background = BackgroundDelivery(
-            lambda job, last: _attempt_job(state, job, last), state.current,
-            RetrySchedule(config.ingest_retry_speedup), config.ingest_queue_bytes)
+        state = app.extensions[EXTENSION_KEY] = IngestState(ledger=_ledger(runtime), hot=app.wsgi_app, runtime=runtime)
+        state.background = _background(runtime, state)
         runtime.before_reset.append(state.barrier)
         runtime.on_reset.append(state.clear)
     return state
+
+
+def _background(runtime: Runtime, state: IngestState) -> BackgroundDelivery:
+    """The ``async`` queue in memory, or in Redis with the rest of the state (``serve
+    --store``: one queue for every instance, whose worker starts at once, to take batches
+    other instances accepted)."""
+    config = runtime.config
+    attempt = lambda job, last: _attempt_job(state, job, last)  # noqa: E731
+    schedule = RetrySchedule(config.ingest_retry_speedup)
+    shared = getattr(runtime.store, "shared", None)
+    if shared is None:
+        return BackgroundDelivery(attempt, state.current, schedule, config.ingest_queue_bytes)
+    from ..server.state.redis.queue import RedisBackgroundDelivery
+
+    queue = RedisBackgroundDelivery(shared, attempt, state.current, schedule, config.ingest_queue_bytes)
+    queue.start()
+    return queue
 
 
 def _ledger(runtime: Runtime) -> DeliveryLedger:
@@ -257,6 +272,8 @@ def _attempt_job(state: IngestState, job: Job, last: bool) -> list[dict[str, Any
     those to retry (none when ``last``: their failure is then final)."""
     with state.lock:
         route = state.routes.get(job.write_key)
+    if route is None and state.runtime is not None and getattr(state.runtime.store, "shared", None) is not None:
+        route = _shared_job_route(state.runtime, state, job.write_key)
     if route is None:  # the mock was reset (routes cleared) after the job was taken
         return []
     outcomes, _, _, reset = _run(state, route, job.write_key, job.events, job.generation)
@@ -267,6 +284,18 @@ def _attempt_job(state: IngestState, job: Job, last: bool) -> list[dict[str, Any
         outcomes = [dataclasses.replace(o, status=RETRYING) if o.message_id in retry_ids else o for o in outcomes]
     state.ledger.record(job.write_key, route.project, outcomes)
     return [e for e in job.events if wire.message_id(e) in retry_ids]
+
+
+def _shared_job_route(runtime: Runtime, state: IngestState, write_key: str) -> _Route | None:
+    """The route of a job another instance accepted (the queue in Redis), built here; None
+    when its source or project is gone (a reset or an admin change since: nothing to deliver)."""
+    source = runtime.store.sources.get(write_key)
+    if source is None:
+        return None
+    try:
+        return _route(runtime, state, source, source_project(runtime, source))
+    except UnknownSource:
+        return None
 
 
 def _retryable(http_status: int | None) -> bool:

@@ -97,3 +97,6 @@ def app(redis_url: str):
     app = create_app(store=redis_url)
     yield app
     app.extensions[EXTENSION_KEY].journal.close()
+    ingest = app.extensions.get("mock_1flow.ingest")
+    if ingest is not None and hasattr(ingest.background, "stop"):  # the shared queue's worker: not into the next test
+        ingest.background.stop()

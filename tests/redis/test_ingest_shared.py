@@ -60,3 +60,50 @@ def test_two_instances_racing_on_one_batch_deliver_each_message_id_once(redis_ur
         assert call(ports[0], "POST", "/v1/batch", batch, AUTH)[0] == 200
         assert call(ports[1], "POST", "/v1/batch", batch, AUTH)[0] == 200
         assert len(delivered_track_events(ports[1])) == 12
+
+
+def test_an_async_batch_whose_instance_dies_is_delivered_by_the_other(redis_url):
+    """The ``async`` queue is in Redis: the first instance accepts a batch, its first
+    delivery fails (a fault), and it is killed before the retry; the second instance,
+    which never saw the batch, delivers it."""
+    import signal
+    import time
+
+    import redis
+
+    from tests.redis.conftest import free_port
+    from tests.redis.servers import start, stop, wait_ready
+
+    args = ("--store", redis_url, "--ingest-delivery", "async", "--ingest-retry-speedup", "60")  # first retry 0.5-1.5 s
+    ports = [free_port(), free_port()]
+    first, second = (start("--port", str(port), *args) for port in ports)
+    try:
+        for port, process in zip(ports, (first, second)):
+            wait_ready(port, process)
+        fault = call(ports[0], "POST", "/__admin/faults", {"path": "/v3/track", "status": 503, "times": 1})[1]["fault"]
+        batch = {"batch": [event(i) for i in range(4)]}
+        assert call(ports[0], "POST", "/v1/batch", batch, AUTH)[0] == 200
+        deadline = time.monotonic() + 10
+        shared = redis.Redis.from_url(redis_url)
+        while not (any(d["status"] == "retrying" for d in call(ports[1], "GET", "/__admin/deliveries")[1]["deliveries"])
+                   and shared.zcard("m1f:queue") == 1 and shared.zcard("m1f:qwork") == 0):  # the retry queued, not in work
+            assert time.monotonic() < deadline, "the first delivery never ended"
+            time.sleep(0.01)
+        first.send_signal(signal.SIGKILL)  # the first attempt recorded, before its retry is due; its worker dies with it
+        assert [f["hits"] for f in call(ports[1], "GET", "/__admin/faults")[1]["faults"] if f["id"] == fault["id"]] == [1]
+        first.wait(10)
+        deadline = time.monotonic() + 15
+        while True:
+            deliveries = call(ports[1], "GET", "/__admin/deliveries")[1]["deliveries"]
+            if len(deliveries) == 4 and {d["status"] for d in deliveries} == {"sent"}:
+                break
+            assert time.monotonic() < deadline, [(d["status"], d["attempts"], d.get("reason")) for d in deliveries]
+            time.sleep(0.05)
+        assert sorted(d["message_id"] for d in deliveries) == [f"msg-{i}" for i in range(4)]
+        # the events of the call the fault failed (one device's) were sent on the retry, by the second instance
+        assert sorted(d["message_id"] for d in deliveries if d["attempts"] == 2) == ["msg-0", "msg-3"]
+        stored = call(ports[1], "GET", "/__admin/projects/oneflow_prod_acme/events")[1]["events"]
+        assert len(stored) == 4  # each once
+    finally:
+        stop(first)
+        stop(second)
