@@ -141,12 +141,8 @@ class BackgroundDelivery:
         if job.generation != self.current():
             return self._release(job)  # accepted before a reset: forgotten with everything else
         now = time.monotonic()
-        if not job.first:
-            job.first = now
-        retry_wait = self.schedule.wait(job.retries + 1)
-        last = now + retry_wait - job.first > self.schedule.window
-        again = self.attempt(job, last)
-        if not again or last:
+        again, retry_wait = self._try(job, now)
+        if not again:
             return self._release(job)
         size = min(job.size, sum(_estimate(event) for event in again))
         with self._cond:
@@ -154,6 +150,16 @@ class BackgroundDelivery:
             job.events, job.size, job.retries = again, size, job.retries + 1
             heapq.heappush(self._due, (now + retry_wait, next(self._order), job))
             self._cond.notify()
+
+    def _try(self, job: Job, now: float) -> tuple[list[dict[str, Any]], float]:
+        """One attempt of ``job`` at ``now`` (on the queue's clock): the events to retry after
+        the returned wait, none when the job ends (delivered, or its window is over)."""
+        if not job.first:
+            job.first = now
+        retry_wait = self.schedule.wait(job.retries + 1)
+        last = now + retry_wait - job.first > self.schedule.window
+        again = self.attempt(job, last)
+        return ([] if last else again), retry_wait
 
     def _release(self, job: Job) -> None:
         with self._cond:

@@ -178,12 +178,8 @@ class RedisBackgroundDelivery(BackgroundDelivery):
         # this instance's generation: a reset here from now on stops the job's later calls
         job = Job(write_key, events, size, self.current(), first, retries)
         now = time.time()
-        if not job.first:
-            job.first = now
-        retry_wait = self.schedule.wait(job.retries + 1)
-        last = now + retry_wait - job.first > self.schedule.window
-        again = self.attempt(job, last)
-        if not again or last:
+        again, retry_wait = self._try(job, now)
+        if not again:
             self._script(self._finish, job_id)
             return
         job.events, job.retries = again, job.retries + 1
