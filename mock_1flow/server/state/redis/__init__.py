@@ -84,7 +84,9 @@ class Shared:
         self.redis_errors: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
         self.response_error = redis.ResponseError
         self.connection_error = redis.ConnectionError
-        from hiredis import pack_command  # redis[hiredis], the extra --store needs
+        from hiredis import ReplyError, pack_command  # redis[hiredis], the extra --store needs
+
+        self.reply_error = ReplyError
 
         self.pack: Callable[[tuple[Any, ...]], bytes] = pack_command
         self.no_script = redis.exceptions.NoScriptError
@@ -102,7 +104,23 @@ class Shared:
         self.sync_lock = threading.Lock()
         self.on_sync: list[Callable[[], None]] = []  # reloaders of what instances cache (projects, faults, parts)
         self.broken: StoreUnavailable | None = None
-        self.local = threading.local()  # this thread's SDK request: may it restart, did a checked script pass
+        self._thread = threading.local()  # this thread's SDK request (restart, confirmed, journal_id) and connection
+        from greenlet import getcurrent  # redis extra: the hot path's requests interleave on the loop thread
+
+        from .pipeline import Bridge, HotRequest, Pipeline
+
+        self._getcurrent, self._hot = getcurrent, HotRequest
+        kwargs = self.client.connection_pool.connection_kwargs
+        # TLS (rediss://) keeps the synchronous client on the hot path too
+        self.bridge: Bridge | None = None if kwargs.get("ssl") or url.startswith("rediss") else \
+            Bridge(Pipeline(kwargs, redis, pack_command))
+
+    @property
+    def local(self) -> Any:
+        """This SDK request's state: the hot path's request (a greenlet on the loop thread,
+        see :mod:`.pipeline`) or, elsewhere, this thread's."""
+        current = self._getcurrent()
+        return current if type(current) is self._hot else self._thread
 
     def unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"The mock's state store, Redis at {shown(self.url)}, does not answer ({type(exc).__name__}: {exc}); "
@@ -112,11 +130,14 @@ class Shared:
         return StoreUnavailable(f"Redis at {shown(self.url)} no longer holds the mock's state (flushed or restarted "
                                 "empty); POST /__admin/reset to any instance seeds it again from the projects file.")
 
-    def _execute(self, *command: Any) -> Any:
+    def _execute(self, *command: Any, hot: bool = False) -> Any:
         """One command on this thread's own connection (not the client's pool): the pool's
         checkout, health poll and per-command bookkeeping cost about 35 µs of CPU a call,
-        more than the command itself (benchmarks/bench_scale.py)."""
-        local = self.local
+        more than the command itself (benchmarks/bench_scale.py). ``hot``: an SDK operation,
+        which in a hot-path request is sent by the event loop instead (:mod:`.pipeline`)."""
+        if hot and type(self._getcurrent()) is self._hot:
+            return self._hand_over(self.pack(command))
+        local = self._thread
         connection = getattr(local, "connection", None)
         if connection is None:
             connection = local.connection = self.client.connection_pool.make_connection()
@@ -129,14 +150,32 @@ class Shared:
             connection.send_packed_command(packed, check_health=False)
             return connection.read_response()
 
-    def run(self, name: str, *args: Any) -> Any:
+    def _hand_over(self, packed: bytes) -> Any:
+        """The loop's reply to ``packed`` (once more on a new connection if it was lost, as
+        the synchronous path does), error replies raised as redis-py raises them."""
+        from .pipeline import hand_over
+
+        try:
+            reply = hand_over(packed)
+        except self.connection_error:
+            reply = hand_over(packed)
+        if isinstance(reply, self.reply_error):
+            message = str(reply)
+            if message.startswith("NOSCRIPT"):
+                raise self.no_script(message)
+            if message.startswith("LOADING"):
+                raise self.redis_errors[2](message)
+            raise self.response_error(message[4:] if message.startswith("ERR ") else message)  # as redis-py's parser
+        return reply
+
+    def run(self, name: str, *args: Any, hot: bool = False) -> Any:
         """Run script ``name``; Redis down or flushed raises :class:`StoreUnavailable`."""
         execute = self._execute
         try:
             try:
-                return execute("EVALSHA", self.shas[name], 0, *args)
+                return execute("EVALSHA", self.shas[name], 0, *args, hot=hot)
             except self.no_script:  # a Redis restarted or flushed with SCRIPT FLUSH: load it again
-                return execute("EVAL", self.scripts[name], 0, *args)
+                return execute("EVAL", self.scripts[name], 0, *args, hot=hot)
         except self.redis_errors as exc:
             self.broken = self.unavailable(exc)  # the next request syncs before trusting its copy
             raise self.broken from None
@@ -153,7 +192,7 @@ class Shared:
         SDK request that may restart, else run it again on the reloaded copy."""
         for _ in range(8):
             try:
-                result = self.run(name, self.gen, *args)
+                result = self.run(name, self.gen, *args, hot=True)
             except self.response_error as exc:
                 if not str(exc).startswith(lua.STALE):
                     raise

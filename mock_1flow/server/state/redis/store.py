@@ -241,6 +241,7 @@ class RedisStore(Store):
         self.sink = None
         self._projects: dict[str, Project] = dict(config.projects)
         self._states: dict[str, RedisProjectState] = {}
+        self.bridge = shared.bridge  # serving.py runs the RSGI hot path through it (see .pipeline)
         self.seeded = self._seed()
         shared.on_sync.append(self.load_projects)
 
