@@ -160,28 +160,33 @@ redis.call('SADD', 'm1f:keys', key)
 return doc
 """ + OP_CLOSE
 
-# ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then n packed events.
+# ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then the call's events packed
+# as one JSON array, then (only when asked for) the n events packed one by one. The array is
+# stored as it came when every id is new (the common case: no per-event strings in Lua, no
+# concatenation); when some ids were known already and the events did not come one by one,
+# nothing changes and the answer is {-1, 0}: the caller sends them again with the events.
 TRACK = PRELUDE + CHECK + OP_OPEN + r"""
 local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local one_by_one = #ARGV > 8 + n
 local ids, rows, seen = {}, {}, {}
-for first = 1, n, 1000 do  -- one SMISMEMBER, one SADD per thousand ids (unpack's stack bound)
+for first = 1, n, 1000 do  -- one SMISMEMBER per thousand ids (unpack's stack bound)
   local last = math.min(first + 999, n)
   local known = redis.call('SMISMEMBER', P .. 'ids', unpack(ARGV, 7 + first, 7 + last))
-  local fresh = {}
   for i = first, last do
     local id = ARGV[7 + i]
     if known[i - first + 1] == 0 and not seen[id] then
       seen[id] = true
-      table.insert(fresh, id)
       table.insert(ids, id)
-      table.insert(rows, ARGV[7 + n + i])
+      if one_by_one then table.insert(rows, ARGV[8 + n + i]) end
     end
   end
-  if #fresh > 0 then redis.call('SADD', P .. 'ids', unpack(fresh)) end
 end
 if #ids == 0 then return {0, n} end
-local packed = '[' .. table.concat(rows, ',') .. ']'
+if #ids < n and not one_by_one then return {-1, 0} end
+for first = 1, #ids, 1000 do redis.call('SADD', P .. 'ids', unpack(ids, first, math.min(first + 999, #ids))) end
+local packed = ARGV[8 + n]
+if #ids < n then packed = '[' .. table.concat(rows, ',') .. ']' end
 local size = #packed + #caller + 120 + 150 * #ids
 local epoch = redis.call('HGET', 'm1f:epochs', key) or '0'
 redis.call('RPUSH', P .. 'c', cjson.encode({caller, received, ids}) .. '\n' .. packed)

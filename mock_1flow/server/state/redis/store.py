@@ -147,11 +147,12 @@ class RedisProjectState(ProjectState):
         return _user(reply), object_id(self.key, "session", _text(identified_id), str(sessions))
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
-        ids = [event["_id"] for event in events]
-        rows = [_pack([event])[1:-1] for event in events]
         store = self.store
-        stored, duplicates = self.shared.fresh("TRACK", self.prefix, self.key, analytic_id, repr(time.time()),
-                                             store.event_cap, store.event_max_bytes, len(events), *ids, *rows)
+        args = (self.prefix, self.key, analytic_id, repr(time.time()), store.event_cap, store.event_max_bytes, len(events),
+                *[event["_id"] for event in events], _pack(events))
+        stored, duplicates = self.shared.fresh("TRACK", *args)
+        if stored == -1:  # some ids were known: lua.TRACK stores the new ones' rows, sent one by one
+            stored, duplicates = self.shared.fresh("TRACK", *args, *[_pack([event])[1:-1] for event in events])
         return int(stored), int(duplicates)
 
     def add_response(self, body: dict[str, Any]) -> dict[str, Any]:
