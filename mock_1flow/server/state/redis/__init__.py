@@ -96,7 +96,7 @@ class Shared:
         )
         self.scripts = {name: getattr(lua, name) for name in (
             "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
-            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_READ", "JOURNAL_CLEAR",
+            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_TRIM", "JOURNAL_READ", "JOURNAL_CLEAR",
             "JOURNAL_FORGET", "LEDGER_CLAIM", "LEDGER_PUT", "LEDGER_CLEAR", "WIPE_DATA", "STUB_HIT", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
         )}
         self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
@@ -149,6 +149,33 @@ class Shared:
             connection.disconnect()     # as the client's own Retry(NoBackoff(), 1) does
             connection.send_packed_command(packed, check_health=False)
             return connection.read_response()
+
+    def transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """``commands`` in one MULTI/EXEC sent in one write on this thread's connection (the
+        journal's batches: their payloads stay out of Lua); EXEC's replies. Redis down raises
+        :class:`StoreUnavailable`."""
+        packed = [self.pack(("MULTI",)), *[self.pack(command) for command in commands], self.pack(("EXEC",))]
+        local = self._thread
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = self.client.connection_pool.make_connection()
+        try:
+            for attempt in (0, 1):  # once more on a new connection, as _execute does
+                try:
+                    connection.send_packed_command(packed, check_health=False)
+                    replies = [connection.read_response() for _ in packed]
+                    break
+                except self.connection_error:
+                    connection.disconnect()
+                    if attempt:
+                        raise
+                except self.response_error:  # refused while queued: replies are left unread
+                    connection.disconnect()
+                    raise
+        except self.redis_errors as exc:
+            self.broken = self.unavailable(exc)
+            raise self.broken from None
+        return replies[-1]
 
     def _hand_over(self, packed: bytes) -> Any:
         """The loop's reply to ``packed`` (once more on a new connection if it was lost, as

@@ -21,7 +21,7 @@ from ...journal import (DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_J
 from . import Shared
 from .flusher import Barrier, Flusher
 
-ENTRIES = "m1f:journal"  # the ids; the entries are in m1f:jentries (lua.JOURNAL_RECORD)
+ENTRIES = "m1f:journal"  # id, size, project of each entry; the entries are in m1f:jentries (lua.JOURNAL_TRIM)
 
 
 def _bytes(value: str | None) -> bytes | None:

@@ -19,7 +19,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 ``P d`` ``P a``    hashes device id -> analytic id, app user id -> analytic id
 ``P r``            list of survey responses (JSON)
 ``P ids`` ``P c``  set of stored event ids; list of calls: ``[user, received, ids]`` JSON, newline, the rows
-``m1f:journal``    zset of journal entry ids; ``m1f:jentries`` hash id -> entry; ``m1f:jseq``, ``m1f:jmeta`` (JOURNAL_RECORD)
+``m1f:journal``    zset of journal entries (id, size, project); ``m1f:jentries`` hash id -> entry; ``m1f:jseq``, ``m1f:jmeta`` (JOURNAL_TRIM)
 ``m1f:faults``     list of fault rules; ``m1f:fhits``, ``m1f:fseen`` their counters; ``m1f:fseq`` their ids
 ``m1f:shits``      hash stub id -> hits; ``m1f:sseq`` stub ids (the rules are in ``m1f:parts``)
 ``m1f:ledger``     the Segment ingest's delivery ledger; ``m1f:lorder``, ``m1f:lmeta``, ``m1f:lc:*`` claims (LEDGER_*)
@@ -28,7 +28,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 
 from __future__ import annotations
 
-SCHEMA = "mock-1flow redis state 2"
+SCHEMA = "mock-1flow redis state 3"  # 3: journal members carry size and project (JOURNAL_TRIM)
 FLUSHED = "FLUSHED"
 
 # An SDK operation's script: its first argument is the admin generation this instance's
@@ -295,35 +295,29 @@ redis.call('SET', 'm1f:parts', ARGV[1])
 return redis.call('INCR', 'm1f:gen')
 """
 
-# The journal: ``m1f:journal`` a sorted set of entry ids (score = id), ``m1f:jentries`` a
-# hash id -> "size \31 project \31 entry JSON". Ids come from one counter (``m1f:jseq``):
-# an SDK operation takes its request's id in its own script (OP_OPEN); other requests get
-# theirs when their entry is written. Entries come in batches (one call per batch of an
-# instance's queue, see flusher.py), so they may arrive out of id order: a sorted set, not
-# a stream. ARGV: cap, max_bytes, lost (entries the instance could not queue or send), then
-# per entry id (0: take one now), size, project, entry. Returns how many were written.
-JOURNAL_RECORD = r"""
-local cap, max_bytes, lost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+# The journal: ``m1f:journal`` a sorted set of entries (score = id, member "id \31 size \31
+# project"), ``m1f:jentries`` a hash id -> entry JSON. Ids come from one counter
+# (``m1f:jseq``): an SDK operation takes its request's id in its own script (OP_OPEN); other
+# requests get theirs when their entry is written. Entries come in batches (one transaction
+# per batch of an instance's queue, see flusher.py), so they may arrive out of id order: a
+# sorted set, not a stream. A batch is MULTI, HSET m1f:jentries (the entries as they are: no
+# payload passes through Lua, whose strings cost a hash of every byte), ZADD m1f:journal,
+# then JOURNAL_TRIM, EXEC. TRIM's ARGV: cap, max_bytes, lost (entries the instance could not
+# queue or send), n (entries in the batch), their bytes. Returns n.
+JOURNAL_TRIM = r"""
+local cap, max_bytes, lost, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if lost > 0 then redis.call('HINCRBY', 'm1f:jmeta', 'lost', lost) end
-local n = (#ARGV - 3) / 4
 if n == 0 then return 0 end
-local added = 0
-for i = 0, n - 1 do
-  local id, size = ARGV[4 + 4 * i], ARGV[5 + 4 * i]
-  if id == '0' then id = tostring(redis.call('INCR', 'm1f:jseq')) end
-  redis.call('ZADD', 'm1f:journal', id, id)
-  redis.call('HSET', 'm1f:jentries', id, size .. '\31' .. ARGV[6 + 4 * i] .. '\31' .. ARGV[7 + 4 * i])
-  added = added + tonumber(size)
-end
 redis.call('HINCRBY', 'm1f:jmeta', 'recorded', n)
-local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', added)
+local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', ARGV[5])
 local length = redis.call('ZCARD', 'm1f:journal')
 local freed, dropped = 0, 0
 while length > cap or (bytes - freed > max_bytes and length > 1) do
   local oldest = redis.call('ZPOPMIN', 'm1f:journal')[1]
-  local entry = redis.call('HGET', 'm1f:jentries', oldest)
-  redis.call('HDEL', 'm1f:jentries', oldest)
-  freed = freed + tonumber(string.sub(entry, 1, string.find(entry, '\31', 1, true) - 1))
+  local a = string.find(oldest, '\31', 1, true)
+  local b = string.find(oldest, '\31', a + 1, true)
+  redis.call('HDEL', 'm1f:jentries', string.sub(oldest, 1, a - 1))
+  freed = freed + tonumber(string.sub(oldest, a + 1, b - 1))
   dropped = dropped + 1
   length = length - 1
 end
@@ -337,13 +331,12 @@ return n
 # The entries after id ARGV[1] (0: all), oldest first: {id, entry JSON, ...}.
 JOURNAL_READ = r"""
 local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'm1f:journal', '(' .. ARGV[1], '+inf')) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', 'm1f:journal', '(' .. ARGV[1], '+inf')) do
+  local id = string.sub(member, 1, string.find(member, '\31', 1, true) - 1)
   local entry = redis.call('HGET', 'm1f:jentries', id)
   if entry then
-    local a = string.find(entry, '\31', 1, true)
-    local b = string.find(entry, '\31', a + 1, true)
     table.insert(out, id)
-    table.insert(out, string.sub(entry, b + 1))
+    table.insert(out, entry)
   end
 end
 return out
@@ -357,16 +350,14 @@ return redis.call('HINCRBY', 'm1f:jmeta', 'clears', 1)
 
 JOURNAL_FORGET = r"""
 local bytes = 0
-local all = redis.call('HGETALL', 'm1f:jentries')
-for i = 1, #all, 2 do
-  local entry = all[i + 1]
-  local a = string.find(entry, '\31', 1, true)
-  local b = string.find(entry, '\31', a + 1, true)
-  if string.sub(entry, a + 1, b - 1) == ARGV[1] then
-    redis.call('HDEL', 'm1f:jentries', all[i])
-    redis.call('ZREM', 'm1f:journal', all[i])
+for _, member in ipairs(redis.call('ZRANGE', 'm1f:journal', 0, -1)) do
+  local a = string.find(member, '\31', 1, true)
+  local b = string.find(member, '\31', a + 1, true)
+  if string.sub(member, b + 1) == ARGV[1] then
+    redis.call('HDEL', 'm1f:jentries', string.sub(member, 1, a - 1))
+    redis.call('ZREM', 'm1f:journal', member)
   else
-    bytes = bytes + tonumber(string.sub(entry, 1, a - 1))
+    bytes = bytes + tonumber(string.sub(member, a + 1, b - 1))
   end
 end
 redis.call('HSET', 'm1f:jmeta', 'bytes', bytes)
