@@ -148,17 +148,17 @@ class Pipeline:
                     opening = loop.create_unix_connection(lambda: _Connection(loop, self.errors), self.path)
                 else:
                     opening = loop.create_connection(lambda: _Connection(loop, self.errors), self.host, self.port)
-                _, connection = await asyncio.wait_for(opening, SOCKET_TIMEOUT)
+                _, opened = await asyncio.wait_for(opening, SOCKET_TIMEOUT)
             except (OSError, asyncio.TimeoutError) as exc:
                 raise self.errors.ConnectionError(f"Error connecting to {where}: {exc or 'timed out'}") from None
             for packed in self.hello:
-                reply = await connection.send(packed)
+                reply = await opened.send(packed)
                 if isinstance(reply, hiredis.ReplyError):
-                    assert connection.transport is not None
-                    connection.transport.close()
+                    assert opened.transport is not None
+                    opened.transport.close()
                     raise self.errors.ConnectionError(f"Redis at {where} refused the connection: {reply}")
-            self.connection = connection
-            return connection
+            self.connection = opened
+            return opened
 
 
 class Bridge:
