@@ -190,9 +190,8 @@ if #ids < n then packed = '[' .. table.concat(rows, ',') .. ']' end
 local size = #packed + #caller + 120 + 150 * #ids
 local epoch = redis.call('HGET', 'm1f:epochs', key) or '0'
 redis.call('RPUSH', P .. 'c', cjson.encode({caller, received, ids}) .. '\n' .. packed)
-redis.call('HINCRBY', P .. 'm', 'count', #ids)
+if redis.call('HINCRBY', P .. 'm', 'count', #ids) == #ids then redis.call('SADD', 'm1f:keys', key) end  -- its first events
 redis.call('HINCRBY', P .. 'm', 'bytes', size)
-redis.call('SADD', 'm1f:keys', key)
 redis.call('RPUSH', 'm1f:order', cjson.encode({key, epoch}))
 local total = redis.call('HINCRBY', 'm1f:ev', 'total', #ids)
 local bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', size)
