@@ -17,6 +17,7 @@ in their own threads.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from typing import Any, Callable
 
@@ -27,9 +28,32 @@ from . import SOCKET_TIMEOUT
 
 
 class HotRequest(greenlet):
-    """One SDK request's hot path on the loop thread; it also holds that request's state
-    (journal id, may-restart, confirmed: :attr:`Shared.local`), which a thread-local cannot,
-    since many requests interleave on the one loop thread."""
+    """A greenlet that runs SDK requests' hot paths on the loop thread, one after another
+    (starting and ending a greenlet costs about ten times a switch, so they are reused);
+    it also holds the current request's state (journal id, may-restart, confirmed:
+    :attr:`Shared.local`), which a thread-local cannot, since many requests interleave on
+    the one loop thread."""
+
+    def __init__(self) -> None:
+        super().__init__(self._serve)
+
+    def _serve(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        while True:
+            try:
+                done = _Done(True, fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting request, raised there
+                done = _Done(False, exc)
+            assert self.parent is not None
+            fn, args = self.parent.switch(done)
+
+
+class _Done:
+    """What a :class:`HotRequest` hands back when its request is answered (not a command)."""
+
+    __slots__ = ("ok", "value")
+
+    def __init__(self, ok: bool, value: Any) -> None:
+        self.ok, self.value = ok, value
 
 
 class _Connection(asyncio.Protocol):
@@ -165,23 +189,36 @@ class Bridge:
     """Runs the hot path's ``respond`` in a :class:`HotRequest` and serves its Redis commands
     from the loop (:class:`Pipeline`) while other requests proceed."""
 
+    IDLE_MAX = 256  # greenlets kept for reuse (one per request in work at once)
+
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+        self._idle = threading.local()  # a greenlet runs only on the thread that made it
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        request = HotRequest(fn)
-        value = request.switch(*args)
-        while not request.dead:  # it handed over a packed command
+        idle: list[HotRequest] | None = getattr(self._idle, "workers", None)
+        if idle is None:
+            idle = self._idle.workers = []
+        worker = idle.pop() if idle else HotRequest()
+        worker.__dict__.clear()  # the request state starts empty
+        value = worker.switch(fn, args)
+        while type(value) is bytes:  # it handed over a packed command
             try:
                 reply = await self.pipeline.call(value)
             except asyncio.CancelledError:
-                request.throw(GreenletExit)  # unwind it (its finally blocks run) before giving up
+                worker.throw(GreenletExit)  # unwind the request (its finally blocks run) before giving up
+                if len(idle) < self.IDLE_MAX:
+                    idle.append(worker)
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis lost: raised where the command was, mapped to 503 there
-                value = request.throw(exc)
+                value = worker.throw(exc)
             else:
-                value = request.switch(reply)
-        return value
+                value = worker.switch(reply)
+        if len(idle) < self.IDLE_MAX:
+            idle.append(worker)
+        if not value.ok:
+            raise value.value
+        return value.value
 
 
 def hand_over(packed: bytes) -> Any:
