@@ -52,8 +52,7 @@ end
 return {jid, op()}
 """
 
-PRELUDE = r"""
-if redis.call('EXISTS', 'm1f:schema') == 0 then return redis.error_reply('FLUSHED') end
+FUNCTIONS = r"""
 local function arr(t)
   local out = {}
   for i, v in ipairs(t) do out[i] = cjson.encode(v) end
@@ -74,8 +73,15 @@ local function user(P, aid)
   return {redis.call('HGETALL', P .. 'u:' .. aid), redis.call('HGETALL', P .. 'p:' .. aid)}
 end
 """
+PRELUDE = r"""
+if redis.call('EXISTS', 'm1f:schema') == 0 then return redis.error_reply('FLUSHED') end
+""" + FUNCTIONS
 
-ADD_DEVICE = PRELUDE + CHECK + OP_OPEN + r"""
+# An SDK operation's script: the generation check (a flushed Redis has no ``m1f:gen`` either,
+# so it answers STALE, and the reload that follows finds the Redis flushed), then the journal id.
+OP = FUNCTIONS + CHECK + OP_OPEN
+
+ADD_DEVICE = OP + r"""
 local P, key, device, ctx, at, default, system = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local aid = redis.call('HGET', P .. 'd', device)
 if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
@@ -97,7 +103,7 @@ if ctx ~= '' then redis.call('HSET', P .. 'u:' .. aid, 'ctx', ctx) end
 return user(P, aid)
 """ + OP_CLOSE
 
-IDENTIFY = PRELUDE + CHECK + OP_OPEN + r"""
+IDENTIFY = OP + r"""
 local P, key, anon, app, at, default = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local iid = redis.call('HGET', P .. 'a', app) or default
 local uk = P .. 'u:' .. iid
@@ -132,11 +138,11 @@ local sessions = redis.call('HINCRBY', P .. 'm', 'sessions', 1)
 return {sessions, iid, user(P, iid)}
 """ + OP_CLOSE
 
-APP_USER_ID = PRELUDE + CHECK + OP_OPEN + r"""
+APP_USER_ID = OP + r"""
 return redis.call('HGET', ARGV[1] .. 'a', ARGV[2]) or ARGV[3]
 """ + OP_CLOSE
 
-PUSH_TOKEN = PRELUDE + CHECK + OP_OPEN + r"""
+PUSH_TOKEN = OP + r"""
 local P, key, aid, token, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', P .. 'u:' .. aid) == 0 then new_user(P, key, aid, aid, at) end
 local tokens = cjson.decode(redis.call('HGET', P .. 'u:' .. aid, 'tok'))
@@ -147,7 +153,7 @@ end
 return user(P, aid)
 """ + OP_CLOSE
 
-ADD_RESPONSE = PRELUDE + CHECK + OP_OPEN + r"""
+ADD_RESPONSE = OP + r"""
 local P, key, doc, placeholder, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local n = redis.call('LLEN', P .. 'r')
 if placeholder ~= '' then
@@ -160,12 +166,14 @@ redis.call('SADD', 'm1f:keys', key)
 return doc
 """ + OP_CLOSE
 
-# ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then the call's events packed
-# as one JSON array, then (only when asked for) the n events packed one by one. The array is
-# stored as it came when every id is new (the common case: no per-event strings in Lua, no
-# concatenation); when some ids were known already and the events did not come one by one,
-# nothing changes and the answer is {-1, 0}: the caller sends them again with the events.
-TRACK = PRELUDE + CHECK + OP_OPEN + r"""
+# ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then the call as stored when
+# every id is new ([user, received, ids] JSON, a newline, the events packed as one JSON array),
+# then (only when asked for) the n events packed one by one. The call is stored as it came
+# when every id is new (the common case: no per-event strings, no JSON or concatenation in
+# Lua, whose every new string costs a hash of each byte); when some ids were known already
+# and the events did not come one by one, nothing changes and the answer is {-1, 0}: the
+# caller sends them again with the events.
+TRACK = OP + r"""
 local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local one_by_one = #ARGV > 8 + n
@@ -185,11 +193,16 @@ end
 if #ids == 0 then return {0, n} end
 if #ids < n and not one_by_one then return {-1, 0} end
 for first = 1, #ids, 1000 do redis.call('SADD', P .. 'ids', unpack(ids, first, math.min(first + 999, #ids))) end
-local packed = ARGV[8 + n]
-if #ids < n then packed = '[' .. table.concat(rows, ',') .. ']' end
-local size = #packed + #caller + 120 + 150 * #ids
+local call, size = ARGV[8 + n], 0
+if #ids < n then
+  local packed = '[' .. table.concat(rows, ',') .. ']'
+  call = cjson.encode({caller, received, ids}) .. '\n' .. packed
+  size = #packed + #caller + 120 + 150 * #ids
+else
+  size = #call - string.find(call, '\n', 1, true) + #caller + 120 + 150 * #ids
+end
 local epoch = redis.call('HGET', 'm1f:epochs', key) or '0'
-redis.call('RPUSH', P .. 'c', cjson.encode({caller, received, ids}) .. '\n' .. packed)
+redis.call('RPUSH', P .. 'c', call)
 if redis.call('HINCRBY', P .. 'm', 'count', #ids) == #ids then redis.call('SADD', 'm1f:keys', key) end  -- its first events
 redis.call('HINCRBY', P .. 'm', 'bytes', size)
 redis.call('RPUSH', 'm1f:order', cjson.encode({key, epoch}))
@@ -370,7 +383,7 @@ redis.call('RPUSH', 'm1f:faults', cjson.encode({id, ARGV[1]}))
 return {id, redis.call('INCR', 'm1f:gen')}
 """
 
-FAULT_HIT = PRELUDE + CHECK + OP_OPEN + r"""
+FAULT_HIT = OP + r"""
 local id, times = ARGV[1], tonumber(ARGV[2])
 redis.call('HINCRBY', 'm1f:fseen', id, 1)
 if times and tonumber(redis.call('HGET', 'm1f:fhits', id) or '0') >= times then return 0 end
@@ -492,7 +505,7 @@ return 1
 # Stubs: the rules travel in the shared parts document (m1f:parts); their hit counts are
 # here, counted by the script that lets a stub answer, so ``times`` holds across instances.
 # ``m1f:sseq`` numbers new stubs across instances. Returns the hit count, 0 when spent.
-STUB_HIT = PRELUDE + CHECK + OP_OPEN + r"""
+STUB_HIT = OP + r"""
 local id, times = ARGV[1], tonumber(ARGV[2])
 if times and tonumber(redis.call('HGET', 'm1f:shits', id) or '0') >= times then return 0 end
 return redis.call('HINCRBY', 'm1f:shits', id, 1)

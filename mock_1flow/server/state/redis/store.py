@@ -148,8 +148,10 @@ class RedisProjectState(ProjectState):
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
         store = self.store
-        args = (self.prefix, self.key, analytic_id, repr(time.time()), store.event_cap, store.event_max_bytes, len(events),
-                *[event["_id"] for event in events], _pack(events))
+        ids = [event["_id"] for event in events]
+        received = repr(time.time())
+        call = orjson.dumps([analytic_id, received, ids]) + b"\n" + _pack(events)  # as stored when every id is new
+        args = (self.prefix, self.key, analytic_id, received, store.event_cap, store.event_max_bytes, len(events), *ids, call)
         stored, duplicates = self.shared.fresh("TRACK", *args)
         if stored == -1:  # some ids were known: lua.TRACK stores the new ones' rows, sent one by one
             stored, duplicates = self.shared.fresh("TRACK", *args, *[_pack([event])[1:-1] for event in events])
