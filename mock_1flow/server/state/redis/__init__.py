@@ -107,9 +107,9 @@ class Shared:
         self._thread = threading.local()  # this thread's SDK request (restart, confirmed, journal_id) and connection
         from greenlet import getcurrent  # redis extra: the hot path's requests interleave on the loop thread
 
-        from .pipeline import Bridge, HotRequest, Pipeline
+        from .pipeline import Bridge, HotRequest, Pipeline, hand_over
 
-        self._getcurrent, self._hot = getcurrent, HotRequest
+        self._getcurrent, self._hot, self._hand = getcurrent, HotRequest, hand_over
         kwargs = self.client.connection_pool.connection_kwargs
         # TLS (rediss://) keeps the synchronous client on the hot path too
         self.bridge: Bridge | None = None if kwargs.get("ssl") or url.startswith("rediss") else \
@@ -180,8 +180,7 @@ class Shared:
     def _hand_over(self, packed: bytes) -> Any:
         """The loop's reply to ``packed`` (once more on a new connection if it was lost, as
         the synchronous path does), error replies raised as redis-py raises them."""
-        from .pipeline import hand_over
-
+        hand_over = self._hand
         try:
             reply = hand_over(packed)
         except self.connection_error:
