@@ -14,7 +14,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 ``m1f:epochs``     hash key -> how many times its data was cleared (stale cap entries)
 ``m1f:ev``         hash total, bytes, dropped: the event caps across all projects
 ``m1f:order``      list, one entry per stored call, oldest first: ``[key, epoch]``
-``P m``            hash sessions, seq, count, bytes, dropped
+``P m``            hash sessions, seq, bytes, dropped (the events stored: SCARD ``P ids``)
 ``P U``            zset analytic id -> creation order; ``P u:<id>`` the user (hash), ``P p:<id>`` its parameters (raw JSON values)
 ``P d`` ``P a``    hashes device id -> analytic id, app user id -> analytic id
 ``P r``            list of survey responses (JSON)
@@ -203,8 +203,7 @@ else
 end
 local epoch = redis.call('HGET', 'm1f:epochs', key) or '0'
 redis.call('RPUSH', P .. 'c', call)
-if redis.call('HINCRBY', P .. 'm', 'count', #ids) == #ids then redis.call('SADD', 'm1f:keys', key) end  -- its first events
-redis.call('HINCRBY', P .. 'm', 'bytes', size)
+if redis.call('HINCRBY', P .. 'm', 'bytes', size) == size then redis.call('SADD', 'm1f:keys', key) end  -- its first events
 redis.call('RPUSH', 'm1f:order', cjson.encode({key, epoch}))
 local total = redis.call('HINCRBY', 'm1f:ev', 'total', #ids)
 local bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', size)
@@ -221,7 +220,6 @@ while total > cap or bytes > max_bytes do
       local gone = head[3]
       for first = 1, #gone, 1000 do redis.call('SREM', Q .. 'ids', unpack(gone, first, math.min(first + 999, #gone))) end
       local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
-      redis.call('HINCRBY', Q .. 'm', 'count', -#gone)
       redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
       redis.call('HINCRBY', Q .. 'm', 'dropped', #gone)
       total = redis.call('HINCRBY', 'm1f:ev', 'total', -#gone)
@@ -235,8 +233,7 @@ return {#ids, n - #ids}
 
 CLEAR = PRELUDE + r"""
 local P, key = ARGV[1], ARGV[2]
-local meta = redis.call('HMGET', P .. 'm', 'count', 'bytes')
-local count, size = tonumber(meta[1]) or 0, tonumber(meta[2]) or 0
+local count, size = redis.call('SCARD', P .. 'ids'), tonumber(redis.call('HGET', P .. 'm', 'bytes')) or 0
 if count > 0 then redis.call('HINCRBY', 'm1f:ev', 'total', 0 - count) end
 if size > 0 then redis.call('HINCRBY', 'm1f:ev', 'bytes', 0 - size) end
 redis.call('HINCRBY', 'm1f:epochs', key, 1)

@@ -107,8 +107,8 @@ class RedisEvents:
     def released(self) -> bool:
         return False
 
-    def __len__(self) -> int:
-        return self._meta("count")
+    def __len__(self) -> int:  # each stored event's id is in the dedup set, once
+        return int(self.shared.call(self.shared.client.scard, self.prefix + "ids"))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for caller, at, rows in zip(*self.calls()):
@@ -413,6 +413,6 @@ def _write_state(pipe: Any, key: str, state: ProjectState) -> tuple[int, int]:
         pipe.rpush("m1f:order", dumps([key, "0"]))
         count += len(ids)
         size_total += len(rows) + len(caller.encode()) + 120 + 150 * len(ids)
-    pipe.hset(P + "m", mapping={"sessions": state.sessions, "seq": len(state.users), "count": count,
+    pipe.hset(P + "m", mapping={"sessions": state.sessions, "seq": len(state.users),
                                 "bytes": size_total, "dropped": events.dropped})
     return count, size_total
