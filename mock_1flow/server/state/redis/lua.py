@@ -11,9 +11,8 @@ they need, so this works on one Redis server, not a Redis Cluster):
 ``m1f:projects``   hash key -> project JSON; ``m1f:plist`` their order
 ``m1f:parts``      the state parts (stubs, content) as one JSON document
 ``m1f:keys``       set of project keys that hold data
-``m1f:epochs``     hash key -> how many times its data was cleared (stale cap entries)
 ``m1f:ev``         hash total, bytes, dropped: the event caps across all projects
-``m1f:order``      list, one entry per stored call, oldest first: ``[key, epoch]``
+``m1f:order``      list, one entry per stored call, oldest first: its project's key (CLEAR takes the project's out)
 ``P m``            hash sessions, seq, bytes, dropped (the events stored: SCARD ``P ids``)
 ``P U``            zset analytic id -> creation order; ``P u:<id>`` the user (hash), ``P p:<id>`` its parameters (raw JSON values)
 ``P d`` ``P a``    hashes device id -> analytic id, app user id -> analytic id
@@ -201,31 +200,27 @@ if #ids < n then
 else
   size = #call - string.find(call, '\n', 1, true) + #caller + 120 + 150 * #ids
 end
-local epoch = redis.call('HGET', 'm1f:epochs', key) or '0'
 redis.call('RPUSH', P .. 'c', call)
 if redis.call('HINCRBY', P .. 'm', 'bytes', size) == size then redis.call('SADD', 'm1f:keys', key) end  -- its first events
-redis.call('RPUSH', 'm1f:order', cjson.encode({key, epoch}))
+redis.call('RPUSH', 'm1f:order', key)
 local total = redis.call('HINCRBY', 'm1f:ev', 'total', #ids)
 local bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', size)
 while total > cap or bytes > max_bytes do
-  local entry = redis.call('LPOP', 'm1f:order')
-  if not entry then break end
-  local owner = cjson.decode(entry)
-  if (redis.call('HGET', 'm1f:epochs', owner[1]) or '0') == owner[2] then
-    local Q = 'm1f:p:' .. owner[1] .. '\31'
-    local call = redis.call('LPOP', Q .. 'c')
-    if call then
-      local cut = string.find(call, '\n', 1, true)
-      local head = cjson.decode(string.sub(call, 1, cut - 1))
-      local gone = head[3]
-      for first = 1, #gone, 1000 do redis.call('SREM', Q .. 'ids', unpack(gone, first, math.min(first + 999, #gone))) end
-      local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
-      redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
-      redis.call('HINCRBY', Q .. 'm', 'dropped', #gone)
-      total = redis.call('HINCRBY', 'm1f:ev', 'total', -#gone)
-      bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', -freed)
-      redis.call('HINCRBY', 'm1f:ev', 'dropped', #gone)
-    end
+  local owner = redis.call('LPOP', 'm1f:order')
+  if not owner then break end
+  local Q = 'm1f:p:' .. owner .. '\31'
+  local call = redis.call('LPOP', Q .. 'c')
+  if call then
+    local cut = string.find(call, '\n', 1, true)
+    local head = cjson.decode(string.sub(call, 1, cut - 1))
+    local gone = head[3]
+    for first = 1, #gone, 1000 do redis.call('SREM', Q .. 'ids', unpack(gone, first, math.min(first + 999, #gone))) end
+    local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
+    redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
+    redis.call('HINCRBY', Q .. 'm', 'dropped', #gone)
+    total = redis.call('HINCRBY', 'm1f:ev', 'total', -#gone)
+    bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', -freed)
+    redis.call('HINCRBY', 'm1f:ev', 'dropped', #gone)
   end
 end
 return {#ids, n - #ids}
@@ -236,7 +231,7 @@ local P, key = ARGV[1], ARGV[2]
 local count, size = redis.call('SCARD', P .. 'ids'), tonumber(redis.call('HGET', P .. 'm', 'bytes')) or 0
 if count > 0 then redis.call('HINCRBY', 'm1f:ev', 'total', 0 - count) end
 if size > 0 then redis.call('HINCRBY', 'm1f:ev', 'bytes', 0 - size) end
-redis.call('HINCRBY', 'm1f:epochs', key, 1)
+redis.call('LREM', 'm1f:order', 0, key)
 for _, aid in ipairs(redis.call('ZRANGE', P .. 'U', 0, -1)) do redis.call('DEL', P .. 'u:' .. aid, P .. 'p:' .. aid) end
 redis.call('DEL', P .. 'm', P .. 'U', P .. 'd', P .. 'a', P .. 'r', P .. 'ids', P .. 'c')
 redis.call('SREM', 'm1f:keys', key)
@@ -495,7 +490,7 @@ repeat
   cursor = found[1]
   for _, name in ipairs(found[2]) do redis.call('DEL', name) end
 until cursor == '0'
-redis.call('DEL', 'm1f:keys', 'm1f:epochs', 'm1f:order', 'm1f:ev')
+redis.call('DEL', 'm1f:keys', 'm1f:order', 'm1f:ev')
 return 1
 """
 

@@ -410,7 +410,7 @@ def _write_state(pipe: Any, key: str, state: ProjectState) -> tuple[int, int]:
         pipe.rpush(P + "c", dumps([caller, received, list(ids)]) + b"\n" + rows)
         if ids:
             pipe.sadd(P + "ids", *ids)
-        pipe.rpush("m1f:order", dumps([key, "0"]))
+        pipe.rpush("m1f:order", key)
         count += len(ids)
         size_total += len(rows) + len(caller.encode()) + 120 + 150 * len(ids)
     pipe.hset(P + "m", mapping={"sessions": state.sessions, "seq": len(state.users),
