@@ -150,11 +150,12 @@ class Shared:
             connection.send_packed_command(packed, check_health=False)
             return connection.read_response()
 
-    def transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
-        """``commands`` in one MULTI/EXEC sent in one write on this thread's connection (the
-        journal's batches: their payloads stay out of Lua); EXEC's replies. Redis down raises
-        :class:`StoreUnavailable`."""
-        packed = [self.pack(("MULTI",)), *[self.pack(command) for command in commands], self.pack(("EXEC",))]
+    def transaction(self, *commands: tuple[Any, ...] | bytes) -> list[Any]:
+        """``commands`` (tuples, or commands packed already) in one MULTI/EXEC sent in one
+        write on this thread's connection (the journal's batches: their payloads stay out of
+        Lua); EXEC's replies. Redis down raises :class:`StoreUnavailable`."""
+        packed = [self.pack(("MULTI",)), *[command if isinstance(command, bytes) else self.pack(command) for command in commands],
+                  self.pack(("EXEC",))]
         local = self._thread
         connection = getattr(local, "connection", None)
         if connection is None:
