@@ -130,6 +130,14 @@ class Shared:
         return StoreUnavailable(f"Redis at {shown(self.url)} no longer holds the mock's state (flushed or restarted "
                                 "empty); POST /__admin/reset to any instance seeds it again from the projects file.")
 
+    def _connection(self) -> Any:
+        """This thread's own connection (made on first use)."""
+        local = self._thread
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = self.client.connection_pool.make_connection()
+        return connection
+
     def _execute(self, *command: Any, hot: bool = False) -> Any:
         """One command on this thread's own connection (not the client's pool): the pool's
         checkout, health poll and per-command bookkeeping cost about 35 µs of CPU a call,
@@ -137,10 +145,7 @@ class Shared:
         which in a hot-path request is sent by the event loop instead (:mod:`.pipeline`)."""
         if hot and type(self._getcurrent()) is self._hot:
             return self._hand_over(self.pack(command))
-        local = self._thread
-        connection = getattr(local, "connection", None)
-        if connection is None:
-            connection = local.connection = self.client.connection_pool.make_connection()
+        connection = self._connection()
         packed = [self.pack(command)]  # hiredis packs all arguments at once: no per-argument encoder call
         try:
             connection.send_packed_command(packed, check_health=False)
@@ -156,10 +161,7 @@ class Shared:
         Lua); EXEC's replies. Redis down raises :class:`StoreUnavailable`."""
         packed = [self.pack(("MULTI",)), *[command if isinstance(command, bytes) else self.pack(command) for command in commands],
                   self.pack(("EXEC",))]
-        local = self._thread
-        connection = getattr(local, "connection", None)
-        if connection is None:
-            connection = local.connection = self.client.connection_pool.make_connection()
+        connection = self._connection()
         try:
             for attempt in (0, 1):  # once more on a new connection, as _execute does
                 try:
