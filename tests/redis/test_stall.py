@@ -43,3 +43,45 @@ def test_a_stalled_redis_is_503_after_the_timeout_and_the_mock_resumes_with_it(r
         assert (status, answer["result"]) == (200, {"stored": 0, "duplicates": 3})
         journal = call(port, "GET", "/__admin/requests?path=/us/api/2021-06-15/v3/track")[1]
         assert [entry["status"] for entry in journal["requests"]].count(503) == 4
+
+
+def test_a_request_cancelled_while_it_waits_for_redis_unwinds_and_the_next_one_is_served(redis_server, redis_url):
+    """The hot path's request waits for Redis in a greenlet (pipeline.py): if its task is
+    cancelled meanwhile (the server gives up on it), the request unwinds (its ``finally``
+    blocks run, so no lock or request state is left held) and the next request is served."""
+    import asyncio
+
+    from mock_1flow.server.state.redis import Shared
+    from mock_1flow.server.state.redis.pipeline import hand_over
+
+    shared = Shared(redis_url)
+    bridge = shared.bridge
+    assert bridge is not None
+    unwound = []
+
+    def ping(tag: str) -> bytes:
+        try:
+            return hand_over(shared.pack(("PING",)))
+        finally:
+            unwound.append(tag)
+
+    async def scenario() -> bytes:
+        assert await bridge.run(ping, "first") == b"PONG"
+        redis_server.process.send_signal(signal.SIGSTOP)
+        try:
+            waiting = asyncio.ensure_future(bridge.run(ping, "cancelled"))
+            while bridge.pipeline.connection is None or bridge.pipeline.connection.sent < 2:
+                await asyncio.sleep(0.01)  # until its PING went out
+            waiting.cancel()
+            try:
+                await waiting
+            except asyncio.CancelledError:
+                pass
+            else:
+                raise AssertionError("the cancelled request answered")
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        return await bridge.run(ping, "next")
+
+    assert asyncio.run(scenario()) == b"PONG"
+    assert unwound == ["first", "cancelled", "next"]

@@ -206,8 +206,9 @@ class Bridge:
             try:
                 reply = await self.pipeline.call(value)
             except asyncio.CancelledError:
-                worker.throw(GreenletExit)  # unwind the request (its finally blocks run) before giving up
-                if len(idle) < self.IDLE_MAX:
+                # unwind the request (its finally blocks run) before giving up; a worker that
+                # asked for Redis again while unwinding is left to the collector, not reused
+                if type(worker.throw(GreenletExit)) is _Done and len(idle) < self.IDLE_MAX:
                     idle.append(worker)
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis lost: raised where the command was, mapped to 503 there
