@@ -3,9 +3,9 @@
 Why: a synchronous round trip on the loop thread serialised the worker (one request, one
 wait, the next request) and put the loop thread to sleep once a request; under wrk -c64
 its loop thread spent 234 µs of CPU a request against 107 in memory (1.7 voluntary context
-switches a request against 0.06), and the worker stayed at 1,300-2,300 req/s
-(benchmarks/bench_scale.py; with this module 4,200-4,600 req/s). Here each SDK request's hot path runs in a
-greenlet (:class:`Bridge`); when its operation's script is to run
+switches a request against 0.06), and the worker stayed at 1,300-2,300 req/s (with this
+module 4,200-4,600 req/s; benchmarks/bench_scale.py). Here each SDK request's hot path runs
+in a greenlet (:class:`Bridge`); when its operation's script is to run
 (:meth:`~mock_1flow.server.state.redis.Shared.fresh`) the greenlet hands the packed command
 to the loop and is resumed with the reply. The loop writes every command queued within one
 loop iteration in one write on one connection (pipelining across concurrent requests) and
