@@ -88,6 +88,8 @@ class RSGIApp:
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="mock-1flow")
         self.admin_pool = ThreadPoolExecutor(ADMIN_THREADS, thread_name_prefix="mock-1flow-admin")
         self.bulk_pool = ThreadPoolExecutor(1, thread_name_prefix="mock-1flow-bulk")
+        # the state in Redis: the hot path awaits Redis on the loop instead of blocking it (state/redis/pipeline.py)
+        self.bridge = getattr(hot.runtime.store, "bridge", None)
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
@@ -126,6 +128,8 @@ class RSGIApp:
         elif request.body is not None and len(request.body) > INLINE_BODY_BYTES:
             loop = asyncio.get_running_loop()
             reply = await loop.run_in_executor(self.bulk_pool, self.hot.respond, request, match, fired, started)
+        elif self.bridge is not None:
+            reply = await self.bridge.run(self.hot.respond, request, match, fired, started)
         else:
             reply = self.hot.respond(request, match, fired, started)
         if reply.dropped:

@@ -90,7 +90,9 @@ class Shared:
         self.redis_errors: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
         self.response_error = redis.ResponseError
         self.connection_error = redis.ConnectionError
-        from hiredis import pack_command  # redis[hiredis], the extra --store needs
+        from hiredis import ReplyError, pack_command  # redis[hiredis], the extra --store needs
+
+        self.reply_error = ReplyError
 
         self.pack: Callable[[tuple[Any, ...]], bytes] = pack_command
         self.no_script = redis.exceptions.NoScriptError
@@ -100,7 +102,7 @@ class Shared:
         )
         self.scripts = {name: getattr(lua, name) for name in (
             "ADD_DEVICE", "IDENTIFY", "APP_USER_ID", "PUSH_TOKEN", "ADD_RESPONSE", "TRACK", "CLEAR", "RESET", "SEED",
-            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_RECORD", "JOURNAL_READ", "JOURNAL_CLEAR",
+            "PUT_PROJECT", "DELETE_PROJECT", "REPLACE_PROJECTS", "CHANGED", "JOURNAL_TRIM", "JOURNAL_READ", "JOURNAL_CLEAR",
             "JOURNAL_FORGET", "ADMIN_UNLOCK", "LEDGER_CLAIM", "LEDGER_PUT", "LEDGER_CLEAR", "WIPE_DATA", "STUB_HIT", "FAULT_ADD", "FAULT_HIT", "FAULTS_CLEAR", "FAULT_REMOVE", "FAULTS_FORGET",
         )}
         self.shas = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self.scripts.items()}
@@ -108,7 +110,23 @@ class Shared:
         self.sync_lock = threading.Lock()
         self.on_sync: list[Callable[[], None]] = []  # reloaders of what instances cache (projects, faults, parts)
         self.broken: StoreUnavailable | None = None
-        self.local = threading.local()  # this thread's SDK request: may it restart, did a checked script pass
+        self._thread = threading.local()  # this thread's SDK request (restart, confirmed, journal_id) and connection
+        from greenlet import getcurrent  # redis extra: the hot path's requests interleave on the loop thread
+
+        from .pipeline import Bridge, HotRequest, Pipeline, hand_over
+
+        self._getcurrent, self._hot, self._hand = getcurrent, HotRequest, hand_over
+        kwargs = self.client.connection_pool.connection_kwargs
+        # TLS (rediss://) keeps the synchronous client on the hot path too
+        self.bridge: Bridge | None = None if kwargs.get("ssl") or url.startswith("rediss") else \
+            Bridge(Pipeline(kwargs, redis, pack_command))
+
+    @property
+    def local(self) -> Any:
+        """This SDK request's state: the hot path's request (a greenlet on the loop thread,
+        see :mod:`.pipeline`) or, elsewhere, this thread's."""
+        current = self._getcurrent()
+        return current if type(current) is self._hot else self._thread
 
     def unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"The mock's state store, Redis at {shown(self.url)}, does not answer ({type(exc).__name__}: {exc}); "
@@ -118,14 +136,22 @@ class Shared:
         return StoreUnavailable(f"Redis at {shown(self.url)} no longer holds the mock's state (flushed or restarted "
                                 "empty); POST /__admin/reset to any instance seeds it again from the projects file.")
 
-    def _execute(self, *command: Any) -> Any:
-        """One command on this thread's own connection (not the client's pool): the pool's
-        checkout, health poll and per-command bookkeeping cost about 35 µs of CPU a call,
-        more than the command itself (benchmarks/bench_scale.py)."""
-        local = self.local
+    def _connection(self) -> Any:
+        """This thread's own connection (made on first use)."""
+        local = self._thread
         connection = getattr(local, "connection", None)
         if connection is None:
             connection = local.connection = self.client.connection_pool.make_connection()
+        return connection
+
+    def _execute(self, *command: Any, hot: bool = False) -> Any:
+        """One command on this thread's own connection (not the client's pool): the pool's
+        checkout, health poll and per-command bookkeeping cost about 35 µs of CPU a call,
+        more than the command itself (benchmarks/bench_scale.py). ``hot``: an SDK operation,
+        which in a hot-path request is sent by the event loop instead (:mod:`.pipeline`)."""
+        if hot and type(self._getcurrent()) is self._hot:
+            return self._hand_over(self.pack(command))
+        connection = self._connection()
         packed = [self.pack(command)]  # hiredis packs all arguments at once: no per-argument encoder call
         try:
             connection.send_packed_command(packed, check_health=False)
@@ -135,14 +161,56 @@ class Shared:
             connection.send_packed_command(packed, check_health=False)
             return connection.read_response()
 
-    def run(self, name: str, *args: Any) -> Any:
+    def transaction(self, *commands: tuple[Any, ...] | bytes) -> list[Any]:
+        """``commands`` (tuples, or commands packed already) in one MULTI/EXEC sent in one
+        write on this thread's connection (the journal's batches: their payloads stay out of
+        Lua); EXEC's replies. Redis down raises :class:`StoreUnavailable`."""
+        packed = [self.pack(("MULTI",)), *[command if isinstance(command, bytes) else self.pack(command) for command in commands],
+                  self.pack(("EXEC",))]
+        connection = self._connection()
+        try:
+            for attempt in (0, 1):  # once more on a new connection, as _execute does
+                try:
+                    connection.send_packed_command(packed, check_health=False)
+                    replies = [connection.read_response() for _ in packed]
+                    break
+                except self.connection_error:
+                    connection.disconnect()
+                    if attempt:
+                        raise
+                except self.response_error:  # refused while queued: replies are left unread
+                    connection.disconnect()
+                    raise
+        except self.redis_errors as exc:
+            self.broken = self.unavailable(exc)
+            raise self.broken from None
+        return replies[-1]
+
+    def _hand_over(self, packed: bytes) -> Any:
+        """The loop's reply to ``packed`` (once more on a new connection if it was lost, as
+        the synchronous path does), error replies raised as redis-py raises them."""
+        hand_over = self._hand
+        try:
+            reply = hand_over(packed)
+        except self.connection_error:
+            reply = hand_over(packed)
+        if isinstance(reply, self.reply_error):
+            message = str(reply)
+            if message.startswith("NOSCRIPT"):
+                raise self.no_script(message)
+            if message.startswith("LOADING"):
+                raise self.redis_errors[2](message)
+            raise self.response_error(message[4:] if message.startswith("ERR ") else message)  # as redis-py's parser
+        return reply
+
+    def run(self, name: str, *args: Any, hot: bool = False) -> Any:
         """Run script ``name``; Redis down or flushed raises :class:`StoreUnavailable`."""
         execute = self._execute
         try:
             try:
-                return execute("EVALSHA", self.shas[name], 0, *args)
+                return execute("EVALSHA", self.shas[name], 0, *args, hot=hot)
             except self.no_script:  # a Redis restarted or flushed with SCRIPT FLUSH: load it again
-                return execute("EVAL", self.scripts[name], 0, *args)
+                return execute("EVAL", self.scripts[name], 0, *args, hot=hot)
         except self.redis_errors as exc:
             self.broken = self.unavailable(exc)  # the next request syncs before trusting its copy
             raise self.broken from None
@@ -159,7 +227,7 @@ class Shared:
         SDK request that may restart, else run it again on the reloaded copy."""
         for _ in range(8):
             try:
-                result = self.run(name, self.gen, *args)
+                result = self.run(name, self.gen, *args, hot=True)
             except self.response_error as exc:
                 if not str(exc).startswith(lua.STALE):
                     raise

@@ -21,15 +21,7 @@ from ...journal import (DEFAULT_JOURNAL_BODY_MAX, DEFAULT_JOURNAL_CAP, DEFAULT_J
 from . import Shared
 from .flusher import Barrier, Flusher
 
-ENTRIES = "m1f:journal"  # the ids; the entries are in m1f:jentries (lua.JOURNAL_RECORD)
-
-
-def _bytes(value: str | None) -> bytes | None:
-    return None if value is None else value.encode("latin-1")
-
-
-def _text(value: bytes | None) -> str | None:
-    return None if value is None else value.decode("latin-1")
+ENTRIES = "m1f:journal"  # id, size, project of each entry; the entries are in m1f:jentries (lua.JOURNAL_TRIM)
 
 
 def _headers(flat: Any) -> Any:
@@ -55,11 +47,15 @@ class RedisJournal(Journal):
         atexit.register(self.flusher.flush)  # a worker that stops writes what it queued
 
     def _append(self, row: Row, size: int) -> None:
-        """The row Journal.record priced, as JSON (bytes as latin-1 text), queued for the shared
-        journal with the id the request's operation took, if it ran one (lua.OP_OPEN)."""
+        """The row Journal.record priced, queued for the shared journal with the id the
+        request's operation took, if it ran one (lua.OP_OPEN): the row as JSON with the body's
+        and response's lengths in their places (-1: none), a newline, then the two as they are
+        (as JSON text they cost a decoding and an escaping of every quote, 2-3 µs a request)."""
+        body, response = row[8], row[9]
         data = list(row)  # 5: project, 8: body, 9: response (an Entry's index less one: no id yet)
-        data[8], data[9] = _text(row[8]), _text(row[9])
-        payload = orjson.dumps(data, default=str)
+        data[8] = -1 if body is None else len(body)
+        data[9] = -1 if response is None else len(response)
+        payload = b"".join((orjson.dumps(data, default=str), b"\n", body or b"", response or b""))
         local = self.shared.local
         journal_id, local.journal_id = getattr(local, "journal_id", 0), 0
         self.flusher.put(journal_id, size, row[5] or "", payload)
@@ -69,8 +65,14 @@ class RedisJournal(Journal):
         raw = self.shared.run("JOURNAL_READ", since_id or 0)
         rows: deque[Row] = deque()
         for i in range(0, len(raw), 2):
-            data = orjson.loads(raw[i + 1])
-            data[8], data[9] = _bytes(data[8]), _bytes(data[9])
+            entry = raw[i + 1]
+            cut = entry.index(b"\n")  # JSON has no raw newline
+            data = orjson.loads(entry[:cut])
+            start = cut + 1
+            for field in (8, 9):  # body, response
+                length = data[field]
+                data[field] = None if length < 0 else entry[start:start + length]
+                start += max(length, 0)
             data[14], data[15] = _headers(data[14]), _headers(data[15])
             data[18] = tuple(data[18])
             data[21] = tuple(data[21]) if data[21] else None

@@ -11,15 +11,14 @@ they need, so this works on one Redis server, not a Redis Cluster):
 ``m1f:projects``   hash key -> project JSON; ``m1f:plist`` their order
 ``m1f:parts``      the state parts (stubs, content) as one JSON document
 ``m1f:keys``       set of project keys that hold data
-``m1f:epochs``     hash key -> how many times its data was cleared (stale cap entries)
 ``m1f:ev``         hash total, bytes, dropped: the event caps across all projects
-``m1f:order``      list, one entry per stored call, oldest first: ``[key, epoch]``
-``P m``            hash sessions, seq, count, bytes, dropped
+``m1f:order``      list, one entry per stored call, oldest first: its project's key (CLEAR takes the project's out)
+``P m``            hash sessions, seq, bytes, dropped (the events stored: SCARD ``P ids``)
 ``P U``            zset analytic id -> creation order; ``P u:<id>`` the user (hash), ``P p:<id>`` its parameters (raw JSON values)
 ``P d`` ``P a``    hashes device id -> analytic id, app user id -> analytic id
 ``P r``            list of survey responses (JSON)
 ``P ids`` ``P c``  set of stored event ids; list of calls: ``[user, received, ids]`` JSON, newline, the rows
-``m1f:journal``    zset of journal entry ids; ``m1f:jentries`` hash id -> entry; ``m1f:jseq``, ``m1f:jmeta`` (JOURNAL_RECORD)
+``m1f:journal``    zset of journal entries (id, size, project); ``m1f:jentries`` hash id -> entry; ``m1f:jseq``, ``m1f:jmeta`` (JOURNAL_TRIM)
 ``m1f:faults``     list of fault rules; ``m1f:fhits``, ``m1f:fseen`` their counters; ``m1f:fseq`` their ids
 ``m1f:shits``      hash stub id -> hits; ``m1f:sseq`` stub ids (the rules are in ``m1f:parts``)
 ``m1f:alock``      the admin lock: one admin write at a time across instances (Shared.lock_admin); a reset keeps it
@@ -29,7 +28,7 @@ they need, so this works on one Redis server, not a Redis Cluster):
 
 from __future__ import annotations
 
-SCHEMA = "mock-1flow redis state 2"
+SCHEMA = "mock-1flow redis state 3"  # 3: journal members carry size and project (JOURNAL_TRIM)
 FLUSHED = "FLUSHED"
 
 # An SDK operation's script: its first argument is the admin generation this instance's
@@ -53,8 +52,7 @@ end
 return {jid, op()}
 """
 
-PRELUDE = r"""
-if redis.call('EXISTS', 'm1f:schema') == 0 then return redis.error_reply('FLUSHED') end
+FUNCTIONS = r"""
 local function arr(t)
   local out = {}
   for i, v in ipairs(t) do out[i] = cjson.encode(v) end
@@ -75,8 +73,15 @@ local function user(P, aid)
   return {redis.call('HGETALL', P .. 'u:' .. aid), redis.call('HGETALL', P .. 'p:' .. aid)}
 end
 """
+PRELUDE = r"""
+if redis.call('EXISTS', 'm1f:schema') == 0 then return redis.error_reply('FLUSHED') end
+""" + FUNCTIONS
 
-ADD_DEVICE = PRELUDE + CHECK + OP_OPEN + r"""
+# An SDK operation's script: the generation check (a flushed Redis has no ``m1f:gen`` either,
+# so it answers STALE, and the reload that follows finds the Redis flushed), then the journal id.
+OP = FUNCTIONS + CHECK + OP_OPEN
+
+ADD_DEVICE = OP + r"""
 local P, key, device, ctx, at, default, system = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local aid = redis.call('HGET', P .. 'd', device)
 if (not aid) or redis.call('EXISTS', P .. 'u:' .. aid) == 0 then
@@ -98,7 +103,7 @@ if ctx ~= '' then redis.call('HSET', P .. 'u:' .. aid, 'ctx', ctx) end
 return user(P, aid)
 """ + OP_CLOSE
 
-IDENTIFY = PRELUDE + CHECK + OP_OPEN + r"""
+IDENTIFY = OP + r"""
 local P, key, anon, app, at, default = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local iid = redis.call('HGET', P .. 'a', app) or default
 local uk = P .. 'u:' .. iid
@@ -133,11 +138,11 @@ local sessions = redis.call('HINCRBY', P .. 'm', 'sessions', 1)
 return {sessions, iid, user(P, iid)}
 """ + OP_CLOSE
 
-APP_USER_ID = PRELUDE + CHECK + OP_OPEN + r"""
+APP_USER_ID = OP + r"""
 return redis.call('HGET', ARGV[1] .. 'a', ARGV[2]) or ARGV[3]
 """ + OP_CLOSE
 
-PUSH_TOKEN = PRELUDE + CHECK + OP_OPEN + r"""
+PUSH_TOKEN = OP + r"""
 local P, key, aid, token, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', P .. 'u:' .. aid) == 0 then new_user(P, key, aid, aid, at) end
 local tokens = cjson.decode(redis.call('HGET', P .. 'u:' .. aid, 'tok'))
@@ -148,7 +153,7 @@ end
 return user(P, aid)
 """ + OP_CLOSE
 
-ADD_RESPONSE = PRELUDE + CHECK + OP_OPEN + r"""
+ADD_RESPONSE = OP + r"""
 local P, key, doc, placeholder, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local n = redis.call('LLEN', P .. 'r')
 if placeholder ~= '' then
@@ -161,57 +166,62 @@ redis.call('SADD', 'm1f:keys', key)
 return doc
 """ + OP_CLOSE
 
-# ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then n packed events.
-TRACK = PRELUDE + CHECK + OP_OPEN + r"""
+# ARGV: P, key, user, received, cap, max_bytes, n, then n ids, then the call as stored when
+# every id is new ([user, received, ids] JSON, a newline, the events packed as one JSON array),
+# then (only when asked for) the n events packed one by one. The call is stored as it came
+# when every id is new (the common case: no per-event strings, no JSON or concatenation in
+# Lua, whose every new string costs a hash of each byte); when some ids were known already
+# and the events did not come one by one, nothing changes and the answer is {-1, 0}: the
+# caller sends them again with the events.
+TRACK = OP + r"""
 local P, key, caller, received = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, max_bytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local one_by_one = #ARGV > 8 + n
 local ids, rows, seen = {}, {}, {}
-for first = 1, n, 1000 do  -- one SMISMEMBER, one SADD per thousand ids (unpack's stack bound)
+for first = 1, n, 1000 do  -- one SMISMEMBER per thousand ids (unpack's stack bound)
   local last = math.min(first + 999, n)
   local known = redis.call('SMISMEMBER', P .. 'ids', unpack(ARGV, 7 + first, 7 + last))
-  local fresh = {}
   for i = first, last do
     local id = ARGV[7 + i]
     if known[i - first + 1] == 0 and not seen[id] then
       seen[id] = true
-      table.insert(fresh, id)
       table.insert(ids, id)
-      table.insert(rows, ARGV[7 + n + i])
+      if one_by_one then table.insert(rows, ARGV[8 + n + i]) end
     end
   end
-  if #fresh > 0 then redis.call('SADD', P .. 'ids', unpack(fresh)) end
 end
 if #ids == 0 then return {0, n} end
-local packed = '[' .. table.concat(rows, ',') .. ']'
-local size = #packed + #caller + 120 + 150 * #ids
-local epoch = redis.call('HGET', 'm1f:epochs', key) or '0'
-redis.call('RPUSH', P .. 'c', cjson.encode({caller, received, ids}) .. '\n' .. packed)
-redis.call('HINCRBY', P .. 'm', 'count', #ids)
-redis.call('HINCRBY', P .. 'm', 'bytes', size)
-redis.call('SADD', 'm1f:keys', key)
-redis.call('RPUSH', 'm1f:order', cjson.encode({key, epoch}))
+if #ids < n and not one_by_one then return {-1, 0} end
+for first = 1, #ids, 1000 do redis.call('SADD', P .. 'ids', unpack(ids, first, math.min(first + 999, #ids))) end
+local call, size = ARGV[8 + n], 0
+if #ids < n then
+  local packed = '[' .. table.concat(rows, ',') .. ']'
+  call = cjson.encode({caller, received, ids}) .. '\n' .. packed
+  size = #packed + #caller + 120 + 150 * #ids
+else
+  size = #call - string.find(call, '\n', 1, true) + #caller + 120 + 150 * #ids
+end
+redis.call('RPUSH', P .. 'c', call)
+if redis.call('HINCRBY', P .. 'm', 'bytes', size) == size then redis.call('SADD', 'm1f:keys', key) end  -- its first events
+redis.call('RPUSH', 'm1f:order', key)
 local total = redis.call('HINCRBY', 'm1f:ev', 'total', #ids)
 local bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', size)
 while total > cap or bytes > max_bytes do
-  local entry = redis.call('LPOP', 'm1f:order')
-  if not entry then break end
-  local owner = cjson.decode(entry)
-  if (redis.call('HGET', 'm1f:epochs', owner[1]) or '0') == owner[2] then
-    local Q = 'm1f:p:' .. owner[1] .. '\31'
-    local call = redis.call('LPOP', Q .. 'c')
-    if call then
-      local cut = string.find(call, '\n', 1, true)
-      local head = cjson.decode(string.sub(call, 1, cut - 1))
-      local gone = head[3]
-      for first = 1, #gone, 1000 do redis.call('SREM', Q .. 'ids', unpack(gone, first, math.min(first + 999, #gone))) end
-      local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
-      redis.call('HINCRBY', Q .. 'm', 'count', -#gone)
-      redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
-      redis.call('HINCRBY', Q .. 'm', 'dropped', #gone)
-      total = redis.call('HINCRBY', 'm1f:ev', 'total', -#gone)
-      bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', -freed)
-      redis.call('HINCRBY', 'm1f:ev', 'dropped', #gone)
-    end
+  local owner = redis.call('LPOP', 'm1f:order')
+  if not owner then break end
+  local Q = 'm1f:p:' .. owner .. '\31'
+  local call = redis.call('LPOP', Q .. 'c')
+  if call then
+    local cut = string.find(call, '\n', 1, true)
+    local head = cjson.decode(string.sub(call, 1, cut - 1))
+    local gone = head[3]
+    for first = 1, #gone, 1000 do redis.call('SREM', Q .. 'ids', unpack(gone, first, math.min(first + 999, #gone))) end
+    local freed = (#call - cut) + #head[1] + 120 + 150 * #gone
+    redis.call('HINCRBY', Q .. 'm', 'bytes', -freed)
+    redis.call('HINCRBY', Q .. 'm', 'dropped', #gone)
+    total = redis.call('HINCRBY', 'm1f:ev', 'total', -#gone)
+    bytes = redis.call('HINCRBY', 'm1f:ev', 'bytes', -freed)
+    redis.call('HINCRBY', 'm1f:ev', 'dropped', #gone)
   end
 end
 return {#ids, n - #ids}
@@ -219,11 +229,10 @@ return {#ids, n - #ids}
 
 CLEAR = PRELUDE + r"""
 local P, key = ARGV[1], ARGV[2]
-local meta = redis.call('HMGET', P .. 'm', 'count', 'bytes')
-local count, size = tonumber(meta[1]) or 0, tonumber(meta[2]) or 0
+local count, size = redis.call('SCARD', P .. 'ids'), tonumber(redis.call('HGET', P .. 'm', 'bytes')) or 0
 if count > 0 then redis.call('HINCRBY', 'm1f:ev', 'total', 0 - count) end
 if size > 0 then redis.call('HINCRBY', 'm1f:ev', 'bytes', 0 - size) end
-redis.call('HINCRBY', 'm1f:epochs', key, 1)
+redis.call('LREM', 'm1f:order', 0, key)
 for _, aid in ipairs(redis.call('ZRANGE', P .. 'U', 0, -1)) do redis.call('DEL', P .. 'u:' .. aid, P .. 'p:' .. aid) end
 redis.call('DEL', P .. 'm', P .. 'U', P .. 'd', P .. 'a', P .. 'r', P .. 'ids', P .. 'c')
 redis.call('SREM', 'm1f:keys', key)
@@ -299,38 +308,38 @@ redis.call('SET', 'm1f:parts', ARGV[1])
 return redis.call('INCR', 'm1f:gen')
 """
 
-# The journal: ``m1f:journal`` a sorted set of entry ids (score = id), ``m1f:jentries`` a
-# hash id -> "size \31 project \31 entry JSON". Ids come from one counter (``m1f:jseq``):
-# an SDK operation takes its request's id in its own script (OP_OPEN); other requests get
-# theirs when their entry is written. Entries come in batches (one call per batch of an
-# instance's queue, see flusher.py), so they may arrive out of id order: a sorted set, not
-# a stream. ARGV: cap, max_bytes, lost (entries the instance could not queue or send), then
-# per entry id (0: take one now), size, project, entry. Returns how many were written.
-JOURNAL_RECORD = r"""
-local cap, max_bytes, lost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+# The journal: ``m1f:journal`` a sorted set of entries (score = id, member "id \31 size \31
+# project"), ``m1f:jentries`` a hash id -> entry JSON. Ids come from one counter
+# (``m1f:jseq``): an SDK operation takes its request's id in its own script (OP_OPEN); other
+# requests get theirs when their entry is written. Entries come in batches (one transaction
+# per batch of an instance's queue, see flusher.py), so they may arrive out of id order: a
+# sorted set, not a stream. A batch is MULTI, HSET m1f:jentries (the entries as they are: no
+# payload passes through Lua, whose strings cost a hash of every byte), ZADD m1f:journal,
+# then JOURNAL_TRIM, EXEC. TRIM's ARGV: cap, max_bytes, lost (entries the instance could not
+# queue or send), n (entries in the batch), their bytes. Returns n.
+JOURNAL_TRIM = r"""
+local cap, max_bytes, lost, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if lost > 0 then redis.call('HINCRBY', 'm1f:jmeta', 'lost', lost) end
-local n = (#ARGV - 3) / 4
 if n == 0 then return 0 end
-local added = 0
-for i = 0, n - 1 do
-  local id, size = ARGV[4 + 4 * i], ARGV[5 + 4 * i]
-  if id == '0' then id = tostring(redis.call('INCR', 'm1f:jseq')) end
-  redis.call('ZADD', 'm1f:journal', id, id)
-  redis.call('HSET', 'm1f:jentries', id, size .. '\31' .. ARGV[6 + 4 * i] .. '\31' .. ARGV[7 + 4 * i])
-  added = added + tonumber(size)
-end
 redis.call('HINCRBY', 'm1f:jmeta', 'recorded', n)
-local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', added)
+local bytes = redis.call('HINCRBY', 'm1f:jmeta', 'bytes', ARGV[5])
 local length = redis.call('ZCARD', 'm1f:journal')
 local freed, dropped = 0, 0
-while length > cap or (bytes - freed > max_bytes and length > 1) do
-  local oldest = redis.call('ZPOPMIN', 'm1f:journal')[1]
-  local entry = redis.call('HGET', 'm1f:jentries', oldest)
-  redis.call('HDEL', 'm1f:jentries', oldest)
-  freed = freed + tonumber(string.sub(entry, 1, string.find(entry, '\31', 1, true) - 1))
-  dropped = dropped + 1
-  length = length - 1
+local function drop(count)  -- the oldest count entries, in one ZPOPMIN and one HDEL a thousand
+  local popped = redis.call('ZPOPMIN', 'm1f:journal', count)
+  local ids = {}
+  for i = 1, #popped, 2 do  -- member, score
+    local a = string.find(popped[i], '\31', 1, true)
+    local b = string.find(popped[i], '\31', a + 1, true)
+    table.insert(ids, string.sub(popped[i], 1, a - 1))
+    freed = freed + tonumber(string.sub(popped[i], a + 1, b - 1))
+  end
+  for first = 1, #ids, 1000 do redis.call('HDEL', 'm1f:jentries', unpack(ids, first, math.min(first + 999, #ids))) end
+  dropped = dropped + #ids
+  length = length - #ids
 end
+if length > cap then drop(length - cap) end
+while bytes - freed > max_bytes and length > 1 do drop(1) end
 if dropped > 0 then
   redis.call('HINCRBY', 'm1f:jmeta', 'bytes', -freed)
   redis.call('HINCRBY', 'm1f:jmeta', 'dropped', dropped)
@@ -341,13 +350,12 @@ return n
 # The entries after id ARGV[1] (0: all), oldest first: {id, entry JSON, ...}.
 JOURNAL_READ = r"""
 local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'm1f:journal', '(' .. ARGV[1], '+inf')) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', 'm1f:journal', '(' .. ARGV[1], '+inf')) do
+  local id = string.sub(member, 1, string.find(member, '\31', 1, true) - 1)
   local entry = redis.call('HGET', 'm1f:jentries', id)
   if entry then
-    local a = string.find(entry, '\31', 1, true)
-    local b = string.find(entry, '\31', a + 1, true)
     table.insert(out, id)
-    table.insert(out, string.sub(entry, b + 1))
+    table.insert(out, entry)
   end
 end
 return out
@@ -361,16 +369,14 @@ return redis.call('HINCRBY', 'm1f:jmeta', 'clears', 1)
 
 JOURNAL_FORGET = r"""
 local bytes = 0
-local all = redis.call('HGETALL', 'm1f:jentries')
-for i = 1, #all, 2 do
-  local entry = all[i + 1]
-  local a = string.find(entry, '\31', 1, true)
-  local b = string.find(entry, '\31', a + 1, true)
-  if string.sub(entry, a + 1, b - 1) == ARGV[1] then
-    redis.call('HDEL', 'm1f:jentries', all[i])
-    redis.call('ZREM', 'm1f:journal', all[i])
+for _, member in ipairs(redis.call('ZRANGE', 'm1f:journal', 0, -1)) do
+  local a = string.find(member, '\31', 1, true)
+  local b = string.find(member, '\31', a + 1, true)
+  if string.sub(member, b + 1) == ARGV[1] then
+    redis.call('HDEL', 'm1f:jentries', string.sub(member, 1, a - 1))
+    redis.call('ZREM', 'm1f:journal', member)
   else
-    bytes = bytes + tonumber(string.sub(entry, 1, a - 1))
+    bytes = bytes + tonumber(string.sub(member, a + 1, b - 1))
   end
 end
 redis.call('HSET', 'm1f:jmeta', 'bytes', bytes)
@@ -384,7 +390,7 @@ redis.call('RPUSH', 'm1f:faults', cjson.encode({id, ARGV[1]}))
 return {id, redis.call('INCR', 'm1f:gen')}
 """
 
-FAULT_HIT = PRELUDE + CHECK + OP_OPEN + r"""
+FAULT_HIT = OP + r"""
 local id, times = ARGV[1], tonumber(ARGV[2])
 redis.call('HINCRBY', 'm1f:fseen', id, 1)
 if times and tonumber(redis.call('HGET', 'm1f:fhits', id) or '0') >= times then return 0 end
@@ -499,14 +505,14 @@ repeat
   cursor = found[1]
   for _, name in ipairs(found[2]) do redis.call('DEL', name) end
 until cursor == '0'
-redis.call('DEL', 'm1f:keys', 'm1f:epochs', 'm1f:order', 'm1f:ev')
+redis.call('DEL', 'm1f:keys', 'm1f:order', 'm1f:ev')
 return 1
 """
 
 # Stubs: the rules travel in the shared parts document (m1f:parts); their hit counts are
 # here, counted by the script that lets a stub answer, so ``times`` holds across instances.
 # ``m1f:sseq`` numbers new stubs across instances. Returns the hit count, 0 when spent.
-STUB_HIT = PRELUDE + CHECK + OP_OPEN + r"""
+STUB_HIT = OP + r"""
 local id, times = ARGV[1], tonumber(ARGV[2])
 if times and tonumber(redis.call('HGET', 'm1f:shits', id) or '0') >= times then return 0 end
 return redis.call('HINCRBY', 'm1f:shits', id, 1)

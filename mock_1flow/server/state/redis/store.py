@@ -107,8 +107,8 @@ class RedisEvents:
     def released(self) -> bool:
         return False
 
-    def __len__(self) -> int:
-        return self._meta("count")
+    def __len__(self) -> int:  # each stored event's id is in the dedup set, once
+        return int(self.shared.call(self.shared.client.scard, self.prefix + "ids"))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for caller, at, rows in zip(*self.calls()):
@@ -147,11 +147,14 @@ class RedisProjectState(ProjectState):
         return _user(reply), object_id(self.key, "session", _text(identified_id), str(sessions))
 
     def track(self, analytic_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
-        ids = [event["_id"] for event in events]
-        rows = [_pack([event])[1:-1] for event in events]
         store = self.store
-        stored, duplicates = self.shared.fresh("TRACK", self.prefix, self.key, analytic_id, repr(time.time()),
-                                             store.event_cap, store.event_max_bytes, len(events), *ids, *rows)
+        ids = [event["_id"] for event in events]
+        received = repr(time.time())
+        call = orjson.dumps([analytic_id, received, ids]) + b"\n" + _pack(events)  # as stored when every id is new
+        args = (self.prefix, self.key, analytic_id, received, store.event_cap, store.event_max_bytes, len(events), *ids, call)
+        stored, duplicates = self.shared.fresh("TRACK", *args)
+        if stored == -1:  # some ids were known: lua.TRACK stores the new ones' rows, sent one by one
+            stored, duplicates = self.shared.fresh("TRACK", *args, *[_pack([event])[1:-1] for event in events])
         return int(stored), int(duplicates)
 
     def add_response(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +244,7 @@ class RedisStore(Store):
         self.sink = None
         self._projects: dict[str, Project] = dict(config.projects)
         self._states: dict[str, RedisProjectState] = {}
+        self.bridge = shared.bridge  # serving.py runs the RSGI hot path through it (see .pipeline)
         self.seeded = self._seed()
         shared.on_sync.append(self.load_projects)
 
@@ -406,9 +410,9 @@ def _write_state(pipe: Any, key: str, state: ProjectState) -> tuple[int, int]:
         pipe.rpush(P + "c", dumps([caller, received, list(ids)]) + b"\n" + rows)
         if ids:
             pipe.sadd(P + "ids", *ids)
-        pipe.rpush("m1f:order", dumps([key, "0"]))
+        pipe.rpush("m1f:order", key)
         count += len(ids)
         size_total += len(rows) + len(caller.encode()) + 120 + 150 * len(ids)
-    pipe.hset(P + "m", mapping={"sessions": state.sessions, "seq": len(state.users), "count": count,
+    pipe.hset(P + "m", mapping={"sessions": state.sessions, "seq": len(state.users),
                                 "bytes": size_total, "dropped": events.dropped})
     return count, size_total
