@@ -430,6 +430,19 @@ class ServedMock(AdminClient):
     def output(self) -> str:
         return "".join(self.lines)
 
+    def line_with(self, text: str, timeout: float = 10.0) -> str:
+        """The first line of the server's output that contains ``text``, waiting up to
+        ``timeout`` seconds for it: the access log line of a request is printed by the
+        server after it answered, and reaches :attr:`output` a moment later."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((line.rstrip("\n") for line in list(self.lines) if text in line), None)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"mock-1flow serve printed no line with {text!r} in {timeout:g} s:\n{self.output}")
+            time.sleep(0.01)
+
     def _drain(self) -> None:
         assert self._process is not None and self._process.stdout is not None
         for line in self._process.stdout:

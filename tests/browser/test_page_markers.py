@@ -80,10 +80,10 @@ def test_a_stub_answer_shows_its_id_and_where_it_breaks_the_spec(mock: ServedMoc
     assert "keeps openapi.yaml's response schema" in entry_of(page, survey["id"]).locator("p.override").inner_text()
 
     # the access log: the stub and the pointer on the request's line (the SDK API's hot path) ...
-    assert "POST /us/api/2021-06-15/v3/user 200 key=oneflow_prod_acme region=us" in mock.output
-    line = next(line for line in mock.output.splitlines() if f"stub={broken['id']}" in line)
+    mock.line_with("POST /us/api/2021-06-15/v3/user 200 key=oneflow_prod_acme region=us")
+    line = mock.line_with(f"stub={broken['id']}")
     assert "/v3/user 200 " in line and line.endswith(f"stub={broken['id']} off_spec={pointer}")
-    assert next(line for line in mock.output.splitlines() if f"stub={kept['id']}" in line).endswith(f"stub={kept['id']}")
+    assert mock.line_with(f"stub={kept['id']}").endswith(f"stub={kept['id']}")
 
 
 def test_the_access_log_names_a_stub_on_a_flask_route_too(mock: ServedMock) -> None:
@@ -94,7 +94,7 @@ def test_the_access_log_names_a_stub_on_a_flask_route_too(mock: ServedMock) -> N
     assert (response.status_code, response.text) == (418, "teapot")
     entry = mock.requests()[-1]
     assert entry["stub"] == stub["id"] and entry["off_spec"][0] == ""
-    line = next(line for line in mock.output.splitlines() if f"stub={stub['id']}" in line)
+    line = mock.line_with(f"stub={stub['id']}")
     assert " 418 " in line and line.endswith(f"stub={stub['id']} off_spec=(root)")
 
 
