@@ -379,7 +379,9 @@ def app_from_env() -> RSGIApp:
         # serve --store: this worker delivers async batches any instance accepted, from the start
         from .ingest.pipeline import ingest_state
 
-        ingest_state(rsgi.hot.runtime, app)
+        background = ingest_state(rsgi.hot.runtime, app).background
+        assert background is not None
+        background.start()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

@@ -109,6 +109,10 @@ class BackgroundDelivery:
                 self._thread.start()
             self._cond.notify()
 
+    def start(self) -> None:
+        """Nothing to start ahead of time: the worker starts with the first job (the queue in
+        Redis starts its worker here, to take other instances' jobs)."""
+
     def pending(self) -> int:
         """Jobs queued, waiting for a retry or in work."""
         with self._cond:

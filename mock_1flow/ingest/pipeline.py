@@ -152,8 +152,8 @@ def ingest_state(runtime: Runtime, app: Flask | None = None) -> IngestState:
 
 def _background(runtime: Runtime, state: IngestState) -> BackgroundDelivery:
     """The ``async`` queue in memory, or in Redis with the rest of the state (``serve
-    --store``: one queue for every instance, whose worker starts at once, to take batches
-    other instances accepted)."""
+    --store``: one queue for every instance; ``serve`` starts each instance's worker at once,
+    to take batches other instances accepted)."""
     config = runtime.config
     attempt = lambda job, last: _attempt_job(state, job, last)  # noqa: E731
     schedule = RetrySchedule(config.ingest_retry_speedup)
@@ -162,9 +162,7 @@ def _background(runtime: Runtime, state: IngestState) -> BackgroundDelivery:
         return BackgroundDelivery(attempt, state.current, schedule, config.ingest_queue_bytes)
     from ..server.state.redis.queue import RedisBackgroundDelivery
 
-    queue = RedisBackgroundDelivery(shared, attempt, state.current, schedule, config.ingest_queue_bytes)
-    queue.start()
-    return queue
+    return RedisBackgroundDelivery(shared, attempt, state.current, schedule, config.ingest_queue_bytes)
 
 
 def _ledger(runtime: Runtime) -> DeliveryLedger:
