@@ -80,7 +80,7 @@ class _Pending:
         self.finish(chosen)
 
 
-Queued = tuple[dict[str, Any], Outcome, _Pending]
+Queued = tuple[dict[str, Any], Outcome, _Pending | None]  # None: the event's only action
 Op = Callable[["_Lane"], Steps]  # one of a lane's requests (with the /v3/user before it if needed)
 
 
@@ -168,6 +168,14 @@ class Destination:
         ``concurrency`` above 1, only those known when it returns)."""
         self._process(event)
         self._pump()
+        return self._take_recent()
+
+    def process_many(self, events: Iterable[dict[str, Any]]) -> list[Outcome]:
+        """:meth:`process` of each event in turn, the outcomes collected once at the end (the
+        ingest's batch: one look at the finalised outcomes, not one per event)."""
+        for event in events:
+            self._process(event)
+            self._pump()
         return self._take_recent()
 
     def flush(self) -> list[Outcome]:
@@ -261,7 +269,8 @@ class Destination:
             if kind in UNSUBSCRIBED:
                 return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"1Flow does not take {kind} calls"))
             return self._complete(None, _drop(base, NO_MATCHING_MAPPING, "no enabled mapping's trigger matches"))
-        pending = _Pending(len(matching), self._record)
+        # one matching action (the presets' case): its outcome is the event's, no _Pending
+        pending = _Pending(len(matching), self._record) if len(matching) > 1 else None
         tracks = 0
         for subscription in matching:
             # The first track action's _id is the messageId's; a second one of the same event
@@ -270,7 +279,7 @@ class Destination:
             self._act(subscription, event, base, pending, subscription.name if is_track and tracks else None)
             tracks += is_track
 
-    def _act(self, subscription: Subscription, event: dict[str, Any], base: Outcome, pending: _Pending,
+    def _act(self, subscription: Subscription, event: dict[str, Any], base: Outcome, pending: _Pending | None,
              action_key: str | None) -> None:
         name = subscription.name
         try:
@@ -409,7 +418,7 @@ class Destination:
         return run
 
     def _identify_op(self, user_id: str, traits: dict[str, Any], base: Outcome,
-                     pending: _Pending) -> Op:
+                     pending: _Pending | None) -> Op:
         def run(lane: _Lane) -> Steps:
             try:
                 self._check_stopped()
@@ -434,11 +443,14 @@ class Destination:
             else:
                 pending.done(outcome)
 
-    def _complete_all(self, done: list[tuple[_Pending, Outcome]]) -> None:
+    def _complete_all(self, done: list[tuple[_Pending | None, Outcome]]) -> None:
         """A batch's outcomes under one hold of the lock (not one per event)."""
         with self._lock:
             for pending, outcome in done:
-                pending.done(outcome)
+                if pending is None:
+                    self._record(outcome)
+                else:
+                    pending.done(outcome)
 
     def _record(self, outcome: Outcome) -> None:
         """Called with the lock held."""

@@ -93,6 +93,9 @@ class Report:
     def summary(self) -> dict[str, Any]:
         """``{"events": n, "sent": n, "dropped": {reason: n}, "failed": {reason: n}}`` (JSON-ready)."""
         summary: dict[str, Any] = {"events": len(self.outcomes), SENT: 0, DROPPED: {}, FAILED: {}}
+        if all(outcome.status == SENT for outcome in self.outcomes):  # the usual case: no table to build
+            summary[SENT] = len(self.outcomes)
+            return summary
         for status, reason, count in self.rows():
             if status == SENT:
                 summary[SENT] += count

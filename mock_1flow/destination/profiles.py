@@ -51,6 +51,7 @@ from typing import Any
 
 from .actions import ACTIONS, IDENTIFY, TRACK, validate_payload
 from .mapping import Subscription, load_subscriptions, resolve
+from .mapping.directives import picked
 
 WEB, MOBILE, IOS, ANDROID, CLOUD = "web", "mobile", "ios", "android", "cloud"
 DEFAULT_PROFILE = WEB
@@ -202,7 +203,11 @@ class Profile:
     def call(self, subscription: Subscription, event: dict[str, Any]) -> SdkCall:
         """Transform (and, for ``cloud``, validate) then perform: the SDK call this
         subscription makes for ``event``. Raises what the mapping or validation raises."""
-        payload = resolve(subscription.mapping, event)
+        payload = None
+        if subscription.fields is not None and type(event) is dict:  # the presets: one lookup per field
+            payload = picked(subscription.fields, event)
+        if payload is None:
+            payload = resolve(subscription.mapping, event)
         if self.validate:
             payload = validate_payload(subscription.partner_action, payload)
         if subscription.partner_action == IDENTIFY:

@@ -15,6 +15,7 @@ replaces; its bytes are what CPython holds for it, its variable strings measured
 from __future__ import annotations
 
 import sys
+from sys import getsizeof
 import threading
 import time
 from collections import OrderedDict
@@ -101,7 +102,9 @@ class DeliveryLedger:
         else:
             self.bytes -= previous[_SIZE]
             attempts = previous[_ATTEMPTS] + attempt
-        size = ENTRY_OVERHEAD_BYTES + _strings_bytes(message_id, kind, reason, error, detail)
+        size = ENTRY_OVERHEAD_BYTES + getsizeof(message_id) + getsizeof(kind)  # what _strings_bytes gives, inlined
+        if reason is not None or error is not None or detail is not None:  # a sent event has none of these
+            size += _strings_bytes(reason, error, detail)
         entries[key] = (project, kind, status, reason, http_status, error, detail, attempts, now, size)
         self.bytes += size
         while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):

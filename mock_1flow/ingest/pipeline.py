@@ -221,8 +221,7 @@ def _run(state: IngestState, route: _Route, write_key: str, events: list[dict[st
         claimed = state.ledger.claim(write_key, [wire.message_id(e) for e in events])
         fresh = [e for e, mine in zip(events, claimed) if mine]
         destination = route.destination
-        for event in fresh:
-            outcomes.extend(destination.process(event))
+        outcomes.extend(destination.process_many(fresh))
         outcomes.extend(destination.flush())
         destination.report.outcomes.clear()  # the ledger keeps what matters, bounded
         return outcomes, len(events) - len(fresh), route.transport.retry_after, state.current() != generation

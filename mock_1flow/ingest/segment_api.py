@@ -228,7 +228,7 @@ class SegmentApi:
         if header_key is not None:
             self._source(header_key, ex)
         body = request_body(request)
-        return body, self._source(write_key(body, request.headers), ex)
+        return body, self._source(write_key(body, request.headers, header_key), ex)
 
     def _source(self, key: str | None, ex: _Exchange) -> Source:
         """The source of ``key``: 401 when there is none or it is unknown, 404 when its project is gone."""
@@ -444,10 +444,12 @@ def header_write_key(headers: Any) -> str | None:
     return None
 
 
-def write_key(body: Any, headers: Any) -> str | None:
+def write_key(body: Any, headers: Any, header_key: str | None = None) -> str | None:
+    """The body's ``writeKey``, else the header's (``header_key``: :func:`header_write_key`
+    of ``headers`` when the caller has it already)."""
     if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
         return body["writeKey"]
-    return header_write_key(headers)
+    return header_key if header_key is not None else header_write_key(headers)
 
 
 def _check_events(events: list[dict[str, Any]]) -> int:
