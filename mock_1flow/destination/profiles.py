@@ -47,7 +47,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .actions import ACTIONS, IDENTIFY, TRACK, validate_payload
 from .mapping import Subscription, load_subscriptions, resolve
@@ -79,8 +79,7 @@ HOOKS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-@dataclass(frozen=True)
-class SdkCall:
+class SdkCall(NamedTuple):  # a named tuple: one is made per event, at a fifth of a frozen dataclass's cost
     """One call the 1Flow SDK receives. ``target`` is the event name (track) or the userId
     (identify), as the SDK gets it (possibly None); ``parameters`` the properties or traits;
     ``user_id``/``anonymous_id`` what Web's track passes beside them."""

@@ -24,7 +24,6 @@ forgets anything.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 from collections.abc import Iterator
@@ -280,7 +279,7 @@ def _attempt_job(state: IngestState, job: Job, last: bool) -> list[dict[str, Any
         return []
     retry_ids = set() if last else {o.message_id for o in outcomes if o.status == FAILED and _retryable(o.http_status)}
     if retry_ids:
-        outcomes = [dataclasses.replace(o, status=RETRYING) if o.message_id in retry_ids else o for o in outcomes]
+        outcomes = [o._replace(status=RETRYING) if o.message_id in retry_ids else o for o in outcomes]
     state.ledger.record(job.write_key, route.project, outcomes)
     return [e for e in job.events if wire.message_id(e) in retry_ids]
 
