@@ -247,17 +247,19 @@ class Destination:
     def _process(self, event: dict[str, Any]) -> None:
         if not isinstance(event, dict):
             return self._complete(None, Outcome("", "?", DROPPED, INVALID_PAYLOAD, detail="a Segment event is a JSON object"))
-        kind = str(event.get("type"))
+        event_type = event.get("type")
+        kind = event_type if type(event_type) is str else str(event_type)
         base = Outcome(wire.message_id(event), kind, SENT)
         if self._seen is not None:
             if base.message_id in self._seen:
                 return self._complete(None, _drop(base, DUPLICATE, f"messageId {base.message_id!r} came earlier in this "
                                                                    "run: Segment delivers it once"))
             self._seen.add(base.message_id)
-        stopped = self._stopped()
-        if stopped:
-            return self._complete(None, _stopped_outcome(base, stopped))
-        by_type, event_type = self._by_type, event.get("type")
+        if self._stop_reason is not None or self.deadline is not None:  # (a look at the clock only with a deadline)
+            stopped = self._stopped()
+            if stopped:
+                return self._complete(None, _stopped_outcome(base, stopped))
+        by_type = self._by_type
         if by_type is not None and type(event_type) is str:
             matching = by_type.get(event_type, [])  # what running each trigger would pick
         else:
@@ -269,8 +271,9 @@ class Destination:
             if kind in UNSUBSCRIBED:
                 return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"1Flow does not take {kind} calls"))
             return self._complete(None, _drop(base, NO_MATCHING_MAPPING, "no enabled mapping's trigger matches"))
-        # one matching action (the presets' case): its outcome is the event's, no _Pending
-        pending = _Pending(len(matching), self._record) if len(matching) > 1 else None
+        if len(matching) == 1:  # the presets' case: its outcome is the event's, no _Pending
+            return self._act(matching[0], event, base, None, None)
+        pending = _Pending(len(matching), self._record)
         tracks = 0
         for subscription in matching:
             # The first track action's _id is the messageId's; a second one of the same event

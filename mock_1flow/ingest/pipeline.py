@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,31 +84,26 @@ class IngestState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     generation: int = 0
     active: int = 0
+    waiting: int = 0  # barriers waiting for the active calls to end
     gate: threading.Condition = field(default_factory=threading.Condition)
     background: BackgroundDelivery | None = None
     hot: Any = None  # the app's hot path, which the destinations' transports call
     runtime: Runtime | None = None  # for a job another instance accepted (serve --store): its route is built here
 
-    @contextmanager
-    def call(self, generation: int) -> Iterator[None]:
-        """One in-process call of a delivery begun in ``generation``."""
-        with self.gate:
-            if generation != self.generation:
-                raise StaleDelivery()
-            self.active += 1
-        try:
-            yield
-        finally:
-            with self.gate:
-                self.active -= 1
-                self.gate.notify_all()
+    def call(self, generation: int) -> _Call:
+        """One in-process call of a delivery begun in ``generation`` (a context manager)."""
+        return _Call(self, generation)
 
     def barrier(self) -> None:
         """Before a reset: later calls of the deliveries in flight are refused; those
         already running end first (bounded by the longest latency fault)."""
         with self.gate:
             self.generation += 1
-            self.gate.wait_for(lambda: self.active == 0, timeout=BARRIER_TIMEOUT)
+            self.waiting += 1
+            try:
+                self.gate.wait_for(lambda: self.active == 0, timeout=BARRIER_TIMEOUT)
+            finally:
+                self.waiting -= 1
 
     def current(self) -> int:
         with self.gate:
@@ -122,6 +115,30 @@ class IngestState:
         if self.background is not None:
             self.background.clear()
         self.ledger.clear()
+
+
+class _Call:
+    """:meth:`IngestState.call`: a class, not a generator context manager, since every inner
+    call enters one; the barrier is woken only when one waits."""
+
+    __slots__ = ("state", "generation")
+
+    def __init__(self, state: IngestState, generation: int) -> None:
+        self.state, self.generation = state, generation
+
+    def __enter__(self) -> None:
+        state = self.state
+        with state.gate:
+            if self.generation != state.generation:
+                raise StaleDelivery()
+            state.active += 1
+
+    def __exit__(self, *exc: object) -> None:
+        state = self.state
+        with state.gate:
+            state.active -= 1
+            if state.waiting:  # a reset's barrier waits for the calls in flight to end
+                state.gate.notify_all()
 
 
 @dataclass
