@@ -291,9 +291,11 @@ class Destination:
             return self._complete(pending, _drop(base, INVALID_PAYLOAD, f"{name}: {exc}"))
         except RESOLVE_ERRORS as exc:
             return self._complete(pending, _drop(base, INVALID_PAYLOAD, f"{name}: cannot resolve mapping ({exc})"))
-        problem = _unsendable(call)
-        if problem:
-            return self._complete(pending, _drop(base, problem[0], f"{name}: {problem[1]}"))
+        target, parameters = call.target, call.parameters
+        if not (call.method == "track" and type(target) is str and target and (parameters is None or type(parameters) is dict)):
+            problem = _unsendable(call)  # (a track call with a name and its properties as an object is sendable)
+            if problem:
+                return self._complete(pending, _drop(base, problem[0], f"{name}: {problem[1]}"))
         device_id = self._device_id(call, event)
         if not device_id:
             return self._complete(pending, _drop(base, NO_USER_ID, f"{name}: neither anonymousId nor userId"))
@@ -310,9 +312,10 @@ class Destination:
             self.lanes[call.target] = lane  # later events with only this userId are this device's
             self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return
-        parameters = {} if call.parameters is None else call.parameters
+        if parameters is None:
+            parameters = {}
         self._batched[lane] = None
-        lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform, base.message_id),
+        lane.batch.append((wire.track_event(target, parameters, event, action_key, self.profile.platform, base.message_id),
                            base, pending))
         if self.batch_size is not None and len(lane.batch) >= self.batch_size:
             self._send_batch(lane)

@@ -210,7 +210,8 @@ class SegmentApi:
             body, source = self._request_source(request, ex)
             self._check("segmentBatch", request, body, {})
             context = {k: body[k] for k in ("context", "integrations") if k in body}
-            events = [{**context, **event} for event in body["batch"]]
+            # the batch's own context under each event's (the body is this request's own: no copy without one)
+            events = [{**context, **event} for event in body["batch"]] if context else list(body["batch"])
             return self._accept(events, source, ex)
         event_type = operation.event_type
         if event_type not in EVENT_TYPES:
