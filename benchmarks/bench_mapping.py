@@ -6,8 +6,9 @@ and payload check, on generated Segment events, no HTTP.
 "compiled": a subscription compiles its trigger and its mapping once, when it is loaded;
 "picked" is what the destination runs for the presets (their members are all top-level
 ``@path``s: one lookup each, the compiled function when a value needs cleaning);
-"interpreted" is the reference measured in the same run: Segment's AST evaluated by ``fql.validate`` and the mapping walked by ``directives.interpret`` for every
-event, as the engine did before it compiled them.
+"interpreted" is the reference measured in the same run: Segment's AST evaluated by
+``fql.validate`` and the mapping walked by ``directives.interpret`` for every event, as the
+engine did before it compiled them.
 """
 
 from __future__ import annotations
