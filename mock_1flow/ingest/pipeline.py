@@ -85,10 +85,16 @@ class IngestState:
     generation: int = 0
     active: int = 0
     waiting: int = 0  # barriers waiting for the active calls to end
-    gate: threading.Condition = field(default_factory=threading.Condition)
+    # the generation's lock (a plain lock: entered twice per inner call) and the barrier's
+    # condition over it
+    gate_lock: threading.Lock = field(default_factory=threading.Lock)
+    gate: threading.Condition = field(init=False)
     background: BackgroundDelivery | None = None
     hot: Any = None  # the app's hot path, which the destinations' transports call
     runtime: Runtime | None = None  # for a job another instance accepted (serve --store): its route is built here
+
+    def __post_init__(self) -> None:
+        self.gate = threading.Condition(self.gate_lock)
 
     def call(self, generation: int) -> _Call:
         """One in-process call of a delivery begun in ``generation`` (a context manager)."""
@@ -106,7 +112,7 @@ class IngestState:
                 self.waiting -= 1
 
     def current(self) -> int:
-        with self.gate:
+        with self.gate_lock:
             return self.generation
 
     def clear(self) -> None:
@@ -128,14 +134,14 @@ class _Call:
 
     def __enter__(self) -> None:
         state = self.state
-        with state.gate:
+        with state.gate_lock:
             if self.generation != state.generation:
                 raise StaleDelivery()
             state.active += 1
 
     def __exit__(self, *exc: object) -> None:
         state = self.state
-        with state.gate:
+        with state.gate_lock:  # the condition's own lock: notifying under it is allowed
             state.active -= 1
             if state.waiting:  # a reset's barrier waits for the calls in flight to end
                 state.gate.notify_all()
