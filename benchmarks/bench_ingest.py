@@ -17,6 +17,13 @@ figures from a loaded machine are noisy.
 
     python benchmarks/bench_ingest.py
     python benchmarks/bench_ingest.py --seconds 10 --delivery async
+    python benchmarks/bench_ingest.py --in-process
+
+``--in-process``: no server, no wrk: the same two requests (``/v1/batch`` of 10 track events,
+``/v3/track`` of 10 events) straight into the app's WSGI entry, this thread's CPU time per
+request (best of ``--rounds`` rounds of ``--requests``): the ingest's own work, without the
+server interface's, measured where a busy machine disturbs it least (with ``--delivery async``,
+only the accepting thread's: the delivery runs in the background worker).
 """
 
 from __future__ import annotations
@@ -83,12 +90,63 @@ def phase(root: str, pid: int, seconds: float, connections: int, script: str, pa
             "cpu_us_event": cpu / (requests * events) * 1e6, "events": events}
 
 
+def in_process(requests: int, rounds: int, delivery: str) -> None:
+    """Thread CPU per request through the WSGI entry: ingest and SDK path, same process."""
+    import orjson
+
+    from mock_1flow.app import create_app
+    from mock_1flow.server import wsgi
+
+    app = create_app(ingest_delivery=delivery)
+    auth = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
+    warm = max(requests, 200)  # every one of the 200 devices registered (its /v3/user) before timing
+    total = warm + requests * rounds
+    batches = [orjson.dumps({"batch": [
+        {"type": "track", "event": "Product Viewed", "messageId": f"m-{n}-{i}", "anonymousId": f"dev-{n % 200}",
+         "properties": {"sku": f"SKU-{i}", "price": 9.99 + i}} for i in range(10)]}) for n in range(total)]
+    tracks = [orjson.dumps({"user_id": "bench-user", "events": [
+        {"_id": f"{n:012x}{i:012x}", "name": "Product Viewed", "time": 1_700_000_000, "plt": "w",
+         "parameters": {"n": i}} for i in range(10)]}) for n in range(total)]
+
+    def send(path: str, body: bytes, header: tuple[str, str]) -> None:
+        env = wsgi.environ("POST", path, "", [("Host", "localhost"), ("Content-Type", "application/json"),
+                                              ("Content-Length", str(len(body))), header], body,
+                           server=("localhost", "80"), client="127.0.0.1")
+        outcome = wsgi.run(app.wsgi_app, env)
+        assert outcome.status == 200, (path, outcome.status, outcome.body[:300])
+
+    def best(path: str, bodies: list[bytes], header: tuple[str, str]) -> float:
+        for body in bodies[:warm]:
+            send(path, body, header)
+        figures = []
+        for chunk in (bodies[i:i + requests] for i in range(warm, total, requests)):
+            started = time.thread_time()
+            for body in chunk:
+                send(path, body, header)
+            figures.append((time.thread_time() - started) / len(chunk) * 1e6)
+        return min(figures)
+
+    print(f"in-process, WSGI entry, thread CPU, best of {rounds} x {requests} requests; load average {loadavg()}")
+    sdk = best(SDK_PATH, tracks, ("one_flow_key", SDK_KEY))
+    ingest = best("/v1/batch", batches, ("Authorization", auth))
+    print(f"  SDK /v3/track (10 events)              {sdk:7.1f} µs/request {sdk / 10:6.1f} µs/event")
+    print(f"  ingest /v1/batch (10 events, {delivery}){' ' * (6 - len(delivery))}    {ingest:7.1f} µs/request {ingest / 10:6.1f} µs/event"
+          f"  ({ingest / sdk:.2f}x the SDK path's)")
+    print(f"load average after: {loadavg()}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--delivery", choices=("sync", "async"), default="sync")
+    parser.add_argument("--in-process", action="store_true", help="no server: the WSGI entry, thread CPU per request")
+    parser.add_argument("--requests", type=int, default=300, help="--in-process: requests per round")
+    parser.add_argument("--rounds", type=int, default=10, help="--in-process: rounds (the best is shown)")
     args = parser.parse_args()
+    if args.in_process:
+        in_process(args.requests, args.rounds, args.delivery)
+        return 0
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (apt-get install wrk)")
     port = free_port()

@@ -80,7 +80,7 @@ class _Pending:
         self.finish(chosen)
 
 
-Queued = tuple[dict[str, Any], Outcome, _Pending]
+Queued = tuple[dict[str, Any], Outcome, _Pending | None]  # None: the event's only action
 Op = Callable[["_Lane"], Steps]  # one of a lane's requests (with the /v3/user before it if needed)
 
 
@@ -170,6 +170,14 @@ class Destination:
         self._pump()
         return self._take_recent()
 
+    def process_many(self, events: Iterable[dict[str, Any]]) -> list[Outcome]:
+        """:meth:`process` of each event in turn, the outcomes collected once at the end (the
+        ingest's batch: one look at the finalised outcomes, not one per event)."""
+        for event in events:
+            self._process(event)
+            self._pump()
+        return self._take_recent()
+
     def flush(self) -> list[Outcome]:
         """Send every queued batch and wait for every lane; returns the outcomes finalised
         since the last :meth:`process` or :meth:`flush`."""
@@ -239,17 +247,19 @@ class Destination:
     def _process(self, event: dict[str, Any]) -> None:
         if not isinstance(event, dict):
             return self._complete(None, Outcome("", "?", DROPPED, INVALID_PAYLOAD, detail="a Segment event is a JSON object"))
-        kind = str(event.get("type"))
+        event_type = event.get("type")
+        kind = event_type if type(event_type) is str else str(event_type)
         base = Outcome(wire.message_id(event), kind, SENT)
         if self._seen is not None:
             if base.message_id in self._seen:
                 return self._complete(None, _drop(base, DUPLICATE, f"messageId {base.message_id!r} came earlier in this "
                                                                    "run: Segment delivers it once"))
             self._seen.add(base.message_id)
-        stopped = self._stopped()
-        if stopped:
-            return self._complete(None, _stopped_outcome(base, stopped))
-        by_type, event_type = self._by_type, event.get("type")
+        if self._stop_reason is not None or self.deadline is not None:  # (a look at the clock only with a deadline)
+            stopped = self._stopped()
+            if stopped:
+                return self._complete(None, _stopped_outcome(base, stopped))
+        by_type = self._by_type
         if by_type is not None and type(event_type) is str:
             matching = by_type.get(event_type, [])  # what running each trigger would pick
         else:
@@ -261,6 +271,8 @@ class Destination:
             if kind in UNSUBSCRIBED:
                 return self._complete(None, _drop(base, UNSUBSCRIBED_TYPE, f"1Flow does not take {kind} calls"))
             return self._complete(None, _drop(base, NO_MATCHING_MAPPING, "no enabled mapping's trigger matches"))
+        if len(matching) == 1:  # the presets' case: its outcome is the event's, no _Pending
+            return self._act(matching[0], event, base, None, None)
         pending = _Pending(len(matching), self._record)
         tracks = 0
         for subscription in matching:
@@ -270,7 +282,7 @@ class Destination:
             self._act(subscription, event, base, pending, subscription.name if is_track and tracks else None)
             tracks += is_track
 
-    def _act(self, subscription: Subscription, event: dict[str, Any], base: Outcome, pending: _Pending,
+    def _act(self, subscription: Subscription, event: dict[str, Any], base: Outcome, pending: _Pending | None,
              action_key: str | None) -> None:
         name = subscription.name
         try:
@@ -279,9 +291,11 @@ class Destination:
             return self._complete(pending, _drop(base, INVALID_PAYLOAD, f"{name}: {exc}"))
         except RESOLVE_ERRORS as exc:
             return self._complete(pending, _drop(base, INVALID_PAYLOAD, f"{name}: cannot resolve mapping ({exc})"))
-        problem = _unsendable(call)
-        if problem:
-            return self._complete(pending, _drop(base, problem[0], f"{name}: {problem[1]}"))
+        target, parameters = call.target, call.parameters
+        if not (call.method == "track" and type(target) is str and target and (parameters is None or type(parameters) is dict)):
+            problem = _unsendable(call)  # (a track call with a name and its properties as an object is sendable)
+            if problem:
+                return self._complete(pending, _drop(base, problem[0], f"{name}: {problem[1]}"))
         device_id = self._device_id(call, event)
         if not device_id:
             return self._complete(pending, _drop(base, NO_USER_ID, f"{name}: neither anonymousId nor userId"))
@@ -298,9 +312,10 @@ class Destination:
             self.lanes[call.target] = lane  # later events with only this userId are this device's
             self._submit(lane, self._identify_op(call.target, call.parameters or {}, base, pending))
             return
-        parameters = {} if call.parameters is None else call.parameters
+        if parameters is None:
+            parameters = {}
         self._batched[lane] = None
-        lane.batch.append((wire.track_event(call.target, parameters, event, action_key, self.profile.platform, base.message_id),
+        lane.batch.append((wire.track_event(target, parameters, event, action_key, self.profile.platform, base.message_id),
                            base, pending))
         if self.batch_size is not None and len(lane.batch) >= self.batch_size:
             self._send_batch(lane)
@@ -409,7 +424,7 @@ class Destination:
         return run
 
     def _identify_op(self, user_id: str, traits: dict[str, Any], base: Outcome,
-                     pending: _Pending) -> Op:
+                     pending: _Pending | None) -> Op:
         def run(lane: _Lane) -> Steps:
             try:
                 self._check_stopped()
@@ -434,11 +449,14 @@ class Destination:
             else:
                 pending.done(outcome)
 
-    def _complete_all(self, done: list[tuple[_Pending, Outcome]]) -> None:
+    def _complete_all(self, done: list[tuple[_Pending | None, Outcome]]) -> None:
         """A batch's outcomes under one hold of the lock (not one per event)."""
         with self._lock:
             for pending, outcome in done:
-                pending.done(outcome)
+                if pending is None:
+                    self._record(outcome)
+                else:
+                    pending.done(outcome)
 
     def _record(self, outcome: Outcome) -> None:
         """Called with the lock held."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SENT, DROPPED, FAILED = "sent", "dropped", "failed"
 
@@ -23,8 +23,7 @@ INTERRUPTED = "interrupted"  # not sent because the run was stopped (Ctrl-C, SIG
 UNREACHABLE = "unreachable"  # not sent: the API stopped answering, so the run stopped
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):  # a named tuple: one is made per event, at a fifth of a frozen dataclass's cost
     """What became of one Segment event.
 
     ``reason`` is None when sent, one of :data:`DROP_REASONS` when dropped, and
@@ -93,6 +92,9 @@ class Report:
     def summary(self) -> dict[str, Any]:
         """``{"events": n, "sent": n, "dropped": {reason: n}, "failed": {reason: n}}`` (JSON-ready)."""
         summary: dict[str, Any] = {"events": len(self.outcomes), SENT: 0, DROPPED: {}, FAILED: {}}
+        if all(outcome.status == SENT for outcome in self.outcomes):  # the usual case: no table to build
+            summary[SENT] = len(self.outcomes)
+            return summary
         for status, reason, count in self.rows():
             if status == SENT:
                 summary[SENT] += count

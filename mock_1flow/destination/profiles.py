@@ -47,10 +47,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .actions import ACTIONS, IDENTIFY, TRACK, validate_payload
 from .mapping import Subscription, load_subscriptions, resolve
+from .mapping.directives import picked
 
 WEB, MOBILE, IOS, ANDROID, CLOUD = "web", "mobile", "ios", "android", "cloud"
 DEFAULT_PROFILE = WEB
@@ -78,8 +79,7 @@ HOOKS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-@dataclass(frozen=True)
-class SdkCall:
+class SdkCall(NamedTuple):  # a named tuple: one is made per event, at a fifth of a frozen dataclass's cost
     """One call the 1Flow SDK receives. ``target`` is the event name (track) or the userId
     (identify), as the SDK gets it (possibly None); ``parameters`` the properties or traits;
     ``user_id``/``anonymous_id`` what Web's track passes beside them."""
@@ -202,7 +202,11 @@ class Profile:
     def call(self, subscription: Subscription, event: dict[str, Any]) -> SdkCall:
         """Transform (and, for ``cloud``, validate) then perform: the SDK call this
         subscription makes for ``event``. Raises what the mapping or validation raises."""
-        payload = resolve(subscription.mapping, event)
+        payload = None
+        if subscription.fields is not None and type(event) is dict:  # the presets: one lookup per field
+            payload = picked(subscription.fields, event)
+        if payload is None:
+            payload = resolve(subscription.mapping, event)
         if self.validate:
             payload = validate_payload(subscription.partner_action, payload)
         if subscription.partner_action == IDENTIFY:

@@ -15,6 +15,7 @@ replaces; its bytes are what CPython holds for it, its variable strings measured
 from __future__ import annotations
 
 import sys
+from sys import getsizeof
 import threading
 import time
 from collections import OrderedDict
@@ -79,34 +80,37 @@ class DeliveryLedger:
         """One attempt's outcomes: each event's entry updated, its attempts counted."""
         now = time.time()
         with self._lock:
-            for outcome in outcomes:
-                self._put(write_key, outcome.message_id, project, outcome.type, outcome.status, outcome.reason,
-                          outcome.http_status, outcome.error, outcome.detail, 1, now)
+            self._put(write_key, project, outcomes, 1, now)  # an Outcome is the row: (message_id, type, status, ...)
 
     def queue(self, write_key: str, project: str, events: Iterable[tuple[str, str]]) -> None:
         """``(message_id, type)`` accepted for background delivery: ``queued``, no attempt yet."""
         now = time.time()
         with self._lock:
-            for message_id, kind in events:
-                self._put(write_key, message_id, project, kind, QUEUED, None, None, None, None, 0, now)
+            self._put(write_key, project, ((message_id, kind, QUEUED, None, None, None, None) for message_id, kind in events),
+                      0, now)
 
-    def _put(self, write_key: str, message_id: str, project: str, kind: str, status: str, reason: str | None,
-             http_status: int | None, error: str | None, detail: str | None, attempt: int, now: float) -> None:
+    def _put(self, write_key: str, project: str, rows: Iterable[tuple[Any, ...]], attempt: int, now: float) -> None:
+        """Each row ``(message_id, type, status, reason, http_status, error, detail)`` stored (with the
+        lock held), the oldest entries forgotten past the caps. One loop for a batch: the ingest
+        records ten or more events per request."""
         entries = self._entries
-        key = (write_key, message_id)
-        previous = entries.pop(key, None)
-        if previous is None:
-            self.recorded += 1
-            attempts = attempt
-        else:
-            self.bytes -= previous[_SIZE]
-            attempts = previous[_ATTEMPTS] + attempt
-        size = ENTRY_OVERHEAD_BYTES + _strings_bytes(message_id, kind, reason, error, detail)
-        entries[key] = (project, kind, status, reason, http_status, error, detail, attempts, now, size)
-        self.bytes += size
-        while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):
-            self.bytes -= entries.popitem(last=False)[1][_SIZE]
-            self.dropped += 1
+        for message_id, kind, status, reason, http_status, error, detail in rows:
+            key = (write_key, message_id)
+            previous = entries.pop(key, None)
+            if previous is None:
+                self.recorded += 1
+                attempts = attempt
+            else:
+                self.bytes -= previous[_SIZE]
+                attempts = previous[_ATTEMPTS] + attempt
+            size = ENTRY_OVERHEAD_BYTES + getsizeof(message_id) + getsizeof(kind)  # what _strings_bytes gives, inlined
+            if reason is not None or error is not None or detail is not None:  # a sent event has none of these
+                size += _strings_bytes(reason, error, detail)
+            entries[key] = (project, kind, status, reason, http_status, error, detail, attempts, now, size)
+            self.bytes += size
+            while len(entries) > self.cap or (self.bytes > self.max_bytes and len(entries) > 1):
+                self.bytes -= entries.popitem(last=False)[1][_SIZE]
+                self.dropped += 1
 
     def size(self) -> int:
         return len(self._entries)

@@ -24,11 +24,8 @@ forgets anything.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,34 +84,35 @@ class IngestState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     generation: int = 0
     active: int = 0
-    gate: threading.Condition = field(default_factory=threading.Condition)
+    waiting: int = 0  # barriers waiting for the active calls to end
+    # the generation's lock (a plain lock: entered twice per inner call) and the barrier's
+    # condition over it
+    gate_lock: threading.Lock = field(default_factory=threading.Lock)
+    gate: threading.Condition = field(init=False)
     background: BackgroundDelivery | None = None
     hot: Any = None  # the app's hot path, which the destinations' transports call
     runtime: Runtime | None = None  # for a job another instance accepted (serve --store): its route is built here
 
-    @contextmanager
-    def call(self, generation: int) -> Iterator[None]:
-        """One in-process call of a delivery begun in ``generation``."""
-        with self.gate:
-            if generation != self.generation:
-                raise StaleDelivery()
-            self.active += 1
-        try:
-            yield
-        finally:
-            with self.gate:
-                self.active -= 1
-                self.gate.notify_all()
+    def __post_init__(self) -> None:
+        self.gate = threading.Condition(self.gate_lock)
+
+    def call(self, generation: int) -> _Call:
+        """One in-process call of a delivery begun in ``generation`` (a context manager)."""
+        return _Call(self, generation)
 
     def barrier(self) -> None:
         """Before a reset: later calls of the deliveries in flight are refused; those
         already running end first (bounded by the longest latency fault)."""
         with self.gate:
             self.generation += 1
-            self.gate.wait_for(lambda: self.active == 0, timeout=BARRIER_TIMEOUT)
+            self.waiting += 1
+            try:
+                self.gate.wait_for(lambda: self.active == 0, timeout=BARRIER_TIMEOUT)
+            finally:
+                self.waiting -= 1
 
     def current(self) -> int:
-        with self.gate:
+        with self.gate_lock:
             return self.generation
 
     def clear(self) -> None:
@@ -123,6 +121,30 @@ class IngestState:
         if self.background is not None:
             self.background.clear()
         self.ledger.clear()
+
+
+class _Call:
+    """:meth:`IngestState.call`: a class, not a generator context manager, since every inner
+    call enters one; the barrier is woken only when one waits."""
+
+    __slots__ = ("state", "generation")
+
+    def __init__(self, state: IngestState, generation: int) -> None:
+        self.state, self.generation = state, generation
+
+    def __enter__(self) -> None:
+        state = self.state
+        with state.gate_lock:
+            if self.generation != state.generation:
+                raise StaleDelivery()
+            state.active += 1
+
+    def __exit__(self, *exc: object) -> None:
+        state = self.state
+        with state.gate_lock:  # the condition's own lock: notifying under it is allowed
+            state.active -= 1
+            if state.waiting:  # a reset's barrier waits for the calls in flight to end
+                state.gate.notify_all()
 
 
 @dataclass
@@ -219,8 +241,7 @@ def _run(state: IngestState, route: _Route, write_key: str, events: list[dict[st
         claimed = state.ledger.claim(write_key, [wire.message_id(e) for e in events])
         fresh = [e for e, mine in zip(events, claimed) if mine]
         destination = route.destination
-        for event in fresh:
-            outcomes.extend(destination.process(event))
+        outcomes.extend(destination.process_many(fresh))
         outcomes.extend(destination.flush())
         destination.report.outcomes.clear()  # the ledger keeps what matters, bounded
         return outcomes, len(events) - len(fresh), route.transport.retry_after, state.current() != generation
@@ -279,7 +300,7 @@ def _attempt_job(state: IngestState, job: Job, last: bool) -> list[dict[str, Any
         return []
     retry_ids = set() if last else {o.message_id for o in outcomes if o.status == FAILED and _retryable(o.http_status)}
     if retry_ids:
-        outcomes = [dataclasses.replace(o, status=RETRYING) if o.message_id in retry_ids else o for o in outcomes]
+        outcomes = [o._replace(status=RETRYING) if o.message_id in retry_ids else o for o in outcomes]
     state.ledger.record(job.write_key, route.project, outcomes)
     return [e for e in job.events if wire.message_id(e) in retry_ids]
 

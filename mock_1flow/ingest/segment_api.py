@@ -210,7 +210,8 @@ class SegmentApi:
             body, source = self._request_source(request, ex)
             self._check("segmentBatch", request, body, {})
             context = {k: body[k] for k in ("context", "integrations") if k in body}
-            events = [{**context, **event} for event in body["batch"]]
+            # the batch's own context under each event's (the body is this request's own: no copy without one)
+            events = [{**context, **event} for event in body["batch"]] if context else list(body["batch"])
             return self._accept(events, source, ex)
         event_type = operation.event_type
         if event_type not in EVENT_TYPES:
@@ -228,7 +229,7 @@ class SegmentApi:
         if header_key is not None:
             self._source(header_key, ex)
         body = request_body(request)
-        return body, self._source(write_key(body, request.headers), ex)
+        return body, self._source(write_key(body, request.headers, header_key), ex)
 
     def _source(self, key: str | None, ex: _Exchange) -> Source:
         """The source of ``key``: 401 when there is none or it is unknown, 404 when its project is gone."""
@@ -444,10 +445,12 @@ def header_write_key(headers: Any) -> str | None:
     return None
 
 
-def write_key(body: Any, headers: Any) -> str | None:
+def write_key(body: Any, headers: Any, header_key: str | None = None) -> str | None:
+    """The body's ``writeKey``, else the header's (``header_key``: :func:`header_write_key`
+    of ``headers`` when the caller has it already)."""
     if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
         return body["writeKey"]
-    return header_write_key(headers)
+    return header_key if header_key is not None else header_write_key(headers)
 
 
 def _check_events(events: list[dict[str, Any]]) -> int:

@@ -604,6 +604,39 @@ def _top_level_key(node: Any) -> str | None:
 
 _PLAIN = (str, int, float, bool, type(None))
 
+Fields = tuple[tuple[str, str], ...]
+
+
+def top_level_fields(mapping: Any) -> Fields | None:
+    """``((key, event key), ...)`` when every member of ``mapping`` is ``{"@path": "$.<event key>"}``
+    with a plain top-level key (the presets' Track Event and Identify User), else None: what
+    :func:`picked` can resolve without the compiled function."""
+    if type(mapping) is not dict or not mapping or "__proto__" in mapping or is_directive(mapping):
+        return None
+    fields = tuple((key, _top_level_key(value)) for key, value in mapping.items())
+    return fields if all(name is not None for _, name in fields) else None  # type: ignore[return-value]
+
+
+def picked(fields: Fields, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """:func:`resolve` of a mapping of top-level ``@path`` members (:func:`top_level_fields`)
+    for a dict payload: each present key's value as is; None when a value is not a clean JSON
+    value (then :func:`resolve` gives the answer, copying and cleaning). The ingest's fast path:
+    one lookup per member, no call per member and no second walk of the result."""
+    out: dict[str, Any] = {}
+    get = payload.get
+    for key, name in fields:
+        value = get(name, UNDEFINED)
+        if value is UNDEFINED:
+            continue
+        kind = type(value)
+        if kind is dict or kind is list:
+            if not _is_clean(value):
+                return None
+        elif kind not in _PLAIN:
+            return None
+        out[key] = value
+    return out
+
 
 def _is_clean(value: Any) -> bool:
     """A JSON value that ``remove_undefined`` and ``json_ready`` would give back unchanged

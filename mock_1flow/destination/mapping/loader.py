@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import actions as _actions  # a module reference: actions imports this package too
-from .directives import Compiled, compile_mapping, register_compiled
+from .directives import Compiled, Fields, compile_mapping, register_compiled, top_level_fields
 from .errors import MappingError
 from .fql import Trigger, compile_trigger
 from .jsvalues import JSTypeError
@@ -34,11 +34,15 @@ class Subscription:
     enabled: bool = True
     trigger: Trigger = field(init=False, repr=False, compare=False)
     compiled: Compiled = field(init=False, repr=False, compare=False)
+    # the mapping's (key, event key) pairs when every member is a top-level @path (the
+    # presets'): :func:`~.directives.picked` resolves it with one lookup per member
+    fields: Fields | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trigger", compile_trigger(self.subscribe))
         object.__setattr__(self, "compiled", compile_mapping(self.mapping))
         register_compiled(self.mapping, self.compiled)
+        object.__setattr__(self, "fields", top_level_fields(self.mapping))
 
     def matches(self, event: dict[str, Any]) -> bool:
         """Segment's ``validate`` of the trigger. Where Segment's would throw (a path through a
