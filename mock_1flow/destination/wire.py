@@ -79,13 +79,7 @@ def epoch_seconds(timestamp: Any, now: datetime | None = None) -> int:
             return seconds
     if now is None:
         return max(0, int(time.time()))  # what datetime.now(UTC).timestamp() gives, at a tenth of the cost
-    moment = now
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return max(0, int(moment.timestamp()))
-    except (OverflowError, OSError, ValueError):
-        return 0
+    return _seconds(now)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -96,6 +90,11 @@ def _timestamp_seconds(timestamp: str) -> int | None:
         moment = datetime.fromisoformat(timestamp.strip())
     except ValueError:
         return None
+    return _seconds(moment)
+
+
+def _seconds(moment: datetime) -> int:
+    """Whole epoch seconds of ``moment`` (zone-less: UTC), 0 for one out of range."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:

@@ -628,11 +628,7 @@ def picked(fields: Fields, payload: dict[str, Any]) -> dict[str, Any] | None:
         value = get(name, UNDEFINED)
         if value is UNDEFINED:
             continue
-        kind = type(value)
-        if kind is dict or kind is list:
-            if not _is_clean(value):
-                return None
-        elif kind not in _PLAIN:
+        if not _is_clean(value):
             return None
         out[key] = value
     return out
