@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
@@ -38,7 +38,7 @@ from .app import create_app
 from .server.config import MockConfig
 from .server import wsgi
 from .server.core import PICKED_FAULT, STARTED, pick_fault
-from .server.hotpath import HotPath, Match, Request, read_cap
+from .server.hotpath import HotPath, Match, Reply, Request, read_cap
 
 CONFIG_ENV = "MOCK_1FLOW_CONFIG"
 THREADS_ENV = "MOCK_1FLOW_THREADS"
@@ -122,21 +122,24 @@ class RSGIApp:
         if fired is not None and fired[1]:
             await asyncio.sleep(fired[1])
         request.body, request.body_timed_out = await self._body(protocol, request.content_length)
+        reply = await self._answer(self.hot.respond, request, match, fired, started, bridged=True)
+        await _send(protocol, reply)
+
+    async def _answer(self, respond: Callable[..., Reply], request: Request, match: Match,
+                      fired: tuple[Any, float] | None, started: float, *, may_wait: bool = False,
+                      bridged: bool = False) -> Reply:
+        """Where ``respond`` runs: in a pool thread when it may wait (the proxy waits on its
+        upstream; a surface says when it may), in the bulk thread for a large body, else on
+        the loop (``bridged``: the hot path with the state in Redis, awaiting Redis there)."""
         answerer = self.hot.runtime.answerer
-        if answerer is not None and answerer.blocking:  # mock-1flow proxy: waits on the upstream, off the loop
-            reply = await asyncio.get_running_loop().run_in_executor(self.pool, self.hot.respond, request, match, fired, started)
-        elif request.body is not None and len(request.body) > INLINE_BODY_BYTES:
-            loop = asyncio.get_running_loop()
-            reply = await loop.run_in_executor(self.bulk_pool, self.hot.respond, request, match, fired, started)
-        elif self.bridge is not None:
-            reply = await self.bridge.run(self.hot.respond, request, match, fired, started)
-        else:
-            reply = self.hot.respond(request, match, fired, started)
-        if reply.dropped:
-            transport = protocol.response_stream(reply.status, reply.headers)
-            await transport.send_bytes(reply.body)
-            raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
-        protocol.response_bytes(reply.status, reply.headers, reply.body)
+        if (answerer is not None and answerer.blocking) or may_wait:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, respond, request, match, fired, started)
+        if request.body is not None and len(request.body) > INLINE_BODY_BYTES:
+            return await asyncio.get_running_loop().run_in_executor(self.bulk_pool, respond, request, match, fired, started)
+        if bridged and self.bridge is not None:
+            reply: Reply = await self.bridge.run(respond, request, match, fired, started)
+            return reply
+        return respond(request, match, fired, started)
 
     async def _surface(self, protocol: Any, request: Request, match: Match, started: float) -> None:
         """A surface's request (the Segment ingest), in the order the Flask routes had: the
@@ -154,18 +157,8 @@ class RSGIApp:
         fired = self.hot.pick_fault(request, match)
         if fired is not None and fired[1]:
             await asyncio.sleep(fired[1])
-        answerer = self.hot.runtime.answerer
-        if (answerer is not None and answerer.blocking) or surface.blocking(request):
-            reply = await asyncio.get_running_loop().run_in_executor(self.pool, surface.respond, request, match, fired, started)
-        elif request.body is not None and len(request.body) > INLINE_BODY_BYTES:
-            reply = await asyncio.get_running_loop().run_in_executor(self.bulk_pool, surface.respond, request, match, fired, started)
-        else:
-            reply = surface.respond(request, match, fired, started)
-        if reply.dropped:
-            transport = protocol.response_stream(reply.status, reply.headers)
-            await transport.send_bytes(reply.body)
-            raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
-        protocol.response_bytes(reply.status, reply.headers, reply.body)
+        reply = await self._answer(surface.respond, request, match, fired, started, may_wait=surface.blocking(request))
+        await _send(protocol, reply)
 
     async def _body(self, protocol: Any, length: int | None, cap: int | None = None) -> tuple[bytes | None, bool]:
         """The body within the deadline, at most ``cap`` bytes (:func:`read_cap` by default): a
@@ -226,11 +219,7 @@ class RSGIApp:
         if outcome.rest is not None:
             await self._stream(loop, pool, protocol, outcome)
             return
-        if outcome.dropped:
-            transport = protocol.response_stream(outcome.status, outcome.headers)
-            await transport.send_bytes(outcome.body)
-            raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
-        protocol.response_bytes(outcome.status, outcome.headers, outcome.body)
+        await _send(protocol, outcome)
 
 
     async def _spool(self, protocol: Any, cap: int) -> tuple[Any, bool]:
@@ -266,6 +255,16 @@ class RSGIApp:
                 await transport.send_bytes(chunk)
         finally:
             await loop.run_in_executor(pool, rest.close)  # type: ignore[attr-defined]
+
+
+async def _send(protocol: Any, reply: Reply | wsgi.Outcome) -> None:
+    """Write an answer; one a fault breaks off (``dropped``) sends its headers and first
+    bytes, then fails, so granian drops the connection."""
+    if reply.dropped:
+        transport = protocol.response_stream(reply.status, reply.headers)
+        await transport.send_bytes(reply.body)
+        raise ConnectionAbortedError("mock-1flow fault: connection dropped on purpose")
+    protocol.response_bytes(reply.status, reply.headers, reply.body)
 
 
 class Deadlines:

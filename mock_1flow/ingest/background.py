@@ -113,6 +113,11 @@ class BackgroundDelivery:
         """Nothing to start ahead of time: the worker starts with the first job (the queue in
         Redis starts its worker here, to take other instances' jobs)."""
 
+    def busy(self) -> bool:
+        """Whether this instance's worker has work, so may hold a source's delivery lock now
+        or soon (asked on every Segment request: no I/O)."""
+        return self.pending() > 0
+
     def pending(self) -> int:
         """Jobs queued, waiting for a retry or in work."""
         with self._cond:

@@ -139,7 +139,7 @@ class SegmentApi:
         if runtime.faults.faults:
             return True
         background = self.state().background
-        return background is not None and background.pending() > 0
+        return background is not None and background.busy()
 
     # -- answering ------------------------------------------------------------------------
 

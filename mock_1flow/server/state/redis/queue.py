@@ -147,6 +147,11 @@ class RedisBackgroundDelivery(BackgroundDelivery):
     def bytes(self, value: int) -> None:
         """The in-memory queue's counter: here Redis keeps it (the base class sets it once)."""
 
+    def busy(self) -> bool:
+        """This instance's worker is delivering a job (only its own worker holds this
+        instance's delivery locks; jobs queued in Redis are not asked for)."""
+        return self._busy > 0
+
     def pending(self) -> int:
         client = self.shared.client
         return int(self.shared.call(client.zcard, "m1f:queue")) + int(self.shared.call(client.zcard, "m1f:qwork"))
@@ -166,10 +171,13 @@ class RedisBackgroundDelivery(BackgroundDelivery):
                 self._wake.clear()
                 continue
             job_id, raw = taken
+            self._busy = 1
             try:
                 self._deliver(int(job_id), raw)
             except Exception:  # a bug, or Redis lost mid-job: the lease runs out and the job comes back
                 log.exception("mock-1flow: background delivery failed unexpectedly")
+            finally:
+                self._busy = 0
 
     def _deliver(self, job_id: int, raw: builtins.bytes | None) -> None:
         if raw is None:  # gone with a reset between TAKE's two steps on another instance: nothing to do
